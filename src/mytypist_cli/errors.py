@@ -1,0 +1,67 @@
+"""Every error mytypist raises on purpose, under one root class.
+
+Library code raises these and never prints or exits; the CLI turns a
+``MytypistError`` into one ``error: ...`` line and an exit status in one
+place. Imports neither typer nor rich.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class MytypistError(Exception):
+    """The root of every error mytypist raises on purpose."""
+
+
+class TemplateError(MytypistError):
+    """A template cannot be opened: not a Word document, broken, or unsafe."""
+
+
+class NotADocxError(TemplateError):
+    """The file is not a Word (.docx/.docm/.dotx/.dotm) package."""
+
+
+class EncryptedDocumentError(TemplateError):
+    """The file is password-protected (an OLE2 container, not a zip)."""
+
+
+class CorruptDocumentError(TemplateError):
+    """The package is truncated or damaged, or one of its XML parts is malformed."""
+
+
+class UnsafeDocumentError(TemplateError):
+    """The package is hostile: DOCTYPE/entities, unsafe entry names, or a zip bomb."""
+
+
+class TemplateSyntaxError(TemplateError):
+    """A placeholder is written in a way mytypist cannot compile (bad filter, unbalanced tags)."""
+
+
+class MacroTemplateError(MytypistError):
+    """A macro-enabled template was rendered without ``allow_macros=True``."""
+
+
+class RenderError(MytypistError):
+    """One set of values could not be rendered into the template."""
+
+
+class MissingFieldsError(RenderError):
+    """Values for one or more placeholders were not given (and ``missing="error"``)."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names: tuple[str, ...] = tuple(names)
+        listed = ", ".join(self.names)
+        super().__init__(f"missing value{'s' if len(self.names) != 1 else ''} for {listed}")
+
+
+class DataError(MytypistError):
+    """Input data (JSON, CSV, NDJSON, Excel) cannot be read; the message names ``path:line``."""
+
+
+class StoreError(MytypistError):
+    """The template library or its database cannot be used."""
+
+
+class NotFoundError(StoreError):
+    """No template of that name (or version) is in the library."""
