@@ -1,0 +1,293 @@
+"""Read a .docx package safely and write filled ones fast.
+
+Reading: every member is checked once when a template opens (entry names,
+encryption, compression method, size caps against zip bombs, CRC), so a
+broken or hostile file fails here with a ``TemplateError`` and never later.
+Writing: a small zip writer of our own, because Python's ``zipfile`` has no
+public way to copy a member's already-compressed bytes; members that no
+placeholder touches are copied as they are, which is most of the speed of a
+render. Output is deterministic: the same inputs give the same bytes.
+
+Imports neither typer nor rich; never prints.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from .errors import (
+    CorruptDocumentError,
+    EncryptedDocumentError,
+    NotADocxError,
+    UnsafeDocumentError,
+)
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+DEFAULT_MAX_SIZE = 512 * 1024 * 1024
+"""Default cap on the total uncompressed size of a template's members (bytes)."""
+DEFAULT_MAX_RATIO = 200
+"""Default cap on one member's compression ratio; real Word files stay under 50."""
+_RATIO_FLOOR = 1024 * 1024  # small members may compress well without being a bomb
+_DEFLATE_LEVEL = 6
+_READ_CHUNK = 1 << 16
+_FLAG_UTF8 = 0x800
+
+
+@dataclass
+class Member:
+    """One zip member of a template, with its original compressed bytes."""
+
+    name: str
+    method: int
+    crc: int
+    compressed: bytes
+    size: int
+    date_time: tuple[int, int, int, int, int, int]
+    data: bytes | None = field(default=None, repr=False)  # kept only for parts we parse
+
+
+def read_package(
+    blob: bytes,
+    *,
+    keep: frozenset[str] | None = None,
+    max_size: int = DEFAULT_MAX_SIZE,
+    max_ratio: float = DEFAULT_MAX_RATIO,
+) -> list[Member]:
+    """Check and read every member of a zip held in ``blob``.
+
+    Members whose (case-insensitive) names are in ``keep`` (or every member
+    with an ``.xml``/``.rels`` name when ``keep`` is None) have their
+    uncompressed bytes kept in ``Member.data``.
+
+    Raises EncryptedDocumentError, NotADocxError, CorruptDocumentError or
+    UnsafeDocumentError.
+    """
+    if blob.startswith(OLE2_MAGIC):
+        raise EncryptedDocumentError(
+            "the file is password-protected or an old binary .doc (an OLE2 container); "
+            "open it in Word and save it as .docx without a password"
+        )
+    if not blob.startswith(b"PK"):
+        raise NotADocxError("not a Word document: the file is not a zip package")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(blob))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
+        raise CorruptDocumentError(f"the zip package is damaged or truncated ({exc})") from None
+
+    seen: set[str] = set()
+    total = 0
+    members: list[Member] = []
+    for info in infos:
+        name = info.filename
+        _check_name(name)
+        folded = name.lower()
+        if folded in seen:
+            raise CorruptDocumentError(f"the package holds two members named {name!r}")
+        seen.add(folded)
+        if info.flag_bits & 0x1:
+            raise EncryptedDocumentError(f"member {name!r} is encrypted; save the file without a password")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise CorruptDocumentError(
+                f"member {name!r} uses compression method {info.compress_type}, which Word never writes"
+            )
+        total += info.file_size
+        if total > max_size:
+            raise UnsafeDocumentError(
+                f"the package unpacks to more than {max_size:,} bytes (a zip bomb?); "
+                "raise max_size if the template is really that large"
+            )
+        if info.file_size > _RATIO_FLOOR and info.file_size > max_ratio * max(info.compress_size, 1):
+            raise UnsafeDocumentError(
+                f"member {name!r} expands {info.file_size / max(info.compress_size, 1):.0f} times "
+                f"(more than max_ratio={max_ratio:g}): a zip bomb?"
+            )
+        if name.endswith("/"):
+            continue  # a directory entry: nothing to copy
+        want = folded in keep if keep is not None else folded.endswith((".xml", ".rels"))
+        data = _read_checked(archive, info, max_size)
+        members.append(
+            Member(
+                name=name,
+                method=info.compress_type,
+                crc=info.CRC,
+                compressed=_raw_bytes(blob, info),
+                size=info.file_size,
+                date_time=_dos_date_time(info.date_time),
+                data=data if want else None,
+            )
+        )
+    return members
+
+
+def _check_name(name: str) -> None:
+    if "\\" in name:
+        raise UnsafeDocumentError(
+            f"member {name!r} uses backslashes in its name: the package was written by a broken zip tool"
+        )
+    if name.startswith("/") or "\x00" in name or (len(name) > 1 and name[1] == ":"):
+        raise UnsafeDocumentError(f"member {name!r} has an absolute path")
+    if ".." in name.split("/"):
+        raise UnsafeDocumentError(f"member {name!r} points outside the package ('..')")
+
+
+def _read_checked(archive: zipfile.ZipFile, info: zipfile.ZipInfo, max_size: int) -> bytes:
+    """Decompress one member in bounded chunks; zipfile checks the CRC at the end."""
+    chunks: list[bytes] = []
+    got = 0
+    try:
+        with archive.open(info) as stream:
+            while chunk := stream.read(_READ_CHUNK):
+                got += len(chunk)
+                if got > info.file_size or got > max_size:
+                    raise UnsafeDocumentError(f"member {info.filename!r} is larger than its header says")
+                chunks.append(chunk)
+    except UnsafeDocumentError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        raise CorruptDocumentError(
+            f"member {info.filename!r} is damaged ({exc}); the file may be truncated"
+        ) from None
+    if got != info.file_size:
+        raise CorruptDocumentError(f"member {info.filename!r} is truncated")
+    return b"".join(chunks)
+
+
+def _raw_bytes(blob: bytes, info: zipfile.ZipInfo) -> bytes:
+    """The member's compressed bytes, straight from its local header."""
+    offset = info.header_offset
+    header = blob[offset : offset + 30]
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        raise CorruptDocumentError(f"member {info.filename!r} has a damaged local header")
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    start = offset + 30 + name_len + extra_len
+    raw = blob[start : start + info.compress_size]
+    if len(raw) != info.compress_size:
+        raise CorruptDocumentError(f"member {info.filename!r} is truncated")
+    return raw
+
+
+def _dos_date_time(value: tuple[int, int, int, int, int, int]) -> tuple[int, int, int, int, int, int]:
+    year, month, day, hour, minute, second = value
+    if not 1980 <= year <= 2107:
+        return (1980, 1, 1, 0, 0, 0)
+    return (year, max(month, 1), max(day, 1), hour, minute, second)
+
+
+# -- writing ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A member ready to be written: compressed bytes plus what the headers need."""
+
+    name: bytes
+    flags: int
+    method: int
+    dos_time: int
+    dos_date: int
+    crc: int
+    compressed: bytes
+    size: int
+
+    @property
+    def local_header(self) -> bytes:
+        return (
+            struct.pack(
+                "<4s5H3L2H",
+                b"PK\x03\x04",
+                20,
+                self.flags,
+                self.method,
+                self.dos_time,
+                self.dos_date,
+                self.crc,
+                len(self.compressed),
+                self.size,
+                len(self.name),
+                0,
+            )
+            + self.name
+        )
+
+    def central_record(self, offset: int) -> bytes:
+        return (
+            struct.pack(
+                "<4s6H3L5H2L",
+                b"PK\x01\x02",
+                20,
+                20,
+                self.flags,
+                self.method,
+                self.dos_time,
+                self.dos_date,
+                self.crc,
+                len(self.compressed),
+                self.size,
+                len(self.name),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + self.name
+        )
+
+
+def entry_from_member(member: Member) -> Entry:
+    """An entry that copies a member's compressed bytes unchanged."""
+    return _entry(member.name, member.date_time, member.method, member.crc, member.compressed, member.size)
+
+
+def deflated_entry(name: str, date_time: tuple[int, int, int, int, int, int], data: bytes) -> Entry:
+    """An entry holding ``data``, deflated at the level Word itself uses."""
+    compressor = zlib.compressobj(_DEFLATE_LEVEL, zlib.DEFLATED, -15)
+    compressed = compressor.compress(data) + compressor.flush()
+    return _entry(name, date_time, zipfile.ZIP_DEFLATED, zlib.crc32(data), compressed, len(data))
+
+
+def _entry(
+    name: str,
+    date_time: tuple[int, int, int, int, int, int],
+    method: int,
+    crc: int,
+    compressed: bytes,
+    size: int,
+) -> Entry:
+    if len(compressed) >= 0xFFFFFFFF or size >= 0xFFFFFFFF:
+        raise UnsafeDocumentError(f"member {name!r} is too large for a Word document")
+    try:
+        encoded, flags = name.encode("ascii"), 0
+    except UnicodeEncodeError:
+        encoded, flags = name.encode("utf-8"), _FLAG_UTF8
+    year, month, day, hour, minute, second = date_time
+    dos_time = (hour << 11) | (minute << 5) | (second // 2)
+    dos_date = ((year - 1980) << 9) | (month << 5) | day
+    return Entry(encoded, flags, method, dos_time, dos_date, crc, compressed, size)
+
+
+def write_zip(entries: Iterator[Entry] | list[Entry]) -> bytes:
+    """Assemble a complete zip archive from entries, in the order given."""
+    chunks: list[bytes] = []
+    central: list[bytes] = []
+    offset = 0
+    count = 0
+    for entry in entries:
+        header = entry.local_header
+        central.append(entry.central_record(offset))
+        chunks.append(header)
+        chunks.append(entry.compressed)
+        offset += len(header) + len(entry.compressed)
+        count += 1
+    directory = b"".join(central)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, len(directory), offset, 0)
+    chunks.append(directory)
+    chunks.append(end)
+    return b"".join(chunks)

@@ -1,0 +1,436 @@
+"""The public engine: open a Word template once, fill it many times.
+
+``Template.open`` reads and checks the package, finds the story parts
+(the main document through ``_rels/.rels``, every header and footer,
+footnotes and endnotes) and compiles each into byte segments with slots.
+``Template.fill`` / ``Template.render`` then join bytes and write a zip;
+they never parse XML.
+
+Imports neither typer nor rich; never prints or exits.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass
+from os import PathLike, fspath
+from pathlib import Path
+from typing import IO, Any, Literal
+from urllib.parse import unquote
+
+from lxml import etree
+
+from . import package
+from .errors import (
+    MacroTemplateError,
+    MissingFieldsError,
+    NotADocxError,
+    TemplateError,
+)
+from .syntax import DEFAULT_DELIMITERS, parse_delimiters, scan
+from .values import MISSING, Row, clean_text, to_text
+from .wordml import Occurrence, Pieces, Problem, Slot, compile_part, parse_xml, strip_mail_merge
+
+Missing = Literal["error", "blank", "keep"]
+
+_RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+_DOTX = "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"
+_DOCM = "application/vnd.ms-word.document.macroEnabled.main+xml"
+_DOTM = "application/vnd.ms-word.template.macroEnabledTemplate.main+xml"
+# What a document created from a template is: Word switches the main part's type.
+_AS_DOCUMENT = {_DOCX: _DOCX, _DOTX: _DOCX, _DOCM: _DOCM, _DOTM: _DOCM}
+_OTHER_OFFICE = {
+    "spreadsheetml": "an Excel workbook",
+    "presentationml": "a PowerPoint presentation",
+    "theme": "an Office theme",
+    "drawingml": "an Office theme",
+}
+# Story parts are visited headers first, then the body, notes and footers:
+# the order a reader meets them on the page.
+_STORY_ORDER = ("header", "officeDocument", "footnotes", "endnotes", "footer")
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """A name the template needs, with where and how often it appears."""
+
+    name: str
+    count: int
+    parts: tuple[str, ...]
+    """Package part names it appears in (``word/document.xml``, ``word/header1.xml``)."""
+
+
+@dataclass(frozen=True)
+class Filled:
+    """A rendered document and what was missing or left blank in it."""
+
+    data: bytes
+    missing: tuple[str, ...]
+    """Names that had no value (filled per ``missing=``)."""
+    blank: tuple[str, ...]
+    """Names whose value was empty text."""
+    extension: str
+    """``.docx``, or ``.docm`` for a macro-enabled template."""
+
+
+@dataclass(frozen=True)
+class _DynamicPart:
+    name: str
+    date_time: tuple[int, int, int, int, int, int]
+    pieces: Pieces
+
+
+class Template:
+    """A compiled Word template.
+
+    >>> t = Template.open("offer.docx")                     # doctest: +SKIP
+    >>> [p.name for p in t.placeholders]                    # doctest: +SKIP
+    >>> t.render({"name": "Ada"})                           # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        *,
+        placeholders: tuple[Placeholder, ...],
+        warnings: tuple[Problem, ...],
+        layout: list[package.Entry | _DynamicPart],
+        delimiters: tuple[str, str],
+        is_macro_enabled: bool,
+        is_template_file: bool,
+    ) -> None:
+        self.placeholders = placeholders
+        self.warnings = warnings
+        self.delimiters = delimiters
+        self.is_macro_enabled = is_macro_enabled
+        self.is_template_file = is_template_file
+        self._layout = layout
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Placeholder names in order of first appearance."""
+        return tuple(p.name for p in self.placeholders)
+
+    @property
+    def extension(self) -> str:
+        """The extension of the documents this template makes."""
+        return ".docm" if self.is_macro_enabled else ".docx"
+
+    @classmethod
+    def open(
+        cls,
+        source: str | PathLike[str] | bytes | IO[bytes],
+        *,
+        delimiters: str | tuple[str, str] = DEFAULT_DELIMITERS,
+        max_size: int = package.DEFAULT_MAX_SIZE,
+        max_ratio: float = package.DEFAULT_MAX_RATIO,
+    ) -> Template:
+        """Read, check and compile a template from a path, bytes or a binary file object.
+
+        ``delimiters``: ``("<<", ">>")`` by default; also ``"{{ }}"``, ``"${ }"``, ``"« »"``.
+        ``max_size`` caps the package's total uncompressed size and ``max_ratio``
+        one member's compression ratio (zip-bomb guards).
+
+        Raises TemplateError (or a subclass) for anything that is not a sound
+        Word document, ValueError for unusable delimiters.
+        """
+        pair = parse_delimiters(delimiters)
+        blob = _read_source(source)
+        members = package.read_package(blob, max_size=max_size, max_ratio=max_ratio)
+        return _compile(members, pair)
+
+    def fill(
+        self,
+        values: Mapping[str, Any],
+        *,
+        missing: Missing = "error",
+        allow_macros: bool = False,
+    ) -> Filled:
+        """Render one document and report which names were missing or blank.
+
+        ``missing``: ``"error"`` (default) raises MissingFieldsError listing
+        every name without a value; ``"blank"`` fills them with nothing;
+        ``"keep"`` leaves the placeholder text as it was.
+        ``allow_macros``: a macro-enabled template renders only when True
+        (the result is then a .docm).
+
+        Raises MissingFieldsError, MacroTemplateError, RenderError.
+        """
+        if self.is_macro_enabled and not allow_macros:
+            raise MacroTemplateError(
+                "the template contains macros (VBA); refusing to make documents from it "
+                "unless macros are allowed (allow_macros=True, or --allow-macros)"
+            )
+        if missing not in ("error", "blank", "keep"):
+            raise ValueError(f"missing must be 'error', 'blank' or 'keep', not {missing!r}")
+        row = Row(values)
+        texts: dict[str, str] = {}
+        missing_names: list[str] = []
+        blank_names: list[str] = []
+        for placeholder in self.placeholders:
+            value = row.lookup(placeholder.name)
+            if value is MISSING:
+                missing_names.append(placeholder.name)
+                continue
+            text = clean_text(to_text(value, placeholder.name))
+            if not text:
+                blank_names.append(placeholder.name)
+            texts[placeholder.name] = text
+        if missing_names and missing == "error":
+            raise MissingFieldsError(missing_names)
+        data = package.write_zip(self._entries(texts, keep=missing == "keep"))
+        return Filled(data, tuple(missing_names), tuple(blank_names), self.extension)
+
+    def render(
+        self,
+        values: Mapping[str, Any],
+        *,
+        missing: Missing = "error",
+        allow_macros: bool = False,
+    ) -> bytes:
+        """Render one complete document and return its bytes (see :meth:`fill`)."""
+        return self.fill(values, missing=missing, allow_macros=allow_macros).data
+
+    def _entries(self, texts: dict[str, str], *, keep: bool) -> list[package.Entry]:
+        cache: dict[tuple[str, str], bytes] = {}
+        entries: list[package.Entry] = []
+        for item in self._layout:
+            if isinstance(item, package.Entry):
+                entries.append(item)
+                continue
+            chunks: list[bytes] = []
+            for piece in item.pieces:
+                if isinstance(piece, bytes):
+                    chunks.append(piece)
+                    continue
+                key = (piece.name, piece.prefix)
+                encoded = cache.get(key)
+                if encoded is None:
+                    text = texts.get(piece.name)
+                    if text is None:
+                        encoded = _run_text(piece.raw, piece.prefix) if keep else b""
+                    else:
+                        encoded = _run_text(text, piece.prefix)
+                    cache[key] = encoded
+                chunks.append(encoded)
+            entries.append(package.deflated_entry(item.name, item.date_time, b"".join(chunks)))
+        return entries
+
+
+def fill_text(
+    pattern: str,
+    values: Mapping[str, Any],
+    *,
+    delimiters: str | tuple[str, str] = DEFAULT_DELIMITERS,
+) -> str:
+    """Fill placeholders in plain text (a file-name pattern) with the engine's rules.
+
+    Raises MissingFieldsError for names without a value, RenderError for bad values.
+    """
+    pair = parse_delimiters(delimiters)
+    tags, _ = scan(pattern, pair)
+    row = Row(values)
+    out: list[str] = []
+    position = 0
+    missing: list[str] = []
+    for tag in tags:
+        out.append(pattern[position : tag.start])
+        value = row.lookup(tag.name)
+        if value is MISSING:
+            missing.append(tag.name)
+        else:
+            out.append(clean_text(to_text(value, tag.name)))
+        position = tag.end
+    out.append(pattern[position:])
+    if missing:
+        raise MissingFieldsError(dict.fromkeys(missing))
+    return "".join(out)
+
+
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def _run_text(text: str, prefix: str) -> bytes:
+    """A value as the content of a ``w:t``: escaped, with breaks and tabs as Word elements."""
+    escaped = text.translate(_ESCAPES)
+    if "\n" in escaped:
+        escaped = escaped.replace("\n", f'</{prefix}t><{prefix}br/><{prefix}t xml:space="preserve">')
+    if "\t" in escaped:
+        escaped = escaped.replace("\t", f'</{prefix}t><{prefix}tab/><{prefix}t xml:space="preserve">')
+    return escaped.encode("utf-8")
+
+
+def _read_source(source: str | PathLike[str] | bytes | IO[bytes]) -> bytes:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source)
+    if isinstance(source, str | PathLike):
+        path = Path(fspath(source))
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise TemplateError(f"{path}: no such file") from None
+        except IsADirectoryError:
+            raise TemplateError(f"{path}: is a folder, not a template") from None
+        except OSError as exc:
+            raise TemplateError(f"{path}: cannot read ({exc.strerror})") from None
+    data = source.read()
+    if not isinstance(data, bytes):
+        raise TypeError("Template.open needs a binary file object (open the file with 'rb')")
+    return data
+
+
+def _compile(members: list[package.Member], delimiters: tuple[str, str]) -> Template:
+    by_name = {member.name.lower(): member for member in members}
+    content_types = _content_types(by_name)
+    main = _main_part(by_name, content_types)
+    main_type = content_types.get(main.name.lower(), "")
+    if main_type not in _AS_DOCUMENT:
+        raise NotADocxError(_not_word_message(main_type))
+    is_macro = main_type in (_DOCM, _DOTM) or any(
+        name.rsplit("/", 1)[-1] == "vbaproject.bin" for name in by_name
+    )
+
+    relationships = _relationships(by_name, main.name)
+    stories: list[tuple[int, str]] = [(_STORY_ORDER.index("officeDocument"), main.name)]
+    settings_part: str | None = None
+    for rel_type, target in relationships:
+        kind = rel_type.rsplit("/", 1)[-1]
+        if kind in _STORY_ORDER and target.lower() in by_name:
+            stories.append((_STORY_ORDER.index(kind), by_name[target.lower()].name))
+        elif kind == "settings" and target.lower() in by_name:
+            settings_part = by_name[target.lower()].name
+    ordered = sorted(dict.fromkeys(stories), key=lambda item: item[0])
+
+    dynamic: dict[str, Pieces] = {}
+    occurrences: list[tuple[str, Occurrence]] = []
+    problems: list[Problem] = []
+    for _, part in ordered:
+        data = by_name[part.lower()].data
+        assert data is not None  # every .xml member's bytes are kept
+        pieces, found, trouble = compile_part(part, data, delimiters)
+        if pieces is not None:
+            dynamic[part] = pieces
+        occurrences.extend((part, occurrence) for occurrence in found)
+        problems.extend(trouble)
+
+    replaced: dict[str, bytes] = {}
+    if settings_part is not None:
+        settings = by_name[settings_part.lower()].data
+        stripped = strip_mail_merge(settings, settings_part) if settings is not None else None
+        if stripped is not None:
+            replaced[settings_part] = stripped
+    if _AS_DOCUMENT[main_type] != main_type:
+        replaced["[Content_Types].xml"] = _switch_main_type(by_name, main.name, _AS_DOCUMENT[main_type])
+
+    layout: list[package.Entry | _DynamicPart] = []
+    for member in members:
+        if member.name in dynamic:
+            layout.append(_DynamicPart(member.name, member.date_time, dynamic[member.name]))
+        elif member.name in replaced:
+            layout.append(package.deflated_entry(member.name, member.date_time, replaced[member.name]))
+        else:
+            layout.append(package.entry_from_member(member))
+
+    return Template(
+        placeholders=_placeholders(occurrences),
+        warnings=tuple(problems),
+        layout=layout,
+        delimiters=delimiters,
+        is_macro_enabled=is_macro,
+        is_template_file=main_type in (_DOTX, _DOTM),
+    )
+
+
+def _placeholders(occurrences: list[tuple[str, Occurrence]]) -> tuple[Placeholder, ...]:
+    """One entry per name, in order of first appearance.
+
+    A text box's mc:Fallback copy is the same placeholder as its mc:Choice
+    copy, so it is not counted again; it counts only when it is the sole copy.
+    """
+    counted = [(part, occ.tag.name) for part, occ in occurrences if occ.counted]
+    names = {occ.tag.name: None for _, occ in occurrences}
+    shown = {name for _, name in counted}
+    counted += [(part, occ.tag.name) for part, occ in occurrences if occ.tag.name not in shown]
+    counts: dict[str, int] = dict.fromkeys(names, 0)
+    parts: dict[str, dict[str, None]] = {name: {} for name in names}
+    for part, name in counted:
+        counts[name] += 1
+        parts[name][part] = None
+    return tuple(Placeholder(name, counts[name], tuple(parts[name])) for name in names)
+
+
+def _content_types(by_name: dict[str, package.Member]) -> dict[str, str]:
+    """Member name (lower case) -> content type, overrides applied over defaults."""
+    member = by_name.get("[content_types].xml")
+    if member is None or member.data is None:
+        raise NotADocxError("not a Word document: the package has no [Content_Types].xml")
+    root = parse_xml(member.data, "[Content_Types].xml")
+    defaults = {
+        (element.get("Extension") or "").lower(): element.get("ContentType") or ""
+        for element in root.iter(f"{{{_CT_NS}}}Default")
+    }
+    types = {name: defaults.get(name.rsplit(".", 1)[-1], "") for name in by_name}
+    for element in root.iter(f"{{{_CT_NS}}}Override"):
+        part = unquote(element.get("PartName") or "").lstrip("/").lower()
+        types[part] = element.get("ContentType") or ""
+    return types
+
+
+def _relationships(by_name: dict[str, package.Member], source: str) -> list[tuple[str, str]]:
+    """(type, target member name) for each internal relationship of ``source``."""
+    folder, base = posixpath.split(source)
+    rels_name = posixpath.join(folder, "_rels", base + ".rels").lower()
+    member = by_name.get(rels_name)
+    if member is None or member.data is None:
+        return []
+    root = parse_xml(member.data, member.name)
+    found: list[tuple[str, str]] = []
+    for element in root.iter(f"{{{_RELS_NS}}}Relationship"):
+        if (element.get("TargetMode") or "").lower() == "external":
+            continue
+        target = unquote(element.get("Target") or "")
+        if not target:
+            continue
+        resolved = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+        found.append((element.get("Type") or "", posixpath.normpath(resolved)))
+    return found
+
+
+def _main_part(by_name: dict[str, package.Member], content_types: dict[str, str]) -> package.Member:
+    for rel_type, target in _relationships(by_name, ""):
+        if rel_type.endswith("/officeDocument") and target.lower() in by_name:
+            return by_name[target.lower()]
+    # No usable _rels/.rels: accept a package whose content types name one Word main part.
+    mains = [name for name, kind in content_types.items() if kind in _AS_DOCUMENT and name in by_name]
+    if len(mains) == 1:
+        return by_name[mains[0]]
+    kinds = " ".join(content_types.values())
+    raise NotADocxError(_not_word_message(kinds))
+
+
+def _not_word_message(content_type: str) -> str:
+    for marker, what in _OTHER_OFFICE.items():
+        if marker in content_type:
+            return f"not a Word document: the file is {what} (renamed?)"
+    return "not a Word document: the package has no Word main document part"
+
+
+def _switch_main_type(by_name: dict[str, package.Member], main: str, new_type: str) -> bytes:
+    member = by_name["[content_types].xml"]
+    assert member.data is not None
+    root = parse_xml(member.data, member.name)
+    target = "/" + main.lower()
+    for element in root.iter(f"{{{_CT_NS}}}Override"):
+        if unquote(element.get("PartName") or "").lower() == target:
+            element.set("ContentType", new_type)
+            break
+    else:
+        override = etree.SubElement(root, f"{{{_CT_NS}}}Override")
+        override.set("PartName", "/" + main)
+        override.set("ContentType", new_type)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+__all__ = ["Filled", "Missing", "Placeholder", "Problem", "Slot", "Template", "fill_text"]

@@ -1,0 +1,459 @@
+"""The engine: where placeholders are found, how values are filled, and what is refused."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+from pathlib import Path
+
+import pytest
+from docx_factory import (
+    DOCM_TYPE,
+    DOTM_TYPE,
+    DOTX_TYPE,
+    XLSX_TYPE,
+    make_docx,
+    p,
+    para,
+    paragraphs,
+    part_xml,
+    r,
+    text_of,
+)
+
+from mytypist_cli import (
+    CorruptDocumentError,
+    EncryptedDocumentError,
+    MacroTemplateError,
+    MissingFieldsError,
+    MytypistError,
+    NotADocxError,
+    RenderError,
+    Template,
+    UnsafeDocumentError,
+    fill_text,
+)
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def names(docx: bytes, **kwargs: object) -> list[str]:
+    return [ph.name for ph in Template.open(docx, **kwargs).placeholders]  # type: ignore[arg-type]
+
+
+# -- the API ------------------------------------------------------------------
+
+
+def test_open_from_path_bytes_and_file_object(tmp_path: Path) -> None:
+    docx = make_docx(para("Dear <<name>>,"))
+    path = tmp_path / "t.docx"
+    path.write_bytes(docx)
+    for source in (path, str(path), docx, io.BytesIO(docx)):
+        template = Template.open(source)
+        assert template.names == ("name",)
+        assert text_of(template.render({"name": "Ada"})) == "Dear Ada,"
+
+
+def test_placeholders_in_first_appearance_order_with_counts_and_parts() -> None:
+    docx = make_docx(
+        para("<<b>> <<a>> <<b>>") + para("<<c>>"),
+        headers={"header1.xml": para("<<h>> <<a>>")},
+        footers={"footer1.xml": para("<<f>>")},
+    )
+    template = Template.open(docx)
+    assert [(x.name, x.count, x.parts) for x in template.placeholders] == [
+        ("h", 1, ("word/header1.xml",)),
+        ("a", 2, ("word/header1.xml", "word/document.xml")),
+        ("b", 2, ("word/document.xml",)),
+        ("c", 1, ("word/document.xml",)),
+        ("f", 1, ("word/footer1.xml",)),
+    ]
+
+
+def test_missing_template_file_is_our_error(tmp_path: Path) -> None:
+    with pytest.raises(MytypistError, match="no such file"):
+        Template.open(tmp_path / "nope.docx")
+
+
+# -- where placeholders are found ------------------------------------------------
+
+
+def test_headers_footers_of_every_kind_and_notes_are_filled() -> None:
+    docx = make_docx(
+        para("<<body>>"),
+        headers={"header1.xml": para("<<h1>>"), "header2.xml": para("<<h_first>>"), "header3.xml": para("<<h_even>>")},
+        footers={"footer1.xml": para("<<f1>>"), "footer2.xml": para("<<f_first>>")},
+        footnotes=f"<w:footnote w:id='1'>{para('note <<fn>>')}</w:footnote>",
+        endnotes=f"<w:endnote w:id='1'>{para('end <<en>>')}</w:endnote>",
+    )
+    template = Template.open(docx)
+    values = {name: name.upper() for name in template.names}
+    assert set(template.names) == {"body", "h1", "h_first", "h_even", "f1", "f_first", "fn", "en"}
+    out = template.render(values)
+    assert text_of(out, "word/header2.xml") == "H_FIRST"
+    assert text_of(out, "word/footer2.xml") == "F_FIRST"
+    assert text_of(out, "word/footnotes.xml") == "note FN"
+    assert text_of(out, "word/endnotes.xml") == "end EN"
+
+
+def test_main_part_is_found_through_package_relationships() -> None:
+    docx = make_docx(para("Hi <<name>>"), main="word/document2.xml")
+    out = Template.open(docx).render({"name": "Ada"})
+    assert text_of(out, "word/document2.xml") == "Hi Ada"
+
+
+def test_strict_ooxml_documents_are_filled() -> None:
+    docx = make_docx(para("Hi <<name>>"), headers={"header1.xml": para("<<co>>")}, strict=True)
+    template = Template.open(docx)
+    assert template.names == ("co", "name")
+    out = template.render({"name": "Ada", "co": "Ìmọ̀ Ltd"})
+    assert text_of(out) == "Hi Ada"
+    assert text_of(out, "word/header1.xml") == "Ìmọ̀ Ltd"
+
+
+def test_nested_tables_content_controls_hyperlinks_smart_tags_custom_xml() -> None:
+    cell = lambda inner: f"<w:tc>{inner}</w:tc>"  # noqa: E731
+    inner_table = f"<w:tbl><w:tr>{cell(para('<<deep>>'))}</w:tr></w:tbl>"
+    outer_table = f"<w:tbl><w:tr>{cell(para('<<cell>>') + inner_table + para(''))}</w:tr></w:tbl>"
+    body = (
+        outer_table
+        + f"<w:sdt><w:sdtPr/><w:sdtContent>{para('<<block_sdt>>')}</w:sdtContent></w:sdt>"
+        + p(f"<w:sdt><w:sdtPr/><w:sdtContent>{r('<<run_sdt>>')}</w:sdtContent></w:sdt>")
+        + p(f'<w:hyperlink r:id="rId9">{r("<<link>>")}</w:hyperlink>')
+        + p(f'<w:smartTag w:uri="u" w:element="place">{r("<<smart>>")}</w:smartTag>')
+        + p(f'<w:customXml w:element="x">{r("<<custom>>")}</w:customXml>')
+    )
+    template = Template.open(make_docx(body))
+    assert template.names == ("cell", "deep", "block_sdt", "run_sdt", "link", "smart", "custom")
+    out = template.render({n: n.upper() for n in template.names})
+    assert [t for t in paragraphs(out) if t] == ["CELL", "DEEP", "BLOCK_SDT", "RUN_SDT", "LINK", "SMART", "CUSTOM"]
+
+
+def test_text_box_choice_and_fallback_are_one_placeholder_both_filled() -> None:
+    box = lambda: f"<w:txbxContent>{para('Box <<boxed>>')}</w:txbxContent>"  # noqa: E731
+    run = (
+        "<w:r><mc:AlternateContent>"
+        f"<mc:Choice Requires='wps'><w:drawing><wps:txbx>{box()}</wps:txbx></w:drawing></mc:Choice>"
+        f"<mc:Fallback><w:pict><v:textbox>{box()}</v:textbox></w:pict></mc:Fallback>"
+        "</mc:AlternateContent></w:r>"
+    )
+    template = Template.open(make_docx(p(r("Before "), run, r(" after"))))
+    assert [(x.name, x.count) for x in template.placeholders] == [("boxed", 1)]
+    out = template.render({"boxed": "Ada"})
+    assert paragraphs(out).count("Box Ada") == 2
+
+
+def test_deleted_text_never_counts_and_inserted_text_does() -> None:
+    body = p(
+        r("Dear "),
+        '<w:del w:id="1" w:author="a"><w:r><w:delText>&lt;&lt;old&gt;&gt;</w:delText></w:r></w:del>',
+        f'<w:ins w:id="2" w:author="a">{r("<<new>>")}</w:ins>',
+    )
+    template = Template.open(make_docx(body))
+    assert template.names == ("new",)
+    assert paragraphs(template.render({"new": "Ada"})) == ["Dear Ada"]
+
+
+def test_comments_are_left_alone() -> None:
+    comments = f'<w:comment w:id="0" w:author="a">{para("<<not_me>>")}</w:comment>'
+    docx = make_docx(para("<<name>>"), comments=comments)
+    template = Template.open(docx)
+    assert template.names == ("name",)
+    out = template.render({"name": "Ada"})
+    assert text_of(out, "word/comments.xml") == "<<not_me>>"
+
+
+# -- placeholders split across runs -------------------------------------------------
+
+
+def test_split_placeholder_takes_formatting_of_first_run_and_neighbours_keep_theirs() -> None:
+    body = p(
+        r("Dear <", "<w:i/>"),
+        r("<na", "<w:b/>"),
+        '<w:proofErr w:type="spellStart"/>',
+        '<w:bookmarkStart w:id="0" w:name="x"/>',
+        r("me", "<w:u w:val='single'/>"),
+        '<w:bookmarkEnd w:id="0"/>',
+        '<w:proofErr w:type="spellEnd"/>',
+        r(">>, welcome", '<w:color w:val="FF0000"/>'),
+    )
+    template = Template.open(make_docx(body))
+    assert template.names == ("name",)
+    out = template.render({"name": "Ada"})
+    assert paragraphs(out) == ["Dear Ada, welcome"]
+    runs = part_xml(out).iter(f"{W}r")
+    by_text = {"".join(t.text or "" for t in run.iter(f"{W}t")): run for run in runs}
+    assert by_text["Dear Ada"].find(f"{W}rPr/{W}i") is not None  # the run holding the first '<'
+    assert by_text[", welcome"].find(f"{W}rPr/{W}color") is not None
+
+
+def test_placeholder_never_spans_paragraphs_and_is_reported() -> None:
+    template = Template.open(make_docx(para("Dear <<na") + para("me>> and <<ok>>")))
+    assert template.names == ("ok",)
+    assert any("<<na" in str(w) and "span paragraphs" in str(w) for w in template.warnings)
+    out = template.render({"ok": "yes"})
+    assert paragraphs(out) == ["Dear <<na", "me>> and yes"]
+
+
+# -- grammar ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<< name >>", ["name"]),
+        ("<<Full Name>>", ["Full Name"]),
+        ("<<Orúkọ>> <<名前>> <<client.name>> <<a-b_2>>", ["Orúkọ", "名前", "client.name", "a-b_2"]),
+        ("x <<< 2", []),
+        ("<<>>", []),
+        ("<<oops", []),
+        ("<<two  spaces>>", []),
+        ("<<a>b>>", []),
+    ],
+)
+def test_grammar(text: str, expected: list[str]) -> None:
+    assert names(make_docx(para(text))) == expected
+
+
+def test_literal_chevrons_around_a_placeholder() -> None:
+    template = Template.open(make_docx(para("<<<name>>>")))
+    assert template.names == ("name",)
+    assert paragraphs(template.render({"name": "x"})) == ["<x>"]
+
+
+def test_malformed_tags_stay_literal_and_are_warned_about() -> None:
+    text = "x <<< 2 and <<>> and <<oops"
+    template = Template.open(make_docx(para(text)))
+    assert template.names == ()
+    assert len(template.warnings) >= 2
+    assert all("word/document.xml, paragraph 1" in str(w) for w in template.warnings)
+    assert paragraphs(template.render({})) == [text]
+
+
+def test_names_and_keys_compare_after_nfc_normalisation() -> None:
+    decomposed = "Oru\u0301ko\u0323"
+    template = Template.open(make_docx(para(f"<<{decomposed}>>")))
+    assert template.names == ("Orúkọ",)
+    assert paragraphs(template.render({"Orúkọ": "Adé"})) == ["Adé"]
+    assert paragraphs(template.render({decomposed: "Adé"})) == ["Adé"]
+
+
+def test_dotted_names_read_nested_objects_and_flat_keys() -> None:
+    template = Template.open(make_docx(para("<<client.name>>/<<client.city>>")))
+    assert paragraphs(template.render({"client": {"name": "Ada", "city": "Lagos"}})) == ["Ada/Lagos"]
+    assert paragraphs(template.render({"client.name": "Flat", "client.city": "Abuja"})) == ["Flat/Abuja"]
+
+
+@pytest.mark.parametrize(
+    ("delimiters", "text"),
+    [("{{ }}", "{{ name }}"), ("${ }", "${name}"), ("« »", "«name»"), (("[[", "]]"), "[[name]]")],
+)
+def test_configurable_delimiters(delimiters: str, text: str) -> None:
+    template = Template.open(make_docx(para(f"Hi {text}!")), delimiters=delimiters)
+    assert template.names == ("name",)
+    assert paragraphs(template.render({"name": "Ada"})) == ["Hi Ada!"]
+
+
+@pytest.mark.parametrize("bad", ["{{", "<< <<", "a b", "{{ | }}"])
+def test_unusable_delimiters_are_refused(bad: str) -> None:
+    with pytest.raises(ValueError, match="delimiters"):
+        Template.open(make_docx(para("x")), delimiters=bad)
+
+
+# -- values -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (1500, "1500"),
+        (1500.0, "1500"),
+        (1500.5, "1500.5"),
+        (True, "true"),
+        (False, "false"),
+        ("Smith & Sons <Ltd> \"q\" 'a'", "Smith & Sons <Ltd> \"q\" 'a'"),
+        ("bad\x00\x0bchars\ufffe", "badchars"),
+        ("  padded  ", "  padded  "),
+        ("", ""),
+    ],
+)
+def test_values_become_text(value: object, shown: str) -> None:
+    template = Template.open(make_docx(para("[<<v>>]")))
+    assert paragraphs(template.render({"v": value})) == [f"[{shown}]"]
+
+
+def test_newlines_become_breaks_and_tabs_become_tabs() -> None:
+    template = Template.open(make_docx(para("<<address>>")))
+    out = template.render({"address": "12 Marina Road\r\nLagos\tNG"})
+    assert paragraphs(out) == ["12 Marina Road\nLagos\tNG"]
+    root = part_xml(out)
+    assert len(list(root.iter(f"{W}br"))) == 1
+    assert len(list(root.iter(f"{W}tab"))) == 1
+
+
+def test_lists_and_objects_are_not_text() -> None:
+    template = Template.open(make_docx(para("<<v>>")))
+    with pytest.raises(RenderError, match="'v' is a list"):
+        template.render({"v": [1, 2]})
+
+
+def test_missing_modes() -> None:
+    template = Template.open(make_docx(para("<<a>>|<<b>>|<<c>>")))
+    with pytest.raises(MissingFieldsError) as caught:
+        template.render({"b": None})
+    assert caught.value.names == ("a", "b", "c")
+    assert paragraphs(template.render({"b": "B"}, missing="blank")) == ["|B|"]
+    assert paragraphs(template.render({"b": "B"}, missing="keep")) == ["<<a>>|B|<<c>>"]
+    filled = template.fill({"a": "", "b": "B"}, missing="blank")
+    assert filled.missing == ("c",)
+    assert filled.blank == ("a",)
+
+
+def test_fill_text_uses_the_same_rules() -> None:
+    assert fill_text("<<last>>-<< first >>.docx", {"last": "Okafor", "first": "Ada"}) == "Okafor-Ada.docx"
+    with pytest.raises(MissingFieldsError):
+        fill_text("<<x>>", {})
+
+
+# -- output -----------------------------------------------------------------------
+
+
+def test_output_is_deterministic_and_untouched_members_are_copied_raw() -> None:
+    docx = make_docx(para("<<name>>"), extra={"word/media/image1.png": b"\x89PNG" + bytes(range(256)) * 40})
+    template = Template.open(docx)
+    first = template.render({"name": "Ada"})
+    assert first == template.render({"name": "Ada"})
+    with zipfile.ZipFile(io.BytesIO(docx)) as before, zipfile.ZipFile(io.BytesIO(first)) as after:
+        assert before.namelist() == after.namelist()
+        assert after.testzip() is None
+        image_before = before.getinfo("word/media/image1.png")
+        image_after = after.getinfo("word/media/image1.png")
+        assert (image_before.CRC, image_before.compress_size) == (image_after.CRC, image_after.compress_size)
+
+
+def test_dotx_gives_docx_and_dotm_gives_docm() -> None:
+    ctype = "[Content_Types].xml"
+    out = Template.open(make_docx(para("<<a>>"), main_type=DOTX_TYPE)).render({"a": "1"})
+    assert b"wordprocessingml.document.main+xml" in zipfile.ZipFile(io.BytesIO(out)).read(ctype)
+    template = Template.open(make_docx(para("<<a>>"), main_type=DOTM_TYPE))
+    assert template.is_macro_enabled
+    assert template.extension == ".docm"
+    out = template.render({"a": "1"}, allow_macros=True)
+    assert DOCM_TYPE.encode() in zipfile.ZipFile(io.BytesIO(out)).read(ctype)
+
+
+def test_mail_merge_data_source_link_is_removed() -> None:
+    settings = (
+        '<w:mailMerge><w:mainDocumentType w:val="formLetters"/>'
+        '<w:query w:val="SELECT * FROM `Sheet1$`"/></w:mailMerge><w:zoom w:percent="100"/>'
+    )
+    out = Template.open(make_docx(para("<<a>>"), settings=settings)).render({"a": "1"})
+    root = part_xml(out, "word/settings.xml")
+    assert root.find(f"{W}mailMerge") is None
+    assert root.find(f"{W}zoom") is not None
+
+
+def test_macro_templates_list_but_do_not_render_unless_allowed() -> None:
+    docx = make_docx(para("<<a>>"), extra={"word/vbaProject.bin": b"\xd0\xcf\x11\xe0 vba"})
+    template = Template.open(docx)
+    assert template.names == ("a",)
+    with pytest.raises(MacroTemplateError, match="macros"):
+        template.render({"a": "1"})
+    assert template.render({"a": "1"}, allow_macros=True)
+
+
+# -- bad input ------------------------------------------------------------------------
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_not_a_zip() -> None:
+    with pytest.raises(NotADocxError, match="not a zip"):
+        Template.open(b"Hello, I am a text file")
+
+
+def test_password_protected_ole2() -> None:
+    with pytest.raises(EncryptedDocumentError, match="password"):
+        Template.open(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500))
+
+
+def test_renamed_excel_workbook() -> None:
+    xlsx = make_docx(para("x"), main="xl/workbook.xml", main_type=XLSX_TYPE)
+    with pytest.raises(NotADocxError, match="Excel workbook"):
+        Template.open(xlsx)
+
+
+def test_truncated_zip() -> None:
+    docx = make_docx(para("<<a>>"))
+    for cut in (len(docx) // 2, len(docx) - 10, 40):
+        with pytest.raises(CorruptDocumentError):
+            Template.open(docx[:cut])
+
+
+def test_corrupt_member_fails_crc() -> None:
+    docx = bytearray(make_docx(para("<<a>>" * 50)))
+    offset = docx.index(b"word/document.xml") + len("word/document.xml") + 20
+    docx[offset] ^= 0xFF
+    with pytest.raises(CorruptDocumentError):
+        Template.open(bytes(docx))
+
+
+def test_doctype_and_entities_are_refused_without_being_resolved(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET")
+    xml = (
+        f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file://{secret}">]>'
+        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        "<w:body><w:p><w:r><w:t>&x;</w:t></w:r></w:p></w:body></w:document>"
+    )
+    good = make_docx(para("x"))
+    with zipfile.ZipFile(io.BytesIO(good)) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members["word/document.xml"] = xml.encode()
+    with pytest.raises(UnsafeDocumentError, match="DOCTYPE"):
+        Template.open(_zip(members))
+
+
+def test_zip_bomb_caps() -> None:
+    bomb = make_docx(para("x"), extra={"word/media/big.bin": bytes(20 * 1024 * 1024)})
+    with pytest.raises(UnsafeDocumentError, match="zip bomb"):
+        Template.open(bomb)
+    with pytest.raises(UnsafeDocumentError, match="max_size"):
+        Template.open(make_docx(para("x")), max_size=100)
+    assert Template.open(bomb, max_ratio=10_000).names == ()
+
+
+def test_lying_size_header_is_caught() -> None:
+    docx = bytearray(make_docx(para("<<a>>"), extra={"word/media/x.bin": bytes(100_000)}))
+    # Shrink the declared size in the central directory: the real data is larger.
+    central = docx.rindex(b"PK\x01\x02")
+    (size,) = struct.unpack("<L", docx[central + 24 : central + 28])
+    docx[central + 24 : central + 28] = struct.pack("<L", size // 2)
+    with pytest.raises(MytypistError):
+        Template.open(bytes(docx))
+
+
+@pytest.mark.parametrize("name", ["../evil.xml", "/etc/passwd", "word/../../x.xml", "word\\document.xml"])
+def test_unsafe_entry_names(name: str) -> None:
+    good = make_docx(para("x"))
+    with zipfile.ZipFile(io.BytesIO(good)) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    members[name] = b"<x/>"
+    with pytest.raises(UnsafeDocumentError):
+        Template.open(_zip(members))
+
+
+def test_malformed_xml_part() -> None:
+    good = make_docx(para("x"))
+    with zipfile.ZipFile(io.BytesIO(good)) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    members["word/document.xml"] = b"<w:document><w:body>"
+    with pytest.raises(CorruptDocumentError, match="word/document.xml"):
+        Template.open(_zip(members))
