@@ -61,8 +61,10 @@ def make_docx(
 ) -> bytes:
     """A complete package; headers/footers map a file name (header1.xml) to inner XML."""
     w_ns, r_ns = (W_STRICT, R_STRICT) if strict else (W, R)
-    rel_base = "http://purl.oclc.org/ooxml/officeDocument/relationships" if strict else (
-        "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    rel_base = (
+        "http://purl.oclc.org/ooxml/officeDocument/relationships"
+        if strict
+        else ("http://schemas.openxmlformats.org/officeDocument/2006/relationships")
     )
     decl = NSDECL.replace(W, w_ns).replace(R, r_ns)
     folder, base = main.rsplit("/", 1)
@@ -71,7 +73,7 @@ def make_docx(
     rels: list[tuple[str, str]] = []
 
     def story(kind: str, name: str, root: str, inner: str, ctype: str) -> None:
-        parts[f"{folder}/{name}"] = f'<w:{root} {decl}>{inner}</w:{root}>'
+        parts[f"{folder}/{name}"] = f"<w:{root} {decl}>{inner}</w:{root}>"
         rels.append((kind, name))
         overrides.append((f"{folder}/{name}", ctype))
 

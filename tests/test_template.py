@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from docx_factory import (
     DOCM_TYPE,
     DOTM_TYPE,
@@ -21,7 +22,6 @@ from docx_factory import (
     r,
     text_of,
 )
-
 from mytypist_cli import (
     CorruptDocumentError,
     EncryptedDocumentError,
@@ -82,7 +82,11 @@ def test_missing_template_file_is_our_error(tmp_path: Path) -> None:
 def test_headers_footers_of_every_kind_and_notes_are_filled() -> None:
     docx = make_docx(
         para("<<body>>"),
-        headers={"header1.xml": para("<<h1>>"), "header2.xml": para("<<h_first>>"), "header3.xml": para("<<h_even>>")},
+        headers={
+            "header1.xml": para("<<h1>>"),
+            "header2.xml": para("<<h_first>>"),
+            "header3.xml": para("<<h_even>>"),
+        },
         footers={"footer1.xml": para("<<f1>>"), "footer2.xml": para("<<f_first>>")},
         footnotes=f"<w:footnote w:id='1'>{para('note <<fn>>')}</w:footnote>",
         endnotes=f"<w:endnote w:id='1'>{para('end <<en>>')}</w:endnote>",
@@ -127,7 +131,15 @@ def test_nested_tables_content_controls_hyperlinks_smart_tags_custom_xml() -> No
     template = Template.open(make_docx(body))
     assert template.names == ("cell", "deep", "block_sdt", "run_sdt", "link", "smart", "custom")
     out = template.render({n: n.upper() for n in template.names})
-    assert [t for t in paragraphs(out) if t] == ["CELL", "DEEP", "BLOCK_SDT", "RUN_SDT", "LINK", "SMART", "CUSTOM"]
+    assert [t for t in paragraphs(out) if t] == [
+        "CELL",
+        "DEEP",
+        "BLOCK_SDT",
+        "RUN_SDT",
+        "LINK",
+        "SMART",
+        "CUSTOM",
+    ]
 
 
 def test_text_box_choice_and_fallback_are_one_placeholder_both_filled() -> None:

@@ -194,7 +194,7 @@ class Template:
         return self.fill(values, missing=missing, allow_macros=allow_macros).data
 
     def _entries(self, texts: dict[str, str], *, keep: bool) -> list[package.Entry]:
-        cache: dict[tuple[str, str], bytes] = {}
+        cache: dict[tuple[str, str], bytes] = {}  # (text, prefix) -> escaped bytes
         entries: list[package.Entry] = []
         for item in self._layout:
             if isinstance(item, package.Entry):
@@ -205,15 +205,14 @@ class Template:
                 if isinstance(piece, bytes):
                     chunks.append(piece)
                     continue
-                key = (piece.name, piece.prefix)
+                text = texts.get(piece.name)
+                if text is None:
+                    # Missing: "keep" shows the placeholder as this occurrence spelt it.
+                    text = piece.raw if keep else ""
+                key = (text, piece.prefix)
                 encoded = cache.get(key)
                 if encoded is None:
-                    text = texts.get(piece.name)
-                    if text is None:
-                        encoded = _run_text(piece.raw, piece.prefix) if keep else b""
-                    else:
-                        encoded = _run_text(text, piece.prefix)
-                    cache[key] = encoded
+                    encoded = cache[key] = _run_text(text, piece.prefix)
                 chunks.append(encoded)
             entries.append(package.deflated_entry(item.name, item.date_time, b"".join(chunks)))
         return entries
