@@ -1,0 +1,511 @@
+"""records.py: every data format from streams and files, detection, and every bad input."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mytypist_cli.errors import DataError
+from mytypist_cli.records import DataSource, Record, open_records
+
+
+def rows_of(source: DataSource) -> list[tuple[int, int, dict[str, Any]]]:
+    return [(r.number, r.line, r.values) for r in source]
+
+
+def read(data: bytes, **options: Any) -> list[tuple[int, int, dict[str, Any]]]:
+    return rows_of(open_records(io.BytesIO(data), **options))
+
+
+def error_of(data: bytes, **options: Any) -> str:
+    with pytest.raises(DataError) as caught:
+        list(open_records(io.BytesIO(data), **options))
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+class OneWay(io.RawIOBase):
+    """Standard input: no seek, no peek, and short reads."""
+
+    def __init__(self, data: bytes, step: int = 7) -> None:
+        super().__init__()
+        self._data = data
+        self._pos = 0
+        self._step = step
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self._data[self._pos : self._pos + min(len(buffer), self._step)]
+        buffer[: len(chunk)] = chunk
+        self._pos += len(chunk)
+        return len(chunk)
+
+
+def make_xlsx(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
+    book = openpyxl.Workbook()
+    book.remove(book.active)  # type: ignore[arg-type]
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
+STAFF_ROWS = [{"name": "Ada", "amount": "1500"}, {"name": "Bọ́lá", "amount": "2,000.50"}]
+
+
+def staff_bytes(fmt: str) -> bytes:
+    if fmt == "json":
+        return json.dumps(STAFF_ROWS, indent=2, ensure_ascii=False).encode()
+    if fmt == "ndjson":
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in STAFF_ROWS).encode()
+    return 'name,amount\r\nAda,1500\r\nBọ́lá,"2,000.50"\r\n'.encode()
+
+
+# --------------------------------------------------------------------------- every format
+
+
+@pytest.mark.parametrize("fmt", ["json", "ndjson", "csv"])
+def test_each_text_format_from_a_stream_and_from_a_file(fmt: str, tmp_path: Path) -> None:
+    data = staff_bytes(fmt)
+    from_stream = open_records(io.BytesIO(data), display_name="<stdin>")
+    assert from_stream.format == fmt
+    assert from_stream.path == "<stdin>"
+    assert [r.values for r in from_stream] == STAFF_ROWS
+
+    path = tmp_path / f"staff.{fmt}"
+    path.write_bytes(data)
+    from_file = open_records(path)
+    assert from_file.format == fmt
+    assert from_file.path == str(path)
+    assert [r.values for r in from_file] == STAFF_ROWS
+    assert [r.number for r in from_file] == [1, 2]
+
+
+def test_xlsx_from_a_file_and_from_a_stream(tmp_path: Path) -> None:
+    path = make_xlsx(tmp_path / "staff.xlsx", {"Staff": [["name", "amount"], ["Ada", 1500]]})
+    source = open_records(path)
+    assert (source.format, source.sheet, source.columns) == ("xlsx", "Staff", ("name", "amount"))
+    assert rows_of(source) == [(1, 2, {"name": "Ada", "amount": 1500})]
+    streamed = open_records(OneWay(path.read_bytes()), display_name="<stdin>")
+    assert streamed.format == "xlsx"
+    assert rows_of(streamed) == [(1, 2, {"name": "Ada", "amount": 1500})]
+
+
+def test_a_path_can_be_read_again_but_a_stream_only_once(tmp_path: Path) -> None:
+    path = tmp_path / "staff.csv"
+    path.write_bytes(staff_bytes("csv"))
+    source = open_records(path)
+    assert source.repeatable
+    assert rows_of(source) == rows_of(source)
+    stream = open_records(io.BytesIO(staff_bytes("csv")))
+    assert not stream.repeatable
+    assert len(list(stream)) == 2
+    with pytest.raises(RuntimeError, match="only once"):
+        iter(stream)
+
+
+def test_a_stream_is_not_closed(tmp_path: Path) -> None:
+    stream = io.BytesIO(staff_bytes("ndjson"))
+    list(open_records(stream))
+    assert not stream.closed
+
+
+# --------------------------------------------------------------------------- detection
+
+
+@pytest.mark.parametrize(
+    ("data", "fmt", "count"),
+    [
+        (b'  \n [{"a": 1}, {"a": 2}]', "json", 2),
+        (b'{"a": 1}', "json", 1),
+        (b'{"a": 1}\n', "json", 1),
+        (b'{\n  "a": 1\n}\n', "json", 1),
+        (b'{"a": 1}\n{"a": 2}\n', "ndjson", 2),
+        (b'\n{"a": 1}\r\n\r\n{"a": 2}', "ndjson", 2),
+        (b"\xef\xbb\xbf[{}]", "json", 1),
+        (b"a,b\n1,2\n", "csv", 1),
+        (b"a\n", "csv", 0),
+    ],
+)
+def test_stdin_kinds_are_detected_without_losing_data(data: bytes, fmt: str, count: int) -> None:
+    source = open_records(OneWay(data), display_name="<stdin>")
+    assert source.format == fmt
+    assert len(list(source)) == count
+
+
+def test_ndjson_with_a_first_line_longer_than_the_read_ahead() -> None:
+    big = "x" * 300_000
+    data = (json.dumps({"a": big}) + "\n" + json.dumps({"a": "y"}) + "\n").encode()
+    source = open_records(OneWay(data, step=4096))
+    assert source.format == "ndjson"
+    assert [r.values["a"] for r in source] == [big, "y"]
+
+
+def test_the_extension_wins_even_for_a_stream(tmp_path: Path) -> None:
+    data = b'{"a": 1}\n'
+    assert open_records(io.BytesIO(data), display_name="rows.ndjson").format == "ndjson"
+    assert open_records(io.BytesIO(data), display_name="rows.jsonl").format == "ndjson"
+    assert open_records(io.BytesIO(data), format="ndjson").format == "ndjson"
+    path = tmp_path / "rows.data"  # an unknown extension falls back to the content
+    path.write_bytes(b'[{"a": 1}]')
+    assert open_records(path).format == "json"
+
+
+def test_tsv_is_tab_separated_even_with_one_column(tmp_path: Path) -> None:
+    path = tmp_path / "notes.tsv"
+    path.write_bytes(b"note\nAda, Lagos\n")
+    assert rows_of(open_records(path)) == [(1, 2, {"note": "Ada, Lagos"})]
+
+
+def test_old_xls_and_unknown_options_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "old.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100))
+    with pytest.raises(DataError, match=r"old\.xls: old Excel \.xls"):
+        open_records(path)
+    assert "save it as .xlsx or CSV" in error_of(path.read_bytes())
+    with pytest.raises(DataError, match="no such file"):
+        open_records(tmp_path / "absent.csv")
+    with pytest.raises(DataError, match="unknown encoding 'klingon'"):
+        open_records(io.BytesIO(b"a\n1\n"), encoding="klingon")
+    with pytest.raises(ValueError, match="unknown data format"):
+        open_records(io.BytesIO(b"a\n1\n"), format="yaml")
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def test_csv_with_bom_semicolons_and_crlf() -> None:
+    data = "\ufeffName ; Amount\r\nAda;1,5\r\nBọ́lá;2\r\n".encode()
+    source = open_records(io.BytesIO(data))
+    assert (source.delimiter, source.columns) == (";", ("Name", "Amount"))
+    assert rows_of(source) == [
+        (1, 2, {"Name": "Ada", "Amount": "1,5"}),
+        (2, 3, {"Name": "Bọ́lá", "Amount": "2"}),
+    ]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_delimiter_is_sniffed_with_quotes_in_mind(delimiter: str) -> None:
+    others = "".join(d for d in ",;\t|" if d != delimiter)
+    header = delimiter.join(["name", f'"odd{others}name"', "amount"])
+    row = delimiter.join(["Ada", f'"{others}"', "1"])
+    source = open_records(io.BytesIO(f"{header}\n{row}\n".encode()))
+    assert source.delimiter == delimiter
+    assert rows_of(source) == [(1, 2, {"name": "Ada", f"odd{others}name": others, "amount": "1"})]
+
+
+def test_quoted_newlines_keep_line_numbers_right() -> None:
+    data = b'name,address\nAda,"12 Bode Thomas St\nSurulere\r\nLagos"\n\nBola,"1\r2"\nCy,3\n'
+    assert read(data) == [
+        (1, 2, {"name": "Ada", "address": "12 Bode Thomas St\nSurulere\r\nLagos"}),
+        (2, 6, {"name": "Bola", "address": "1\r2"}),
+        (3, 8, {"name": "Cy", "address": "3"}),  # a lone CR counts as a line break
+    ]
+
+
+def test_old_mac_line_endings() -> None:
+    assert read(b"a,b\r1,2\r3,4") == [(1, 2, {"a": "1", "b": "2"}), (2, 3, {"a": "3", "b": "4"})]
+
+
+def test_empty_cells_are_empty_values_and_short_rows_are_missing() -> None:
+    data = b"name,amount,note\nAda,,\nBola,5\n,,\n\nCy,,x,,\n"
+    assert read(data) == [
+        (1, 2, {"name": "Ada", "amount": "", "note": ""}),
+        (2, 3, {"name": "Bola", "amount": "5"}),  # note is missing, not empty
+        (3, 6, {"name": "Cy", "amount": "", "note": "x"}),  # trailing empty cells lose nothing
+    ]
+
+
+def test_a_row_with_too_many_cells_names_path_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "staff.csv"
+    path.write_bytes(b"a,b,c,d\n1,2,3,4\n1,2,3,4,5\n")
+    source = open_records(path)
+    with pytest.raises(DataError) as caught:
+        list(source)
+    assert str(caught.value) == f"{path}:3: row has 5 cells but the header has 4"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "<stream>: no header row (the file is empty)"),
+        (b"\n\n", "<stream>: no header row (the file is empty)"),
+        (b"a,,b\n1,2,3\n", "<stream>:1: column 2 of the header has no name"),
+        (b"\na, b ,a\n", "<stream>:2: column 'a' appears twice in the header (columns 1 and 3)"),
+        ("e\u0301,\u00e9\n".encode(), "<stream>:1: column 'é' appears twice in the header (columns 1 and 2)"),
+        (
+            b'a,b\n1,"2\n3,4\n',
+            '<stream>:2: a quoted field that starts in this row is never closed (a stray " character?)',
+        ),
+        (b'a,b\n1,"2"x\n', "<stream>:2: malformed CSV: ',' expected after '\"'"),
+    ],
+)
+def test_bad_csv(data: bytes, message: str) -> None:
+    assert error_of(data) == message
+
+
+def test_trailing_unnamed_columns_are_dropped_while_empty() -> None:
+    assert read(b"a,b,,\n1,2,,\n") == [(1, 2, {"a": "1", "b": "2"})]
+    assert error_of(b"a,b,,\n1,2,,x\n") == "<stream>:2: row has 4 cells but the header has 2"
+
+
+def test_not_utf8_names_the_line_and_the_fix(tmp_path: Path) -> None:
+    data = "name,quote\nAda,fine\nBola,\u201cyes\u201d\n".encode("cp1252")
+    path = tmp_path / "staff.csv"
+    path.write_bytes(data)
+    with pytest.raises(DataError) as caught:
+        list(open_records(path))
+    assert str(caught.value) == (
+        f"{path}:3: not UTF-8 text (byte 0x93); Excel on Windows saves CSV as cp1252: try --encoding cp1252"
+    )
+    assert [r.values["quote"] for r in open_records(path, encoding="cp1252")] == ["fine", "\u201cyes\u201d"]
+
+
+def test_not_utf8_deep_in_a_large_file_names_the_exact_line() -> None:
+    data = b"a\n" + b"x\n" * 50_000 + b"\xe9\n"
+    assert error_of(data).startswith("<stream>:50002: not UTF-8 text (byte 0xe9)")
+
+
+def test_utf16_with_bom_as_excel_unicode_text_saves_it() -> None:
+    data = "name\tcity\r\nBọ́lá\tỌ̀yọ́\r\n".encode("utf-16")
+    assert read(data) == [(1, 2, {"name": "Bọ́lá", "city": "Ọ̀yọ́"})]
+
+
+header_names = st.lists(
+    st.text("abcdefghijklmnopqrstuvwxyzé_", min_size=1, max_size=8), min_size=2, max_size=5, unique=True
+)
+cell_text = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=20) | st.sampled_from(
+    ["a,b", 'say "hi"', "two\nlines", "cr\rlf\r\n", "; | \t", "₦1,500", " padded "]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    header=header_names,
+    data=st.data(),
+    delimiter=st.sampled_from([",", ";", "\t", "|"]),
+    quoting=st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]),
+    bom=st.booleans(),
+)
+def test_csv_round_trip(
+    header: list[str], data: st.DataObject, delimiter: str, quoting: int, bom: bool
+) -> None:
+    rows = data.draw(
+        st.lists(st.lists(cell_text, min_size=len(header), max_size=len(header)).filter(any), max_size=8)
+    )
+    text = io.StringIO(newline="")
+    writer = csv.writer(text, delimiter=delimiter, quoting=quoting)  # type: ignore[arg-type]
+    writer.writerow(header)
+    starts = []
+    for row in rows:
+        starts.append(len(text.getvalue().encode().splitlines()) + 1)
+        writer.writerow(row)
+    encoded = (b"\xef\xbb\xbf" if bom else b"") + text.getvalue().encode()
+    source = open_records(OneWay(encoded, step=3))
+    assert source.columns == tuple(header)
+    assert source.delimiter == delimiter
+    assert rows_of(source) == [
+        (n, line, dict(zip(header, row, strict=True)))
+        for n, (line, row) in enumerate(zip(starts, rows, strict=True), start=1)
+    ]
+
+
+# --------------------------------------------------------------------------- JSON and NDJSON
+
+
+def test_json_values_keep_their_types_and_lines() -> None:
+    data = (
+        b'[\n  {"n": 1500, "x": 1500.5, "ok": true, "no": null,\n'
+        b'   "client": {"name": "Ada"}, "items": [1, 2]},\n  {"n": -1}\n]\n'
+    )
+    source = open_records(io.BytesIO(data))
+    assert source.columns == ("n", "x", "ok", "no", "client", "items")
+    records = list(source)
+    assert records[0] == Record(
+        1, 2, {"n": 1500, "x": 1500.5, "ok": True, "no": None, "client": {"name": "Ada"}, "items": [1, 2]}
+    )
+    assert type(records[0].values["n"]) is int
+    assert records[1] == Record(2, 4, {"n": -1})
+    assert read(b"[]") == []
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            b'[\n {"a": 1},\n "Ada"\n]',
+            "<stream>:3: array item 2 is a string, not an object (each item of the array is one record)",
+        ),
+        (
+            b"[[1]]",
+            "<stream>:1: array item 1 is an array, not an object (each item of the array is one record)",
+        ),
+        (b"  42", "<stream>:1: expected a JSON object or an array of objects, found a number"),
+        (b'[{"a": 1}\n {"a": 2}]', "<stream>:2: bad JSON: Expecting ',' delimiter (column 2)"),
+        (b'{"a": 1} x', "<stream>:1: bad JSON: Extra data (column 10)"),
+        (b'[{"a": 1}] x', "<stream>:1: bad JSON: Extra data (column 12)"),
+        (b'[{"a": }]', "<stream>:1: bad JSON: Expecting value (column 8)"),
+        (
+            b'[{"a": "\xff"}]',
+            "<stream>:1: not UTF-8 text (byte 0xff); "
+            "if the file was saved in another encoding, try --encoding NAME",
+        ),
+    ],
+)
+def test_bad_json(data: bytes, message: str) -> None:
+    assert error_of(data, format="json") == message
+
+
+def test_ndjson_skips_blank_lines_and_names_bad_lines(tmp_path: Path) -> None:
+    path = tmp_path / "rows.ndjson"
+    path.write_bytes(b'{"a": 1}\n\n{"a": 2.0}\n{"a": \n[1]\n')
+    source = open_records(path)
+    assert source.columns is None
+    got: list[Record] = []
+    with pytest.raises(DataError) as caught:
+        got.extend(source)
+    assert [(r.number, r.line, r.values) for r in got] == [(1, 1, {"a": 1}), (2, 3, {"a": 2.0})]
+    assert str(caught.value) == f"{path}:4: bad JSON: Expecting value (column 7)"
+    assert error_of(b'{"a": 1}\n[1]\n') == "<stream>:2: expected a JSON object on this line, found an array"
+
+
+# --------------------------------------------------------------------------- xlsx
+
+
+def test_xlsx_values_come_out_clean(tmp_path: Path) -> None:
+    path = make_xlsx(
+        tmp_path / "book.xlsx",
+        {
+            "Staff": [
+                [],
+                [None, None],
+                [" name ", "start", "at", "salary", "rate", "ok", "note", None],
+                [
+                    "Ada",
+                    dt.datetime(2025, 10, 1),
+                    dt.datetime(2025, 10, 1, 9, 30),
+                    650000.0,
+                    0.1 + 0.2,
+                    True,
+                    None,
+                ],
+                [None, None, None, None, None, None, None, None],
+                ["Bola", dt.date(2025, 1, 2), None, 12, 1 / 3, False, "x"],
+            ]
+        },
+    )
+    source = open_records(path)
+    assert source.columns == ("name", "start", "at", "salary", "rate", "ok", "note")
+    ada, bola = list(source)
+    assert (ada.number, ada.line) == (1, 4)
+    assert ada.values == {
+        "name": "Ada",
+        "start": dt.date(2025, 10, 1),
+        "at": dt.datetime(2025, 10, 1, 9, 30),
+        "salary": 650000,
+        "rate": 0.3,
+        "ok": True,
+        "note": "",
+    }
+    assert type(ada.values["start"]) is dt.date
+    assert type(ada.values["salary"]) is int
+    assert (bola.number, bola.line) == (2, 6)
+    assert bola.values["rate"] == 0.333333333333333
+    assert bola.values["at"] == ""
+
+
+def test_xlsx_second_sheet_by_name_and_unknown_sheet(tmp_path: Path) -> None:
+    path = make_xlsx(tmp_path / "book.xlsx", {"Staff": [["a"], [1]], "Rates": [["rate"], [2.5]]})
+    assert rows_of(open_records(path, sheet="Rates")) == [(1, 2, {"rate": 2.5})]
+    with pytest.raises(DataError) as caught:
+        open_records(path, sheet="Nope")
+    assert str(caught.value) == f"{path}: no sheet named 'Nope'; the sheets are 'Staff', 'Rates'"
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([], ": the sheet is empty: no header row"),
+        ([["a", None, "b"], [1, 2, 3]], ":1: column B of the header has no name"),
+        ([["a", "a"]], ":1: column 'a' appears twice in the header (columns A and B)"),
+        (
+            [["a", "b"], [1, 2, None, "stray"]],
+            ":2: cell D2 has a value but its column has no name in the header",
+        ),
+    ],
+)
+def test_bad_xlsx_sheets(tmp_path: Path, rows: list[list[Any]], message: str) -> None:
+    path = make_xlsx(tmp_path / "book.xlsx", {"Sheet": rows})
+    with pytest.raises(DataError) as caught:
+        list(open_records(path))
+    assert str(caught.value) == f"{path}{message}"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"PK\x03\x04 this is not really a zip", b"", b"not a workbook at all"],
+)
+def test_a_corrupt_xlsx_is_one_line_naming_the_file(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(DataError) as caught:
+        open_records(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: not a readable .xlsx workbook (")
+    assert "\n" not in message
+
+
+def test_a_docx_is_not_a_workbook(tmp_path: Path) -> None:
+    path = tmp_path / "letter.xlsx"
+    with __import__("zipfile").ZipFile(path, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+    with pytest.raises(DataError, match=r"letter\.xlsx: not a readable \.xlsx workbook"):
+        open_records(path)
+
+
+# --------------------------------------------------------------------------- memory
+
+
+def peak_bytes(write: Callable[[int], bytes], rows: int, tmp_path: Path, suffix: str) -> int:
+    path = tmp_path / f"big{rows}{suffix}"
+    path.write_bytes(write(rows))
+    tracemalloc.start()
+    try:
+        count = sum(1 for _ in open_records(path))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == rows
+    return peak
+
+
+@pytest.mark.parametrize(
+    ("suffix", "write"),
+    [
+        (".csv", lambda n: b"name,amount,note\n" + b'Ada Lovelace,1500,"a, b"\n' * n),
+        (".ndjson", lambda n: b'{"name": "Ada Lovelace", "amount": 1500}\n' * n),
+    ],
+)
+def test_memory_stays_flat_as_rows_grow(tmp_path: Path, suffix: str, write: Callable[[int], bytes]) -> None:
+    small = peak_bytes(write, 1_000, tmp_path, suffix)
+    large = peak_bytes(write, 20_000, tmp_path, suffix)
+    assert large < small * 1.5, (small, large)
