@@ -1,0 +1,944 @@
+"""Regenerate the example templates and their data, byte for byte.
+
+Run ``python3 examples/make_examples.py`` from anywhere. It writes three
+Word templates with ``<<placeholders>>`` (an offer letter, a receipt and an
+affidavit of change of name) and, for each, the same rows as CSV, JSON and
+.xlsx. The templates imitate what Word itself saves, including placeholders
+that are split across several runs (``<<full_`` + ``name>>``) and spelling
+marks (``w:proofErr``) between runs, so they exercise the engine's run
+joining.
+
+Output is deterministic: fixed document properties and fixed zip entry
+timestamps, so re-running gives identical bytes.
+
+Needs python-docx and openpyxl only; it must not import mytypist_cli (the
+examples are inputs for the engine, not products of it).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from docx import Document
+from docx.document import Document as DocumentObject
+from docx.enum.section import WD_SECTION_START
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Cm, Mm, Pt, RGBColor, Twips
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+from lxml import etree
+from openpyxl.styles import Alignment, Font, PatternFill
+
+HERE = Path(__file__).resolve().parent
+
+# Fixed timestamps keep regenerated files byte-identical.
+FIXED_DATETIME = dt.datetime(2025, 9, 1, 9, 0, 0)
+ZIP_DATETIME = (2025, 9, 1, 9, 0, 0)
+
+BODY_FONT = "Calibri"  # rendered with the metric-compatible Carlito on Linux
+HEADING_FONT = "Cambria"  # rendered with Caladea
+INK = RGBColor(0x1F, 0x2A, 0x44)
+ACCENT = RGBColor(0x0B, 0x5D, 0x3B)  # a deep green, common on Nigerian letterheads
+GREY = RGBColor(0x59, 0x59, 0x59)
+
+PLACEHOLDER_RE = re.compile(r"<<([A-Za-z0-9_]+)>>")
+
+# ---------------------------------------------------------------------------
+# A tiny markup for writing paragraphs run by run.
+#
+#   **      toggles bold          ~~  toggles italic
+#   |       ends the current run (Word splits runs at edits, spell checks...)
+#   §       ends the run and inserts <w:proofErr w:type="spellStart"/>
+#   ¤       ends the run and inserts <w:proofErr w:type="spellEnd"/>
+#   \t \n   tab and line break, as python-docx's add_run does
+#
+# So "Dear <<first_|name>>," gives the runs "Dear <<first_" and "name>>,".
+# With fields=True every <<name>> becomes a Word MERGEFIELD instead.
+# ---------------------------------------------------------------------------
+_TOKEN_RE = re.compile(r"(\*\*|~~|\||§|¤)")
+_PROOF = {"§": "spellStart", "¤": "spellEnd"}
+
+
+def add_markup(
+    paragraph: Paragraph,
+    text: str,
+    *,
+    size: float | None = None,
+    color: RGBColor | None = None,
+    font: str | None = None,
+    bold: bool = False,
+    italic: bool = False,
+    fields: bool = False,
+) -> Paragraph:
+    """Append runs described by ``text`` (see the markup above) to ``paragraph``."""
+    for token in _TOKEN_RE.split(unicodedata.normalize("NFC", text)):
+        if token == "**":
+            bold = not bold
+        elif token == "~~":
+            italic = not italic
+        elif token == "|":
+            continue
+        elif token in _PROOF:
+            paragraph._p.append(parse_xml(f'<w:proofErr {nsdecls("w")} w:type="{_PROOF[token]}"/>'))
+        elif token:
+            pieces = PLACEHOLDER_RE.split(token) if fields else [token]
+            for i, piece in enumerate(pieces):
+                if fields and i % 2 == 1:
+                    _add_mergefield(paragraph, piece, bold, italic, size, color, font)
+                elif piece:
+                    _style_run(paragraph.add_run(piece), bold, italic, size, color, font)
+    return paragraph
+
+
+def _style_run(
+    run: Any, bold: bool, italic: bool, size: float | None, color: RGBColor | None, font: str | None
+) -> Any:
+    if bold:
+        run.bold = True
+    if italic:
+        run.italic = True
+    if size is not None:
+        run.font.size = Pt(size)
+    if color is not None:
+        run.font.color.rgb = color
+    if font is not None:
+        run.font.name = font
+    return run
+
+
+def _add_mergefield(
+    paragraph: Paragraph,
+    name: str,
+    bold: bool,
+    italic: bool,
+    size: float | None,
+    color: RGBColor | None,
+    font: str | None,
+) -> None:
+    """Write a complex MERGEFIELD the way Word does: begin, instr, separate, «name», end."""
+
+    def run() -> Any:
+        return _style_run(paragraph.add_run(), bold, italic, size, color, font)
+
+    run()._r.append(parse_xml(f'<w:fldChar {nsdecls("w")} w:fldCharType="begin"/>'))
+    instr = parse_xml(
+        f'<w:instrText {nsdecls("w")} xml:space="preserve"> MERGEFIELD {name} \\* MERGEFORMAT </w:instrText>'
+    )
+    run()._r.append(instr)
+    run()._r.append(parse_xml(f'<w:fldChar {nsdecls("w")} w:fldCharType="separate"/>'))
+    shown = run()
+    shown.text = f"\u00ab{name}\u00bb"
+    shown._r.get_or_add_rPr().append(parse_xml(f"<w:noProof {nsdecls('w')}/>"))
+    run()._r.append(parse_xml(f'<w:fldChar {nsdecls("w")} w:fldCharType="end"/>'))
+
+
+def add_field(
+    paragraph: Paragraph, instr: str, shown: str, *, size: float | None = None, color: RGBColor | None = None
+) -> None:
+    """Append a complex field such as PAGE or NUMPAGES."""
+
+    def run() -> Any:
+        return _style_run(paragraph.add_run(), False, False, size, color, None)
+
+    run()._r.append(parse_xml(f'<w:fldChar {nsdecls("w")} w:fldCharType="begin"/>'))
+    run()._r.append(parse_xml(f'<w:instrText {nsdecls("w")} xml:space="preserve"> {instr} </w:instrText>'))
+    run()._r.append(parse_xml(f'<w:fldChar {nsdecls("w")} w:fldCharType="separate"/>'))
+    run().text = shown
+    run()._r.append(parse_xml(f'<w:fldChar {nsdecls("w")} w:fldCharType="end"/>'))
+
+
+def para(
+    container: Any,
+    text: str = "",
+    *,
+    style: str | None = None,
+    align: WD_ALIGN_PARAGRAPH | None = None,
+    before: float | None = None,
+    after: float | None = None,
+    keep_next: bool = False,
+    indent_cm: float | None = None,
+    first_line_cm: float | None = None,
+    **run_kw: Any,
+) -> Paragraph:
+    """Add a paragraph to a document, cell, header or footer and fill it with markup."""
+    p = container.add_paragraph(style=style)
+    fmt = p.paragraph_format
+    if align is not None:
+        p.alignment = align
+    if before is not None:
+        fmt.space_before = Pt(before)
+    if after is not None:
+        fmt.space_after = Pt(after)
+    if keep_next:
+        fmt.keep_with_next = True
+    if indent_cm is not None:
+        fmt.left_indent = Cm(indent_cm)
+    if first_line_cm is not None:
+        fmt.first_line_indent = Cm(first_line_cm)
+    return add_markup(p, text, **run_kw)
+
+
+def first_para(container: Any, text: str = "", **kw: Any) -> Paragraph:
+    """Reuse the empty paragraph a new header, footer or cell already holds."""
+    p = container.paragraphs[0]
+    align = kw.pop("align", None)
+    if align is not None:
+        p.alignment = align
+    after = kw.pop("after", None)
+    if after is not None:
+        p.paragraph_format.space_after = Pt(after)
+    before = kw.pop("before", None)
+    if before is not None:
+        p.paragraph_format.space_before = Pt(before)
+    return add_markup(p, text, **kw)
+
+
+def bottom_border(paragraph: Paragraph, color: str = "0B5D3B", size: int = 12) -> None:
+    pPr = paragraph._p.get_or_add_pPr()
+    pPr.append(
+        parse_xml(
+            f'<w:pBdr {nsdecls("w")}><w:bottom w:val="single" w:sz="{size}" w:space="4" '
+            f'w:color="{color}"/></w:pBdr>'
+        )
+    )
+
+
+def top_border(paragraph: Paragraph, color: str = "A6A6A6", size: int = 4) -> None:
+    pPr = paragraph._p.get_or_add_pPr()
+    pPr.append(
+        parse_xml(
+            f'<w:pBdr {nsdecls("w")}><w:top w:val="single" w:sz="{size}" w:space="4" '
+            f'w:color="{color}"/></w:pBdr>'
+        )
+    )
+
+
+def right_tab(paragraph: Paragraph, position_cm: float) -> None:
+    paragraph.paragraph_format.tab_stops.add_tab_stop(Cm(position_cm), WD_TAB_ALIGNMENT.RIGHT)
+
+
+def shade(cell: Any, fill: str) -> None:
+    tcPr = cell._tc.get_or_add_tcPr()
+    tcPr.append(parse_xml(f'<w:shd {nsdecls("w")} w:val="clear" w:color="auto" w:fill="{fill}"/>'))
+
+
+def cell_text(cell: Any, text: str, *, align: WD_ALIGN_PARAGRAPH | None = None, **kw: Any) -> None:
+    p = cell.paragraphs[0]
+    p.paragraph_format.space_before = Pt(2)
+    p.paragraph_format.space_after = Pt(2)
+    if align is not None:
+        p.alignment = align
+    add_markup(p, text, **kw)
+
+
+def add_table(
+    doc: Any,
+    rows: Sequence[Sequence[str]],
+    widths_cm: Sequence[float],
+    *,
+    header: bool = True,
+    header_fill: str = "DCE9E2",
+    aligns: Sequence[WD_ALIGN_PARAGRAPH | None] | None = None,
+    fields: bool = False,
+    size: float | None = None,
+) -> Table:
+    """A bordered table ("Table Grid") with an optional shaded, repeated header row."""
+    table = doc.add_table(rows=len(rows), cols=len(widths_cm))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    for c, width in enumerate(widths_cm):
+        table.columns[c].width = Cm(width)  # w:gridCol, which LibreOffice honours
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            cell = table.cell(r, c)
+            cell.width = Cm(widths_cm[c])
+            align = aligns[c] if aligns else None
+            is_head = header and r == 0
+            cell_text(cell, text, align=align, bold=is_head, fields=fields, size=size)
+            if is_head:
+                shade(cell, header_fill)
+    if header:
+        trPr = table.rows[0]._tr.get_or_add_trPr()
+        trPr.append(parse_xml(f"<w:tblHeader {nsdecls('w')}/>"))
+    return table
+
+
+def new_document(title: str, subject: str) -> DocumentObject:
+    """An A4 document with Word-like styles: Calibri 11 body, Cambria headings."""
+    doc = Document()
+    section = doc.sections[0]
+    section.start_type = WD_SECTION_START.NEW_PAGE
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.left_margin = section.right_margin = Cm(2.3)
+    section.top_margin, section.bottom_margin = Cm(2.2), Cm(2.0)
+    section.header_distance, section.footer_distance = Cm(1.0), Cm(1.0)
+
+    normal = doc.styles["Normal"]
+    normal.font.name = BODY_FONT
+    normal.font.size = Pt(11)
+    normal.font.color.rgb = INK
+    rfonts = normal.element.rPr.rFonts
+    rfonts.set(qn("w:eastAsia"), BODY_FONT)
+    rfonts.set(qn("w:cs"), BODY_FONT)
+    normal.paragraph_format.space_after = Pt(6)
+    normal.paragraph_format.line_spacing = 1.08
+    for name in ("Title", "Heading 1", "Heading 2"):
+        style = doc.styles[name]
+        style.font.name = HEADING_FONT
+        style.font.color.rgb = ACCENT
+    doc.styles["Title"].font.size = Pt(20)
+    doc.styles["Heading 1"].font.size = Pt(14)
+    doc.styles["Heading 2"].font.size = Pt(12)
+
+    props = doc.core_properties
+    props.title = title
+    props.subject = subject
+    props.author = "MyTypist examples"
+    props.last_modified_by = "MyTypist examples"
+    props.keywords = "mytypist, template, example"
+    props.comments = "Generated by examples/make_examples.py; edit the script, not this file."
+    props.revision = 1
+    props.created = props.modified = props.last_printed = FIXED_DATETIME
+    # The stock template carries a thumbnail of a blank page; Word would not.
+    package_rels = doc.part.package.rels
+    for r_id, rel in list(package_rels.items()):
+        if rel.reltype.endswith("/thumbnail"):
+            del package_rels[r_id]
+    return doc
+
+
+def page_footer(
+    footer: Any, left: str, *, size: float = 8.5, tab_cm: float = 16.4, fields: bool = False
+) -> None:
+    """Footer: ``left`` text, then 'Page N of M' right-aligned, above a thin rule."""
+    p = first_para(footer)
+    top_border(p)
+    for pos in (4680, 9360):  # the stock Footer style's Letter-size tab stops
+        p.paragraph_format.tab_stops.add_tab_stop(Twips(pos), WD_TAB_ALIGNMENT.CLEAR)
+    right_tab(p, tab_cm)
+    add_markup(p, left, size=size, color=GREY, fields=fields)
+    add_markup(p, "\tPage ", size=size, color=GREY)
+    add_field(p, "PAGE", "1", size=size, color=GREY)
+    add_markup(p, " of ", size=size, color=GREY)
+    add_field(p, "NUMPAGES", "1", size=size, color=GREY)
+
+
+# ---------------------------------------------------------------------------
+# Deterministic saving
+# ---------------------------------------------------------------------------
+_CORE_DATE_RE = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)")
+
+
+def normalise_zip(data: bytes) -> bytes:
+    """Rewrite an OOXML zip with fixed entry timestamps and fixed core dates."""
+    stamp = FIXED_DATETIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            blob = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                blob = _CORE_DATE_RE.sub(rb"\g<1>" + stamp + rb"\g<2>", blob)
+            entry = zipfile.ZipInfo(info.filename, date_time=ZIP_DATETIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            dst.writestr(entry, blob)
+    return out.getvalue()
+
+
+def save_docx(doc: DocumentObject, path: Path) -> None:
+    buf = io.BytesIO()
+    doc.save(buf)
+    path.write_bytes(normalise_zip(buf.getvalue()))
+
+
+def docx_placeholders(path: Path) -> list[str]:
+    """Placeholder names in first-appearance order: body, then headers and footers.
+
+    A small independent check (not the engine): joins the w:t texts of each
+    w:p so that split placeholders are found too.
+    """
+    names: list[str] = []
+    with zipfile.ZipFile(path) as zf:
+        parts = ["word/document.xml"] + sorted(
+            n for n in zf.namelist() if re.fullmatch(r"word/(header|footer)\d+\.xml", n)
+        )
+        for part in parts:
+            root = etree.fromstring(zf.read(part))
+            for p in root.iter(qn("w:p")):
+                text = "".join(t.text or "" for t in p.iter(qn("w:t")))
+                for name in PLACEHOLDER_RE.findall(text):
+                    if name not in names:
+                        names.append(name)
+    return names
+
+
+def write_data(
+    stem: str,
+    rows: list[dict[str, Any]],
+    *,
+    sheet_title: str,
+    date_columns: Iterable[str] = (),
+    int_columns: Iterable[str] = (),
+) -> None:
+    """Write rows as ``stem``.csv, .json and .xlsx.
+
+    CSV and JSON hold text exactly as typed. In the .xlsx, ``date_columns``
+    (ISO dates in the text) become real date cells and ``int_columns`` real
+    numbers, as they would in a spreadsheet someone keeps by hand.
+    """
+    rows = [
+        {k: unicodedata.normalize("NFC", v) if isinstance(v, str) else v for k, v in row.items()}
+        for row in rows
+    ]
+    columns = list(rows[0])
+    with (HERE / f"{stem}.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    (HERE / f"{stem}.json").write_text(
+        json.dumps(rows, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+
+    dates, ints = set(date_columns), set(int_columns)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = sheet_title
+    ws.append(columns)
+    for row in rows:
+        values: list[Any] = []
+        for col in columns:
+            value = row[col]
+            if col in dates:
+                value = dt.date.fromisoformat(value)
+            elif col in ints:
+                value = int(value)
+            values.append(value)
+        ws.append(values)
+    head_fill = PatternFill("solid", fgColor="DCE9E2")
+    for c, col in enumerate(columns, start=1):
+        cell = ws.cell(row=1, column=c)
+        cell.font = Font(bold=True)
+        cell.fill = head_fill
+        width = max(len(col), *(len(str(r[col])) for r in rows)) + 2
+        ws.column_dimensions[cell.column_letter].width = min(width, 60)
+        for r in range(2, len(rows) + 2):
+            body = ws.cell(row=r, column=c)
+            body.alignment = Alignment(vertical="top")
+            if col in dates:
+                body.number_format = "yyyy-mm-dd"
+    ws.freeze_panes = "A2"
+    props = wb.properties
+    props.creator = props.lastModifiedBy = "MyTypist examples"
+    props.title = sheet_title
+    props.created = props.modified = FIXED_DATETIME
+    buf = io.BytesIO()
+    wb.save(buf)
+    (HERE / f"{stem}.xlsx").write_bytes(normalise_zip(buf.getvalue()))
+
+
+# ---------------------------------------------------------------------------
+# 1. Employment offer letter (Lagos)
+# ---------------------------------------------------------------------------
+COMPANY = "Eko Bridge Logistics Limited"
+
+STAFF = [
+    {
+        "ref_no": "EBL/HR/2025/0141",
+        "offer_date": "22 September 2025",
+        "full_name": "Adébáyọ̀ Olúwaṣeun Ògúnlẹ́yẹ",
+        "address": "12 Bode Thomas Street, Surulere, Lagos",
+        "first_name": "Adébáyọ̀",
+        "position": "Senior Accountant",
+        "department": "Finance",
+        "manager_name": "Ngozi Okafor",
+        "start_date": "2025-10-01",
+        "salary": "₦650,000",
+    },
+    {
+        "ref_no": "EBL/HR/2025/0142",
+        "offer_date": "22 September 2025",
+        "full_name": "Chiamaka Adaeze Nwachukwu",
+        "address": "Flat 4, Block B, Jabi Lake Estate, Jabi, Abuja",
+        "first_name": "Chiamaka",
+        "position": "Operations Analyst",
+        "department": "Operations",
+        "manager_name": "Ibrahim Bello",
+        "start_date": "2025-10-01",
+        "salary": "₦420,000",
+    },
+    {
+        "ref_no": "EBL/HR/2025/0143",
+        "offer_date": "24 September 2025",
+        "full_name": "Aminu Sani Abubakar",
+        "address": "House 27, 3rd Avenue, Gwarinpa, Abuja",
+        "first_name": "Aminu",
+        "position": "Fleet Supervisor",
+        "department": "Logistics",
+        "manager_name": "Babatunde Bakare",
+        "start_date": "2025-10-13",
+        "salary": "₦380,000",
+    },
+    {
+        "ref_no": "EBL/HR/2025/0144",
+        "offer_date": "24 September 2025",
+        "full_name": "Ọlámídé Àjàyí",
+        "address": "5 Admiralty Way, Lekki Phase 1, Lagos",
+        "first_name": "Ọlámídé",
+        "position": "Human Resources Officer",
+        "department": "Human Resources",
+        "manager_name": "Fúnmiláyọ̀ Adéyẹmí",
+        "start_date": "2025-11-03",
+        "salary": "₦350,000",
+    },
+    {
+        "ref_no": "EBL/HR/2025/0145",
+        "offer_date": "29 September 2025",
+        "full_name": "Hauwa'u Musa Danjuma",
+        "address": "22 Allen Avenue, Ikeja, Lagos",
+        "first_name": "Hauwa'u",
+        "position": "Software Engineer",
+        "department": "Technology",
+        "manager_name": "Emeka Obiora Eze",
+        "start_date": "2025-11-03",
+        "salary": "₦900,000",
+    },
+]
+
+
+def letterhead(header: Any, name: str, lines: Sequence[str]) -> None:
+    p = first_para(header, name.upper(), font=HEADING_FONT, size=17, bold=True, color=ACCENT, after=0)
+    p.paragraph_format.space_after = Pt(1)
+    for i, line in enumerate(lines):
+        q = para(header, line, size=8.5, color=GREY, after=0)
+        if i == len(lines) - 1:
+            bottom_border(q)
+            q.paragraph_format.space_after = Pt(0)
+
+
+def make_offer_letter() -> list[str]:
+    doc = new_document("Offer of employment", f"{COMPANY}: offer letter template")
+    section = doc.sections[0]
+    # Letterhead on page 1 only; continuation pages get a one-line header, as in Word's
+    # "Different First Page". Both footers carry the reference and page numbers.
+    section.different_first_page_header_footer = True
+    letterhead(
+        section.first_page_header,
+        COMPANY,
+        [
+            "Plot 1415 Adetokunbo Ademola Street, Victoria Island, Lagos 101241, Nigeria",
+            "Tel: +234 1 454 7720  ·  careers@ekobridgelogistics.ng  ·  RC 1284376",
+        ],
+    )
+    cont = first_para(
+        section.header,
+        f"{COMPANY}  ·  Offer of employment  ·  Ref: <<ref_no>>",
+        size=8.5,
+        color=GREY,
+        after=0,
+    )
+    bottom_border(cont, color="A6A6A6", size=4)
+    page_footer(section.first_page_footer, "Private and confidential  ·  Ref: <<ref_|no>>")
+    page_footer(section.footer, "Private and confidential  ·  Ref: <<ref_no>>")
+
+    p = para(doc, "Our ref: **<<ref_no>>**\t<<offer_date>>", before=6, after=14)
+    right_tab(p, 16.4)
+    para(doc, "<<full_|name>>", after=0, bold=True)
+    para(doc, "<<address>>", after=14)
+    para(doc, "Dear <<first_|name>>,", after=10)
+    para(
+        doc,
+        "OFFER OF EMPLOYMENT: <<position>>",
+        bold=True,
+        color=ACCENT,
+        font=HEADING_FONT,
+        size=12,
+        after=10,
+    )
+    para(
+        doc,
+        "Following your recent interviews, we are pleased to offer you employment with "
+        f"{COMPANY} as **<|<position>>** in the ~~<<department>>~~ department. You will "
+        "report to <<§manager_name¤>>, who will take you through your induction during your "
+        "first week.",
+        align=WD_ALIGN_PARAGRAPH.JUSTIFY,
+    )
+    para(
+        doc,
+        "Your employment will begin on **<<start_|date>>**. The principal terms of this offer "
+        "are summarised below; the full terms are set out in the enclosed contract of "
+        "employment, which forms part of this offer.",
+        align=WD_ALIGN_PARAGRAPH.JUSTIFY,
+        after=8,
+    )
+
+    left = WD_ALIGN_PARAGRAPH.LEFT
+    add_table(
+        doc,
+        [
+            ["Term", "Details"],
+            ["Position", "<<position>>"],
+            ["Department", "<<department>>"],
+            ["Reporting to", "<<manager_name>>"],
+            ["Start date", "<<start_date>>"],
+            ["Monthly gross salary", "**<<sal|ary>>**, paid on or before the 25th of each month"],
+            [
+                "Pension",
+                "8% employee and 10% employer contribution under the Pension Reform "
+                "Act 2014, to the PFA of your choice",
+            ],
+            ["Health insurance", "Family HMO cover (you, your spouse and up to four children)"],
+            ["Probation", "Six (6) months, with a review at three months"],
+            ["Annual leave", "Twenty (20) working days, in addition to public holidays"],
+            ["Notice period", "One (1) month on either side after confirmation"],
+        ],
+        [5.0, 11.4],
+        aligns=[left, left],
+        size=10,
+    )
+
+    para(
+        doc,
+        "Your salary is subject to deduction of Pay-As-You-Earn tax, pension and any other "
+        "statutory contributions. This offer is conditional on satisfactory references, "
+        "the verification of your academic and professional certificates, and a pre-employment "
+        "medical examination.",
+        align=WD_ALIGN_PARAGRAPH.JUSTIFY,
+        before=10,
+    )
+    para(
+        doc,
+        "If you accept this offer, please sign and return the duplicate copy of this letter "
+        "within seven (7) days of the date above. We look forward to welcoming you, "
+        "<<first_name>>, to the team.",
+        align=WD_ALIGN_PARAGRAPH.JUSTIFY,
+        after=6,
+    )
+    para(
+        doc,
+        "On your first day, please report to the Human Resources office at 8:00 a.m. with:",
+        after=3,
+        keep_next=True,
+    )
+    for item in [
+        "the originals of your academic and professional certificates;",
+        "two recent passport photographs and a valid means of identification (NIN slip, "
+        "international passport or driver's licence);",
+        "your Bank Verification Number (BVN) and salary account details;",
+        "your Retirement Savings Account (RSA) PIN, if you already have one;",
+        "two completed guarantor forms (enclosed).",
+    ]:
+        para(doc, item, style="List Bullet", after=1)
+    para(doc, "", after=6)
+
+    para(doc, "Yours faithfully,", after=2, keep_next=True)
+    para(doc, f"For: ~~{COMPANY}~~", after=30, keep_next=True)
+    para(doc, "____________________________", after=0, keep_next=True)
+    para(doc, "**Fúnmiláyọ̀ Adéyẹmí**", after=0, keep_next=True)
+    para(doc, "Head, Human Resources", after=14, keep_next=True)
+
+    acc = para(
+        doc,
+        "ACCEPTANCE",
+        bold=True,
+        color=ACCENT,
+        font=HEADING_FONT,
+        size=11,
+        before=6,
+        after=4,
+        keep_next=True,
+    )
+    top_border(acc, color="0B5D3B", size=6)
+    para(
+        doc,
+        "I, **<<full_name>>**, accept the offer of employment as <<position>> on the terms set out above.",
+        after=24,
+        keep_next=True,
+    )
+    p = para(doc, "Signature: ______________________\tDate: ____________________", after=0)
+    right_tab(p, 16.4)
+
+    path = HERE / "offer-letter.docx"
+    save_docx(doc, path)
+    return docx_placeholders(path)
+
+
+# ---------------------------------------------------------------------------
+# 2. Payment receipt (Ibadan)
+# ---------------------------------------------------------------------------
+SHOP = "Olúyọlé Building Materials Enterprises"
+
+RECEIPTS = [
+    {
+        "receipt_no": "OBM/0457",
+        "date": "2025-09-15",
+        "customer_name": "Mrs. Bọ́lánlé Adéwálé",
+        "customer_phone": "0803 412 7789",
+        "description": "Dangote cement, 50 kg bags",
+        "quantity": "40",
+        "unit_price": "₦9,800.00",
+        "amount": "₦392,000.00",
+        "amount_in_words": "Three hundred and ninety-two thousand naira only",
+        "payment_method": "Bank transfer (GTBank)",
+        "payment_ref": "TRF/250915/88213",
+        "cashier": "Kúnlé Ògúndélé",
+    },
+    {
+        "receipt_no": "OBM/0458",
+        "date": "2025-09-15",
+        "customer_name": "Chukwuemeka Okonkwo & Sons Ltd",
+        "customer_phone": "0706 551 2043",
+        "description": "Iron rods, 12 mm, 12 m lengths",
+        "quantity": "120",
+        "unit_price": "₦11,250.00",
+        "amount": "₦1,350,000.00",
+        "amount_in_words": "One million, three hundred and fifty thousand naira only",
+        "payment_method": "POS (Moniepoint)",
+        "payment_ref": "POS-7731-0458",
+        "cashier": "Kúnlé Ògúndélé",
+    },
+    {
+        "receipt_no": "OBM/0459",
+        "date": "2025-09-16",
+        "customer_name": "Alhaji Usman Garba",
+        "customer_phone": "0812 300 6655",
+        "description": "Aluminium roofing sheets, 0.55 mm (long span)",
+        "quantity": "85",
+        "unit_price": "₦6,500.00",
+        "amount": "₦552,500.00",
+        "amount_in_words": "Five hundred and fifty-two thousand, five hundred naira only",
+        "payment_method": "Cash",
+        "payment_ref": "N/A",
+        "cashier": "Grace Akpan",
+    },
+    {
+        "receipt_no": "OBM/0460",
+        "date": "2025-09-17",
+        "customer_name": "Ifeoluwa Olátúnjí",
+        "customer_phone": "0905 118 2290",
+        "description": "Floor tiles, 60 × 60 cm, cartons of 4",
+        "quantity": "32",
+        "unit_price": "₦14,000.00",
+        "amount": "₦448,000.00",
+        "amount_in_words": "Four hundred and forty-eight thousand naira only",
+        "payment_method": "Bank transfer (Opay)",
+        "payment_ref": "OPY9920173",
+        "cashier": "Grace Akpan",
+    },
+]
+
+
+def make_receipt() -> list[str]:
+    doc = new_document("Official receipt", f"{SHOP}: payment receipt template")
+    section = doc.sections[0]
+    letterhead(
+        section.header,
+        SHOP,
+        [
+            "Shop 14–16, Ring Road Market Complex, Challenge, Ibadan, Oyo State",
+            "Tel: 0803 555 0192, 0805 221 7734  ·  Business Name Reg. No. BN 3172209",
+        ],
+    )
+    page_footer(section.footer, "Receipt <<receipt_|no>>  ·  Goods sold in good condition are not returnable")
+
+    para(doc, "OFFICIAL RECEIPT", style="Title", align=WD_ALIGN_PARAGRAPH.CENTER, before=6, after=10)
+    p = para(doc, "Receipt No: **<<receipt_no>>**\tDate: **<<|date>>**", after=14)
+    right_tab(p, 16.4)
+
+    left = WD_ALIGN_PARAGRAPH.LEFT
+    add_table(
+        doc,
+        [
+            ["Received from", "<<customer_|name>>"],
+            ["Telephone", "<<customer_phone>>"],
+        ],
+        [4.0, 12.4],
+        header=False,
+        aligns=[left, left],
+    )
+    para(doc, "", after=4)
+
+    right = WD_ALIGN_PARAGRAPH.RIGHT
+    centre = WD_ALIGN_PARAGRAPH.CENTER
+    table = add_table(
+        doc,
+        [
+            ["Description", "Qty", "Unit price", "Amount"],
+            ["<<description>>", "<<quantity>>", "<<unit_price>>", "<<§amount¤>>"],
+            ["", "", "**Total**", "**<<amount>>**"],
+        ],
+        [7.6, 2.4, 3.2, 3.2],
+        aligns=[left, centre, right, right],
+    )
+    for c in range(2):
+        table.cell(2, c).paragraphs[0].text = ""
+    merged = table.cell(2, 0).merge(table.cell(2, 1))
+    for extra in merged.paragraphs[1:]:
+        extra._p.getparent().remove(extra._p)
+
+    para(doc, "The sum of: ~~<<amount_in_|words>>~~", before=12)
+    para(doc, "Payment method: <<payment_method>>")
+    para(doc, "Payment reference: <<payment_ref>>", after=30)
+
+    p = para(doc, "____________________________\t____________________________", after=0)
+    right_tab(p, 16.4)
+    p = para(doc, "Received by: <<cashier>>\tCustomer's signature", after=0, size=10)
+    right_tab(p, 16.4)
+    para(
+        doc,
+        "Thank you for your patronage.",
+        before=24,
+        italic=True,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        color=GREY,
+        size=10,
+    )
+
+    path = HERE / "receipt.docx"
+    save_docx(doc, path)
+    return docx_placeholders(path)
+
+
+# ---------------------------------------------------------------------------
+# 3. Affidavit of change of name (Lagos High Court registry)
+# ---------------------------------------------------------------------------
+AFFIDAVITS = [
+    {
+        "new_name": "Mrs. Oluwakémi Blessing Adébísí-Okafor",
+        "gender": "Female",
+        "occupation": "Banker",
+        "address": "15 Ogunlana Drive, Surulere, Lagos State",
+        "former_name": "Miss Oluwakémi Blessing Adébísí",
+        "reason": "my marriage to Mr. Chinedu Okafor on 14 June 2025",
+        "sworn_date": "3rd day of October, 2025",
+        "commissioner": "Barr. Ṣadé Adéoyè",
+    },
+    {
+        "new_name": "Ibrahim Abdullahi Yusuf",
+        "gender": "Male",
+        "occupation": "Civil Servant",
+        "address": "Block 7, Flat 2, Federal Housing Estate, Lugbe, Abuja",
+        "former_name": "Ibrahim Abdullahi",
+        "reason": "my wish to adopt my father's name as my surname",
+        "sworn_date": "6th day of October, 2025",
+        "commissioner": "Barr. Ṣadé Adéoyè",
+    },
+    {
+        "new_name": "Chisom Precious Eze",
+        "gender": "Female",
+        "occupation": "Student",
+        "address": "8 Ikorodu Road, Maryland, Lagos State",
+        "former_name": "Chisom Precious Ezeh",
+        "reason": "a correction of the spelling of my surname",
+        "sworn_date": "9th day of October, 2025",
+        "commissioner": "Barr. Emmanuel Okoro",
+    },
+]
+
+
+def make_affidavit() -> list[str]:
+    doc = new_document("Affidavit of change of name", "Affidavit template (High Court, Ikeja)")
+    section = doc.sections[0]
+    section.left_margin = Cm(2.8)
+    section.right_margin = Cm(2.3)
+    doc.styles["Normal"].font.name = HEADING_FONT  # court documents are usually in a serif face
+    doc.styles["Normal"].element.rPr.rFonts.set(qn("w:eastAsia"), HEADING_FONT)
+    doc.styles["Normal"].element.rPr.rFonts.set(qn("w:cs"), HEADING_FONT)
+    doc.styles["Normal"].font.size = Pt(12)
+    doc.styles["Normal"].paragraph_format.line_spacing = 1.25
+
+    first_para(
+        section.header,
+        "HIGH COURT OF LAGOS STATE  ·  IKEJA JUDICIAL DIVISION",
+        size=8,
+        color=GREY,
+        align=WD_ALIGN_PARAGRAPH.RIGHT,
+        after=0,
+    )
+    page_footer(section.footer, "Affidavit of change of name  ·  <<new_|name>>", tab_cm=15.9)
+
+    centre = WD_ALIGN_PARAGRAPH.CENTER
+    justify = WD_ALIGN_PARAGRAPH.JUSTIFY
+    para(doc, "IN THE HIGH COURT OF LAGOS STATE", bold=True, align=centre, after=0, before=6)
+    para(doc, "IN THE IKEJA JUDICIAL DIVISION", bold=True, align=centre, after=0)
+    para(doc, "HOLDEN AT IKEJA", bold=True, align=centre, after=18)
+    heading = para(doc, "AFFIDAVIT OF CHANGE OF NAME", bold=True, align=centre, size=13, after=18)
+    heading.runs[0].underline = True
+
+    para(
+        doc,
+        "I, **<<new_|name>>**, <<gender>>, Nigerian citizen, "
+        "<<occupation>>, of <<address>>, do hereby make oath and state as follows:",
+        align=justify,
+        after=10,
+    )
+    clauses = [
+        "That I am the deponent herein and the person whose name appears above, and I am "
+        "conversant with the facts deposed to in this affidavit.",
+        "That I was formerly known and called **<**<former_|name>>.",
+        "That I now wish to be known, called and addressed as **<<new_name>>**.",
+        "That the change of name is by reason of <<reason>>.",
+        "That all documents, certificates and records bearing my former name, <<former_name>>, "
+        "remain valid and refer to me.",
+        "That the general public, banks, schools and government agencies should take note.",
+        "That I make this solemn declaration conscientiously believing the same to be true and "
+        "correct and in accordance with the Oaths Act, Cap. O1, Laws of the Federation of "
+        "Nigeria, 2004.",
+    ]
+    for i, text in enumerate(clauses, start=1):
+        p = para(doc, f"{i}.\t{text}", align=justify, after=6)
+        p.paragraph_format.left_indent = Cm(1.0)
+        p.paragraph_format.first_line_indent = Cm(-1.0)
+        p.paragraph_format.tab_stops.add_tab_stop(Cm(1.0))
+
+    p = para(doc, "\t________________________", before=30, after=0, keep_next=True)
+    right_tab(p, 15.9)
+    p = para(doc, "\t**DEPONENT**", after=18, keep_next=True)
+    right_tab(p, 15.9)
+    para(
+        doc,
+        "Sworn to at the High Court Registry, Ikeja, Lagos State, this <<sworn_|date>>.",
+        keep_next=True,
+        after=28,
+    )
+    para(doc, "**BEFORE ME**", align=centre, after=30, keep_next=True)
+    para(doc, "________________________", align=centre, after=0, keep_next=True)
+    para(doc, "**<<commissioner>>**", align=centre, after=0, keep_next=True)
+    para(doc, "COMMISSIONER FOR OATHS", align=centre, size=11)
+
+    path = HERE / "affidavit.docx"
+    save_docx(doc, path)
+    return docx_placeholders(path)
+
+
+def main() -> None:
+    jobs = [
+        (make_offer_letter, "staff", STAFF, "Staff", {"start_date"}, set()),
+        (make_receipt, "receipts", RECEIPTS, "Receipts", {"date"}, {"quantity"}),
+        (make_affidavit, "affidavits", AFFIDAVITS, "Affidavits", set(), set()),
+    ]
+    for make, stem, rows, sheet, dates, ints in jobs:
+        names = make()
+        columns = list(rows[0])
+        if names != columns:
+            raise SystemExit(f"{stem}: template placeholders {names} != data columns {columns}")
+        write_data(stem, rows, sheet_title=sheet, date_columns=dates, int_columns=ints)
+        print(f"{make.__name__[5:]}: {', '.join(names)}")
+
+
+if __name__ == "__main__":
+    main()
