@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import io
 import json
 import tracemalloc
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -121,6 +123,17 @@ def test_a_path_can_be_read_again_but_a_stream_only_once(tmp_path: Path) -> None
     assert len(list(stream)) == 2
     with pytest.raises(RuntimeError, match="only once"):
         iter(stream)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "ndjson"])
+def test_stopping_early_closes_the_file(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / f"staff.{fmt}"
+    path.write_bytes(staff_bytes(fmt))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        for _ in open_records(path):
+            break
+        gc.collect()
 
 
 def test_a_stream_is_not_closed(tmp_path: Path) -> None:
@@ -247,8 +260,9 @@ def test_a_row_with_too_many_cells_names_path_and_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"", "<stream>: no header row (the file is empty)"),
-        (b"\n\n", "<stream>: no header row (the file is empty)"),
+        (b"", "<stream>: no data (the input is empty)"),
+        (b"\n\n", "<stream>: no data (the input is empty)"),
+        (b" , \n1,2\n", "<stream>:1: the header row has no names"),
         (b"a,,b\n1,2,3\n", "<stream>:1: column 2 of the header has no name"),
         (b"\na, b ,a\n", "<stream>:2: column 'a' appears twice in the header (columns 1 and 3)"),
         ("e\u0301,\u00e9\n".encode(), "<stream>:1: column 'é' appears twice in the header (columns 1 and 2)"),
@@ -261,6 +275,19 @@ def test_a_row_with_too_many_cells_names_path_and_line(tmp_path: Path) -> None:
 )
 def test_bad_csv(data: bytes, message: str) -> None:
     assert error_of(data) == message
+
+
+def test_an_empty_csv_file_has_no_header(tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"\xef\xbb\xbf\r\n")
+    with pytest.raises(DataError, match=r"empty\.csv: no header row \(the file is empty\)"):
+        open_records(path)
+
+
+def test_excel_sep_line_names_the_delimiter() -> None:
+    source = open_records(io.BytesIO(b"sep=;\r\nname;note\r\nAda;a,b,c\r\n"))
+    assert source.delimiter == ";"
+    assert rows_of(source) == [(1, 3, {"name": "Ada", "note": "a,b,c"})]
 
 
 def test_trailing_unnamed_columns_are_dropped_while_empty() -> None:
@@ -283,6 +310,14 @@ def test_not_utf8_names_the_line_and_the_fix(tmp_path: Path) -> None:
 def test_not_utf8_deep_in_a_large_file_names_the_exact_line() -> None:
     data = b"a\n" + b"x\n" * 50_000 + b"\xe9\n"
     assert error_of(data).startswith("<stream>:50002: not UTF-8 text (byte 0xe9)")
+
+
+def test_an_explicit_encoding() -> None:
+    assert read(b"\xef\xbb\xbfa\n1\n", encoding="utf-8") == [(1, 2, {"a": "1"})]
+    assert read("a\n\u00e9\n".encode("latin-1"), encoding="latin-1") == [(1, 2, {"a": "\u00e9"})]
+    assert error_of(b"a\n\xe9\n", encoding="ascii") == (
+        "<stream>:2: not ascii text (byte 0xe9); check --encoding"
+    )
 
 
 def test_utf16_with_bom_as_excel_unicode_text_saves_it() -> None:
@@ -386,6 +421,40 @@ def test_ndjson_skips_blank_lines_and_names_bad_lines(tmp_path: Path) -> None:
     assert [(r.number, r.line, r.values) for r in got] == [(1, 1, {"a": 1}), (2, 3, {"a": 2.0})]
     assert str(caught.value) == f"{path}:4: bad JSON: Expecting value (column 7)"
     assert error_of(b'{"a": 1}\n[1]\n') == "<stream>:2: expected a JSON object on this line, found an array"
+
+
+json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+json_objects = st.lists(st.dictionaries(st.text(max_size=8), json_values, max_size=4), max_size=6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(objects=json_objects, gaps=st.lists(st.integers(0, 2), min_size=7, max_size=7), indent=st.booleans())
+def test_json_and_ndjson_round_trip_with_lines(
+    objects: list[dict[str, Any]], gaps: list[int], indent: bool
+) -> None:
+    ndjson, array, ndjson_lines, array_lines = "", "[\n", [], []
+    for obj, gap in zip(objects, gaps, strict=False):
+        ndjson += "\n" * gap
+        ndjson_lines.append(ndjson.count("\n") + 1)
+        ndjson += json.dumps(obj) + "\n"
+        array += "\n" * gap
+        array_lines.append(array.count("\n") + 1)
+        array += json.dumps(obj, indent=2 if indent else None) + ",\n"
+    array = array.rstrip(",\n") + "\n]" if objects else "[]"
+    as_ndjson = open_records(io.BytesIO(ndjson.encode()), format="ndjson")
+    assert rows_of(as_ndjson) == [
+        (n, line, o) for n, (line, o) in enumerate(zip(ndjson_lines, objects, strict=True), 1)
+    ]
+    as_json = open_records(OneWay(array.encode(), step=64))
+    assert as_json.format == "json"
+    assert rows_of(as_json) == [
+        (n, line, o) for n, (line, o) in enumerate(zip(array_lines, objects, strict=True), 1)
+    ]
 
 
 # --------------------------------------------------------------------------- xlsx

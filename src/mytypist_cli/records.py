@@ -19,6 +19,7 @@ import io
 import json
 import math
 import os
+import re
 import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -303,6 +304,8 @@ def _format_from_name(name: str) -> str | None:
 def _sniff_format(head: _Rewound, name: str, encoding: str | None) -> str:
     """Tell the format from content: zip -> xlsx, `[` -> JSON, `{` -> JSON or NDJSON, else CSV."""
     sample = head.fill(4096)
+    if not sample.strip():
+        raise DataError(f"{name}: no data (the input is empty)")
     if sample.startswith(_ZIP_MAGIC):
         return "xlsx"
     if sample.startswith(_OLE2_MAGIC):
@@ -516,6 +519,7 @@ class _CsvReader:
         name: str,
         enc: _Encoding,
         delimiter: str,
+        sep_line: bool,
     ) -> None:
         self.name = name
         raw.skip(enc.bom)
@@ -524,6 +528,8 @@ class _CsvReader:
             _text_lines(self._stream, name, enc, "csv"), delimiter=delimiter, strict=True
         )
         self.columns: tuple[str, ...] = ()
+        if sep_line:
+            self._next()  # Excel's "sep=;" line names the delimiter; it is not the header
         while True:
             row = self._next()
             if row is None:
@@ -531,7 +537,7 @@ class _CsvReader:
             start, cells = row
             if any(cells):
                 self.columns = _check_header(cells, name, start, str)
-                if not self.columns:  # pragma: no cover - any(cells) implies a name
+                if not self.columns:  # cells of spaces only
                     raise DataError(f"{name}:{start}: the header row has no names")
                 return
 
@@ -830,12 +836,16 @@ def _open_csv(
 ) -> DataSource:
     head = first.fill(_SNIFF_BYTES)
     enc = _resolve_encoding(head, encoding)
-    if Path(name).suffix.lower() == ".tsv":
+    sample = _peek_text(head, enc)
+    sep = re.match(r"sep=([^\r\n])(?:\r\n|\r|\n|$)", sample)
+    if sep:
+        delimiter = sep.group(1)
+    elif Path(name).suffix.lower() == ".tsv":
         delimiter = "\t"
     else:
-        sample = _peek_text(head, enc)
         delimiter = _sniff_delimiter(sample, first.eof, _DELIMITERS)
-    reader = _CsvReader(first, name, enc, delimiter)
+    sep_line = sep is not None
+    reader = _CsvReader(first, name, enc, delimiter, sep_line)
     columns = reader.columns
     if from_path:
         reader.close()
@@ -848,7 +858,7 @@ def _open_csv(
         raw, handle = reopen()
         try:
             raw.fill(_SNIFF_BYTES)
-            again = _CsvReader(raw, name, enc, delimiter)
+            again = _CsvReader(raw, name, enc, delimiter, sep_line)
             if again.columns != columns:
                 raise DataError(f"{name}: the header changed while the file was being read")
             yield from again.rows()
