@@ -1,0 +1,848 @@
+"""The template library: one SQLite file holding versioned .docx templates and usage runs.
+
+``open_store(path)`` is the only way in and the only place migrations run. It
+refuses (``StoreError`` naming the file, file untouched) anything that is not a
+mytypist library: garbage, a damaged database, another program's SQLite file,
+or a library written by a newer mytypist.
+
+Concurrency: several mytypist processes use one library at once. The database
+is in WAL mode (readers never block the writer), every connection waits up to
+30 s for a lock (``busy_timeout``), and every write transaction starts with
+``BEGIN IMMEDIATE``: a deferred transaction that reads and then writes can fail
+with SQLITE_BUSY no matter the timeout. Every change is one transaction, so a
+kill -9 leaves each change wholly applied or absent.
+
+The store never parses .docx: ``add_template`` takes the bytes plus the
+placeholder names and delimiters the caller got from the engine. It never
+imports the engine, typer or rich, and never prints or exits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import and_, delete, event, func, or_, text, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlmodel import Session, col, create_engine, select
+
+from mytypist_cli import migrations, usage
+from mytypist_cli.errors import NotFoundError, StoreError
+from mytypist_cli.home import JOURNAL_FILENAME
+from mytypist_cli.models import RunFieldRow, RunRow, TemplateBlob, TemplateRow
+
+BUSY_TIMEOUT_MS = 30_000
+SQLITE_HEADER = b"SQLite format 3\x00"
+DEFAULT_DELIMITERS: tuple[str, str] = ("<<", ">>")
+
+AddStatus = Literal["added", "new_version", "unchanged"]
+
+
+# --- plain data returned to callers ----------------------------------------
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    """Metadata of one stored template version (no bytes)."""
+
+    name: str
+    version: int
+    sha256: str
+    size: int
+    description: str
+    category: str | None
+    tags: tuple[str, ...]
+    delimiters: tuple[str, str]
+    placeholders: tuple[str, ...]
+    created: datetime
+    updated: datetime
+
+    @property
+    def ref(self) -> str:
+        """``NAME@VERSION``, which resolves to exactly this version."""
+        return f"{self.name}@{self.version}"
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Return the stable JSON shape used by ``list --json`` and ``show --json``."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "category": self.category,
+            "tags": list(self.tags),
+            "description": self.description,
+            "placeholders": list(self.placeholders),
+            "delimiters": list(self.delimiters),
+            "sha256": self.sha256,
+            "size": self.size,
+            "created": usage.format_utc(self.created),
+            "updated": usage.format_utc(self.updated),
+        }
+
+
+@dataclass(frozen=True)
+class StoredTemplate:
+    """One template version: its metadata and its .docx bytes."""
+
+    info: TemplateInfo
+    data: bytes
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What ``add_template`` did: ``added`` (new name), ``new_version`` or ``unchanged``."""
+
+    status: AddStatus
+    template: TemplateInfo
+    previous: TemplateInfo | None = None
+
+    @property
+    def changed(self) -> bool:
+        """False when identical bytes were already the latest version."""
+        return self.status != "unchanged"
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one ingest of the usage journal did."""
+
+    runs_added: int = 0
+    files: int = 0
+    malformed: int = 0
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """Where a restore put things."""
+
+    db_path: Path
+    restored_from: Path
+    previous_copy: Path | None
+    migrations_applied: list[str] = field(default_factory=list)
+
+
+# --- references and names ----------------------------------------------------
+
+
+def parse_ref(ref: str) -> tuple[str, int | None]:
+    """Split ``NAME@VERSION`` into (name, version); a plain name gives version None.
+
+    Raises StoreError for an empty name or a version that is not a positive integer.
+    """
+    name, sep, version_text = ref.rpartition("@")
+    if not sep:
+        name, version = ref, None
+    else:
+        if not version_text.isdigit() or int(version_text) < 1:
+            raise StoreError(f"bad template reference {ref!r}: the version after @ must be 1, 2, …")
+        version = int(version_text)
+    if not name.strip():
+        raise StoreError(f"bad template reference {ref!r}: the name is empty")
+    return name, version
+
+
+def validate_name(name: str) -> str:
+    """Return ``name`` if usable as a library name, else raise StoreError saying why."""
+    if not name or name != name.strip():
+        raise StoreError(f"bad template name {name!r}: empty or has leading/trailing spaces")
+    if "@" in name:
+        raise StoreError(f"bad template name {name!r}: '@' separates NAME@VERSION")
+    if any(ord(ch) < 32 or ch == "\x7f" for ch in name):
+        raise StoreError(f"bad template name {name!r}: contains control characters")
+    return name
+
+
+def _clean_list(items: Sequence[str]) -> list[str]:
+    """Strip, drop empties and duplicates, keep first-seen order."""
+    seen: dict[str, None] = {}
+    for item in items:
+        cleaned = item.strip()
+        if cleaned:
+            seen.setdefault(cleaned, None)
+    return list(seen)
+
+
+def _now_text() -> str:
+    return usage.format_utc(datetime.now(UTC))
+
+
+def _info(row: TemplateRow) -> TemplateInfo:
+    return TemplateInfo(
+        name=row.name,
+        version=row.version,
+        sha256=row.sha256,
+        size=row.size,
+        description=row.description,
+        category=row.category,
+        tags=tuple(json.loads(row.tags)),
+        delimiters=(row.delimiter_open, row.delimiter_close),
+        placeholders=tuple(json.loads(row.placeholders)),
+        created=datetime.fromisoformat(row.created_utc),
+        updated=datetime.fromisoformat(row.updated_utc),
+    )
+
+
+def _like_pattern(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+# --- opening -----------------------------------------------------------------
+
+
+def _connect_raw(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    if readonly:
+        conn = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro",
+            uri=True,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+        )
+    else:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return conn
+
+
+def _check_header(path: Path) -> None:
+    """Refuse a non-empty file that is not SQLite before SQLite ever opens it."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot read library {path}: {exc}") from exc
+    if head and head != SQLITE_HEADER:
+        raise StoreError(f"{path} is not a mytypist library (not an SQLite database); it was left untouched")
+
+
+def _check_schema(conn: sqlite3.Connection, path: Path) -> set[str]:
+    """Return the applied migrations; raise StoreError for a foreign or newer database."""
+    tables = {
+        row[0]
+        for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        if not str(row[0]).startswith("sqlite_")
+    }
+    if tables and migrations.MIGRATIONS_TABLE not in tables:
+        raise StoreError(
+            f"{path} is an SQLite database but not a mytypist library "
+            f"(tables: {', '.join(sorted(tables)[:5])}); it was left untouched"
+        )
+    done = migrations.applied(conn)
+    newer = migrations.unknown(done)
+    if newer:
+        raise StoreError(
+            f"{path} was written by a newer mytypist (unknown schema steps: "
+            f"{', '.join(sorted(newer))}); upgrade mytypist to use it"
+        )
+    return done
+
+
+def open_store(
+    path: Path | str,
+    *,
+    journal: Path | None = None,
+    ingest: bool = True,
+) -> Store:
+    """Open (creating if absent) the library at ``path``, migrate it, ingest the usage journal.
+
+    ``journal`` defaults to ``usage.jsonl`` beside the database. Raises StoreError
+    naming the file if it is not a mytypist library, is damaged, comes from a
+    newer mytypist, or cannot be created.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create library directory {path.parent}: {exc}") from exc
+    _check_header(path)
+    try:
+        conn = _connect_raw(path)
+        try:
+            # Validate before anything writes: a foreign file must stay byte-identical.
+            _check_schema(conn, path)
+            conn.execute("PRAGMA journal_mode = WAL")
+            migrations.migrate(conn)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot open library {path}: {exc}") from exc
+    store = Store(path, journal=journal or path.with_name(JOURNAL_FILENAME))
+    if ingest:
+        try:
+            store.ingest_usage()
+        except BaseException:
+            store.close()
+            raise
+    return store
+
+
+def _make_engine(path: Path) -> Engine:
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
+        # Stop pysqlite from issuing its own (deferred) BEGIN: the "begin" hook
+        # below decides how each transaction starts.
+        dbapi_conn.isolation_level = None
+        dbapi_conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        dbapi_conn.execute("PRAGMA foreign_keys = ON")
+        # WAL + NORMAL cannot corrupt on a crash; it may only lose the last
+        # commits on power loss, which is fine for a template library.
+        dbapi_conn.execute("PRAGMA synchronous = NORMAL")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("mytypist_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+# --- the store -----------------------------------------------------------------
+
+
+class Store:
+    """An open library. Use ``open_store``; close it (or use ``with``) when done."""
+
+    def __init__(self, path: Path, *, journal: Path) -> None:
+        self.path = path
+        self.journal = journal
+        self._engine = _make_engine(path)
+        # Every transaction on this engine starts with BEGIN IMMEDIATE: it takes
+        # the write lock up front, so it waits (busy_timeout) instead of failing.
+        self._write_engine = self._engine.execution_options(mytypist_begin="IMMEDIATE")
+
+    def close(self) -> None:
+        """Release every connection."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Turn SQLite failures (damage, lock timeouts, I/O) into StoreError naming the file."""
+        try:
+            yield
+        except DBAPIError as exc:
+            raise StoreError(f"library {self.path}: {exc.orig}") from exc
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"library {self.path}: {exc}") from exc
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session in a deferred (read) transaction; for queries only."""
+        with self._errors(), Session(self._engine) as session:
+            yield session
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A session in a BEGIN IMMEDIATE transaction, committed on success."""
+        with self._errors(), Session(self._write_engine) as session:
+            yield session
+            session.commit()
+
+    # --- lookups ---
+
+    @staticmethod
+    def _rows(session: Session, name: str) -> list[TemplateRow]:
+        query = select(TemplateRow).where(TemplateRow.name == name).order_by(col(TemplateRow.version))
+        return list(session.exec(query))
+
+    def _resolve(self, session: Session, ref: str) -> TemplateRow:
+        name, version = parse_ref(ref)
+        rows = self._rows(session, name)
+        if not rows:
+            raise NotFoundError(f"no template named {name!r} in the library {self.path}")
+        if version is None:
+            return rows[-1]
+        for row in rows:
+            if row.version == version:
+                return row
+        known = ", ".join(str(r.version) for r in rows)
+        raise NotFoundError(f"template {name!r} has no version {version} (versions: {known})")
+
+    def get_info(self, ref: str) -> TemplateInfo:
+        """Metadata of ``NAME`` (latest) or ``NAME@VERSION``. Raises NotFoundError."""
+        with self.reading() as session:
+            return _info(self._resolve(session, ref))
+
+    def get_template(self, ref: str) -> StoredTemplate:
+        """Metadata and .docx bytes of ``NAME`` (latest) or ``NAME@VERSION``.
+
+        Raises NotFoundError, or StoreError if the stored bytes are missing.
+        """
+        with self.reading() as session:
+            row = self._resolve(session, ref)
+            blob = session.get(TemplateBlob, row.sha256)
+            if blob is None:
+                raise StoreError(f"library {self.path}: the bytes of {row.name}@{row.version} are missing")
+            return StoredTemplate(info=_info(row), data=blob.content)
+
+    def versions(self, name: str) -> list[TemplateInfo]:
+        """Every version of ``name``, oldest first. Raises NotFoundError."""
+        plain, _ = parse_ref(name)
+        with self.reading() as session:
+            rows = self._rows(session, plain)
+        if not rows:
+            raise NotFoundError(f"no template named {plain!r} in the library {self.path}")
+        return [_info(row) for row in rows]
+
+    def exists(self, ref: str) -> bool:
+        """True if ``ref`` names a stored template (or version). Never raises NotFoundError."""
+        try:
+            self.get_info(ref)
+        except NotFoundError:
+            return False
+        return True
+
+    def list_templates(
+        self,
+        *,
+        category: str | None = None,
+        tag: str | None = None,
+        search: str | None = None,
+        all_versions: bool = False,
+    ) -> list[TemplateInfo]:
+        """Templates sorted by name (and version): the latest of each name unless ``all_versions``.
+
+        ``category`` and ``tag`` match exactly (ignoring case); ``search`` is a
+        case-insensitive substring of the name, description, category, tags or
+        placeholders.
+        """
+        query = select(TemplateRow)
+        if not all_versions:
+            latest = (
+                select(TemplateRow.name, func.max(TemplateRow.version).label("latest"))
+                .group_by(col(TemplateRow.name))
+                .subquery()
+            )
+            query = query.join(
+                latest,
+                and_(
+                    col(TemplateRow.name) == latest.c.name,
+                    col(TemplateRow.version) == latest.c.latest,
+                ),
+            )
+        if category is not None:
+            query = query.where(func.lower(TemplateRow.category) == category.lower())
+        if tag is not None:
+            query = query.where(
+                text(
+                    "EXISTS (SELECT 1 FROM json_each(templates.tags) AS t WHERE lower(t.value) = lower(:tag))"
+                ).bindparams(tag=tag)
+            )
+        if search:
+            pattern = _like_pattern(search)
+            query = query.where(
+                or_(
+                    *(
+                        column.like(pattern, escape="\\")
+                        for column in (
+                            col(TemplateRow.name),
+                            col(TemplateRow.description),
+                            col(TemplateRow.category),
+                            col(TemplateRow.tags),
+                            col(TemplateRow.placeholders),
+                        )
+                    )
+                )
+            )
+        query = query.order_by(col(TemplateRow.name), col(TemplateRow.version))
+        with self.reading() as session:
+            return [_info(row) for row in session.exec(query)]
+
+    # --- changes ---
+
+    def add_template(
+        self,
+        data: bytes,
+        *,
+        placeholders: Sequence[str],
+        name: str | None = None,
+        path: Path | str | None = None,
+        delimiters: tuple[str, str] = DEFAULT_DELIMITERS,
+        category: str | None = None,
+        tags: Sequence[str] | None = None,
+        description: str | None = None,
+    ) -> AddResult:
+        """Store template bytes under ``name`` (default: the stem of ``path``).
+
+        The caller has already checked ``data`` with the engine and passes the
+        placeholder names and delimiters it found. A new name becomes version
+        1; different bytes (or delimiters) under an existing name become the
+        next version, keeping the old ones; bytes identical to the latest
+        version change nothing (status ``unchanged``). Category, tags and
+        description not given are carried over from the previous version.
+        Raises StoreError for a bad name or a database failure.
+        """
+        if name is None:
+            if path is None:
+                raise StoreError("add_template needs a name or the template's path")
+            name = Path(path).stem
+        validate_name(name)
+        open_, close = delimiters
+        if not open_ or not close:
+            raise StoreError(f"bad delimiters {delimiters!r}: both must be non-empty")
+        digest = hashlib.sha256(data).hexdigest()
+        now = _now_text()
+        with self.writing() as session:
+            rows = self._rows(session, name)
+            latest = rows[-1] if rows else None
+            if (
+                latest is not None
+                and latest.sha256 == digest
+                and (latest.delimiter_open, latest.delimiter_close) == delimiters
+            ):
+                info = _info(latest)
+                return AddResult(status="unchanged", template=info, previous=info)
+            if session.get(TemplateBlob, digest) is None:
+                session.add(TemplateBlob(sha256=digest, content=data))
+            inherit = latest
+            row = TemplateRow(
+                name=name,
+                version=(latest.version + 1) if latest else 1,
+                sha256=digest,
+                size=len(data),
+                description=(
+                    description if description is not None else (inherit.description if inherit else "")
+                ),
+                category=(
+                    (category or None) if category is not None else (inherit.category if inherit else None)
+                ),
+                tags=json.dumps(
+                    _clean_list(tags) if tags is not None else (json.loads(inherit.tags) if inherit else [])
+                ),
+                delimiter_open=open_,
+                delimiter_close=close,
+                placeholders=json.dumps(_clean_list(placeholders)),
+                created_utc=now,
+                updated_utc=now,
+            )
+            session.add(row)
+            session.flush()
+            # Build plain data before commit expires the ORM objects.
+            result = AddResult(
+                status="new_version" if latest else "added",
+                template=_info(row),
+                previous=_info(latest) if latest else None,
+            )
+        return result
+
+    def remove_template(self, ref: str) -> list[TemplateInfo]:
+        """Remove a whole name (every version) or one ``NAME@VERSION``; return what was removed.
+
+        Usage history is kept. Raises NotFoundError.
+        """
+        name, version = parse_ref(ref)
+        with self.writing() as session:
+            if version is None:
+                doomed = self._rows(session, name)
+                if not doomed:
+                    raise NotFoundError(f"no template named {name!r} in the library {self.path}")
+            else:
+                doomed = [self._resolve(session, ref)]
+            removed = [_info(row) for row in doomed]
+            for row in doomed:
+                session.delete(row)
+            session.flush()
+            # Bytes shared with another name or version stay; orphans go.
+            session.execute(
+                delete(TemplateBlob).where(col(TemplateBlob.sha256).not_in(select(TemplateRow.sha256)))
+            )
+        return removed
+
+    def edit_template(
+        self,
+        name: str,
+        *,
+        rename: str | None = None,
+        category: str | None = None,
+        tags: Sequence[str] | None = None,
+        description: str | None = None,
+    ) -> TemplateInfo:
+        """Change the metadata of every version of ``name``; return the latest version.
+
+        ``None`` leaves a field alone; ``category=""`` clears it, ``tags=[]``
+        clears the tags. ``rename`` moves every version and the usage history to
+        the new name. Raises NotFoundError, or StoreError for ``NAME@VERSION``,
+        a bad new name, or a new name already in use.
+        """
+        plain, version = parse_ref(name)
+        if version is not None:
+            raise StoreError(f"edit changes every version of a template; give {plain!r} without @{version}")
+        values: dict[str, Any] = {}
+        if category is not None:
+            values["category"] = category or None
+        if tags is not None:
+            values["tags"] = json.dumps(_clean_list(tags))
+        if description is not None:
+            values["description"] = description
+        if rename is not None and rename != plain:
+            values["name"] = validate_name(rename)
+        with self.writing() as session:
+            if not self._rows(session, plain):
+                raise NotFoundError(f"no template named {plain!r} in the library {self.path}")
+            if values:
+                if "name" in values and self._rows(session, values["name"]):
+                    raise StoreError(f"a template named {values['name']!r} already exists")
+                values["updated_utc"] = _now_text()
+                session.execute(update(TemplateRow).where(col(TemplateRow.name) == plain).values(**values))
+                if "name" in values:
+                    session.execute(
+                        update(RunRow)
+                        .where(col(RunRow.template_name) == plain)
+                        .values(template_name=values["name"])
+                    )
+            final = values.get("name", plain)
+            session.expire_all()
+            return _info(self._rows(session, final)[-1])
+
+    # --- usage journal ---
+
+    def ingest_usage(self) -> IngestReport:
+        """Move the runs recorded in the usage journal into the ``runs`` table.
+
+        Safe to run from many processes at once and to repeat after a crash:
+        runs are inserted with INSERT OR IGNORE on their id, and a claimed
+        journal file is deleted only after its transaction commits.
+        """
+        added = malformed = files = 0
+        for claimed in usage.claim_journal(self.journal):
+            records, bad = usage.read_claimed(claimed)
+            malformed += bad
+            runs: list[dict[str, Any]] = []
+            fields: list[dict[str, Any]] = []
+            for record in records:
+                converted = _run_rows(record)
+                if converted is None:
+                    malformed += 1
+                    continue
+                runs.append(converted[0])
+                fields.extend(converted[1])
+            if runs:
+                with self.writing() as session:
+                    result = session.execute(
+                        text(
+                            "INSERT OR IGNORE INTO runs (id, template_name, template_version,"
+                            " template_path, template_sha256, started_utc, duration_ms,"
+                            " row_count, documents, failures, output_kind) VALUES (:id,"
+                            " :template_name, :template_version, :template_path,"
+                            " :template_sha256, :started_utc, :duration_ms, :row_count,"
+                            " :documents, :failures, :output_kind)"
+                        ),
+                        runs,
+                    )
+                    added += max(int(getattr(result, "rowcount", 0) or 0), 0)
+                    if fields:
+                        session.execute(
+                            text(
+                                "INSERT OR IGNORE INTO run_fields (run_id, placeholder, kind,"
+                                " count) VALUES (:run_id, :placeholder, :kind, :count)"
+                            ),
+                            fields,
+                        )
+            usage.release_claimed(claimed)
+            files += 1
+        return IngestReport(runs_added=added, files=files, malformed=malformed)
+
+    def run_count(self) -> int:
+        """Number of runs in the database (after ingesting at open)."""
+        with self.reading() as session:
+            return int(session.exec(select(func.count()).select_from(RunRow)).one())
+
+    def field_counts(self) -> list[RunFieldRow]:
+        """Every per-run missing/blank count (mainly for tests and debugging)."""
+        with self.reading() as session:
+            return list(session.exec(select(RunFieldRow)))
+
+    # --- backup ---
+
+    def backup(self, dest: Path | str, *, overwrite: bool = False) -> Path:
+        """Copy the whole library to ``dest`` with SQLite's online backup API.
+
+        The copy is a consistent snapshot even while other processes write,
+        and is a single self-contained file. Raises StoreError if ``dest``
+        exists (unless ``overwrite``), is the library itself, or cannot be written.
+        """
+        dest = Path(dest)
+        if dest.resolve() == self.path.resolve():
+            raise StoreError(f"cannot back up {self.path} onto itself")
+        if dest.exists() and not overwrite:
+            raise StoreError(f"{dest} already exists; choose another name or overwrite it")
+        _online_copy(self.path, dest)
+        return dest
+
+
+def _run_rows(record: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """Convert one journal record to (runs row, run_fields rows); None if malformed."""
+    try:
+        run_id = str(record["id"])
+        started = datetime.fromisoformat(str(record["started_utc"]))
+        if started.tzinfo is None:
+            return None
+        row = {
+            "id": run_id,
+            "template_name": record.get("template_name"),
+            "template_version": record.get("template_version"),
+            "template_path": record.get("template_path"),
+            "template_sha256": record.get("template_sha256"),
+            "started_utc": usage.format_utc(started),
+            "duration_ms": int(record["duration_ms"]),
+            "row_count": int(record["rows"]),
+            "documents": int(record["documents"]),
+            "failures": int(record["failures"]),
+            "output_kind": str(record["output_kind"]),
+        }
+        if row["template_name"] is None and row["template_path"] is None:
+            return None
+        fields = [
+            {"run_id": run_id, "placeholder": str(placeholder), "kind": kind, "count": int(count)}
+            for kind in ("missing", "blank")
+            for placeholder, count in dict(record.get(kind) or {}).items()
+        ]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return row, fields
+
+
+def _online_copy(src: Path, dest: Path, *, src_readonly: bool = False) -> None:
+    """Copy an SQLite database with the backup API to a temp file, then rename into place."""
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        source = _connect_raw(src, readonly=src_readonly)
+        try:
+            target = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                # One step (pages=-1): a single read transaction on the source,
+                # so the copy is one consistent snapshot; WAL lets writers go on.
+                source.backup(target)
+                # A backup should be one self-contained file, not db + -wal.
+                target.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                target.close()
+        finally:
+            source.close()
+        os.replace(tmp, dest)
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(f"cannot copy library {src} to {dest}: {exc}") from exc
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + "-journal")):
+            if leftover.exists():
+                leftover.unlink()
+
+
+def check_library_file(path: Path | str) -> set[str]:
+    """Check that ``path`` is a mytypist library this code can migrate; return its steps.
+
+    Opens it read-only. Raises StoreError naming the file if it is missing,
+    not SQLite, damaged, foreign, or from a newer mytypist.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise StoreError(f"{path} does not exist or is not a file")
+    _check_header(path)
+    if path.stat().st_size == 0:
+        raise StoreError(f"{path} is empty, not a mytypist library")
+    try:
+        conn = _connect_raw(path, readonly=True)
+        try:
+            done = _check_schema(conn, path)
+            if not done:
+                raise StoreError(f"{path} is not a mytypist library (no schema recorded)")
+            verdict = conn.execute("PRAGMA quick_check").fetchone()
+            if not verdict or verdict[0] != "ok":
+                raise StoreError(f"{path} is damaged: {verdict[0] if verdict else 'no answer'}")
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} is not a usable mytypist library: {exc}") from exc
+    return done
+
+
+def restore(src: Path | str, db_path: Path | str) -> RestoreResult:
+    """Replace the library at ``db_path`` with the library file ``src``, then migrate it.
+
+    ``src`` is checked first (read-only): it must be a mytypist library whose
+    schema this code can migrate. The current library, if any, is kept as
+    ``<stem>-before-restore-<UTC time><suffix>`` beside it. The content is put
+    in place with SQLite's backup API (so processes that have the library open
+    see the switch atomically); if the current file is unusable it is replaced
+    as a file instead. Close any Store on ``db_path`` before calling.
+    Raises StoreError naming the offending file.
+    """
+    src, db_path = Path(src), Path(db_path)
+    had = check_library_file(src)
+    if db_path.exists() and src.resolve() == db_path.resolve():
+        raise StoreError(f"cannot restore {db_path} from itself")
+    previous: Path | None = None
+    if db_path.exists():
+        previous = _keep_copy_path(db_path)
+        try:
+            _online_copy(db_path, previous)
+        except StoreError:
+            # The current file is damaged or not SQLite: keep its bytes as they are.
+            shutil.copy2(db_path, previous)
+        try:
+            source = _connect_raw(src, readonly=True)
+            try:
+                target = _connect_raw(db_path)
+                try:
+                    source.backup(target)
+                finally:
+                    target.close()
+            finally:
+                source.close()
+        except sqlite3.OperationalError as exc:
+            # Busy or I/O trouble: never swap the file under other processes.
+            raise StoreError(f"cannot restore into {db_path}: {exc}") from exc
+        except sqlite3.DatabaseError:
+            _replace_file(src, db_path)
+    else:
+        _online_copy(src, db_path, src_readonly=True)
+    open_store(db_path, ingest=False).close()  # migrates the restored library
+    applied = [m.__name__ for m in migrations.MIGRATIONS if m.__name__ not in had]
+    return RestoreResult(
+        db_path=db_path, restored_from=src, previous_copy=previous, migrations_applied=applied
+    )
+
+
+def _replace_file(src: Path, db_path: Path) -> None:
+    """Put a copy of ``src`` at ``db_path`` as a file, dropping the old WAL files."""
+    staged = db_path.with_name(f".{db_path.name}.restore-{os.urandom(4).hex()}")
+    _online_copy(src, staged, src_readonly=True)
+    # A stale -wal would be replayed onto the new file and corrupt it.
+    for suffix in ("-wal", "-shm"):
+        stale = db_path.with_name(db_path.name + suffix)
+        if stale.exists():
+            stale.unlink()
+    os.replace(staged, db_path)
+
+
+def _keep_copy_path(db_path: Path) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    candidate = db_path.with_name(f"{db_path.stem}-before-restore-{stamp}{db_path.suffix}")
+    counter = 1
+    while candidate.exists():
+        counter += 1
+        candidate = db_path.with_name(f"{db_path.stem}-before-restore-{stamp}-{counter}{db_path.suffix}")
+    return candidate
