@@ -26,8 +26,11 @@ from .errors import (
     MacroTemplateError,
     MissingFieldsError,
     NotADocxError,
+    RenderError,
     TemplateError,
+    TemplateSyntaxError,
 )
+from .filters import DEFAULT_LOCALE, Chain, FilterSyntaxError, FilterValueError, compile_chain
 from .syntax import DEFAULT_DELIMITERS, parse_delimiters, scan
 from .values import MISSING, Row, clean_text, to_text
 from .wordml import Occurrence, Pieces, Problem, Slot, compile_part, parse_xml, strip_mail_merge
@@ -61,6 +64,8 @@ class Placeholder:
     count: int
     parts: tuple[str, ...]
     """Package part names it appears in (``word/document.xml``, ``word/header1.xml``)."""
+    filters: tuple[str, ...] = ()
+    """The distinct filter chains used with this name, as written (``"upper"``, ``"date:ordinal"``)."""
 
 
 @dataclass(frozen=True)
@@ -100,13 +105,19 @@ class Template:
         delimiters: tuple[str, str],
         is_macro_enabled: bool,
         is_template_file: bool,
+        uses: dict[tuple[str, str], str],
+        chains: dict[str, Chain],
+        locale: str,
     ) -> None:
         self.placeholders = placeholders
         self.warnings = warnings
         self.delimiters = delimiters
         self.is_macro_enabled = is_macro_enabled
         self.is_template_file = is_template_file
+        self.locale = locale
         self._layout = layout
+        self._uses = uses  # (name, filter chain) -> the placeholder as first written
+        self._chains = chains
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -126,20 +137,24 @@ class Template:
         delimiters: str | tuple[str, str] = DEFAULT_DELIMITERS,
         max_size: int = package.DEFAULT_MAX_SIZE,
         max_ratio: float = package.DEFAULT_MAX_RATIO,
+        locale: str = DEFAULT_LOCALE,
     ) -> Template:
         """Read, check and compile a template from a path, bytes or a binary file object.
 
         ``delimiters``: ``("<<", ">>")`` by default; also ``"{{ }}"``, ``"${ }"``, ``"« »"``.
         ``max_size`` caps the package's total uncompressed size and ``max_ratio``
         one member's compression ratio (zip-bomb guards).
+        ``locale`` sets month names, separators and currency symbols for
+        filters (``en_NG`` by default).
 
         Raises TemplateError (or a subclass) for anything that is not a sound
-        Word document, ValueError for unusable delimiters.
+        Word document, TemplateSyntaxError for an unknown filter or a bad
+        argument, ValueError for unusable delimiters.
         """
         pair = parse_delimiters(delimiters)
         blob = _read_source(source)
         members = package.read_package(blob, max_size=max_size, max_ratio=max_ratio)
-        return _compile(members, pair)
+        return _compile(members, pair, locale)
 
     def fill(
         self,
@@ -166,18 +181,23 @@ class Template:
         if missing not in ("error", "blank", "keep"):
             raise ValueError(f"missing must be 'error', 'blank' or 'keep', not {missing!r}")
         row = Row(values)
-        texts: dict[str, str] = {}
-        missing_names: list[str] = []
-        blank_names: list[str] = []
-        for placeholder in self.placeholders:
-            value = row.lookup(placeholder.name)
-            if value is MISSING:
-                missing_names.append(placeholder.name)
+        texts: dict[tuple[str, str], str] = {}
+        missing_names: dict[str, None] = {}
+        blank_names: dict[str, None] = {}
+        for (name, chain_text), raw in self._uses.items():
+            value = row.lookup(name)
+            chain = self._chains.get(chain_text)
+            if value is MISSING and (chain is None or not chain.has_default):
+                missing_names[name] = None
                 continue
-            text = clean_text(to_text(value, placeholder.name))
+            try:
+                text = chain.apply(value, name) if chain is not None else to_text(value, name)
+            except FilterValueError as exc:
+                raise RenderError(f"{raw}: {exc}") from None
+            text = clean_text(text)
             if not text:
-                blank_names.append(placeholder.name)
-            texts[placeholder.name] = text
+                blank_names[name] = None
+            texts[(name, chain_text)] = text
         if missing_names and missing == "error":
             raise MissingFieldsError(missing_names)
         data = package.write_zip(self._entries(texts, keep=missing == "keep"))
@@ -193,7 +213,7 @@ class Template:
         """Render one complete document and return its bytes (see :meth:`fill`)."""
         return self.fill(values, missing=missing, allow_macros=allow_macros).data
 
-    def _entries(self, texts: dict[str, str], *, keep: bool) -> list[package.Entry]:
+    def _entries(self, texts: dict[tuple[str, str], str], *, keep: bool) -> list[package.Entry]:
         cache: dict[tuple[str, str], bytes] = {}  # (text, prefix) -> escaped bytes
         entries: list[package.Entry] = []
         for item in self._layout:
@@ -205,7 +225,7 @@ class Template:
                 if isinstance(piece, bytes):
                     chunks.append(piece)
                     continue
-                text = texts.get(piece.name)
+                text = texts.get((piece.name, piece.filters))
                 if text is None:
                     # Missing: "keep" shows the placeholder as this occurrence spelt it.
                     text = piece.raw if keep else ""
@@ -223,28 +243,41 @@ def fill_text(
     values: Mapping[str, Any],
     *,
     delimiters: str | tuple[str, str] = DEFAULT_DELIMITERS,
+    locale: str = DEFAULT_LOCALE,
 ) -> str:
-    """Fill placeholders in plain text (a file-name pattern) with the engine's rules.
+    """Fill placeholders (filters included) in plain text, such as a file-name pattern.
 
-    Raises MissingFieldsError for names without a value, RenderError for bad values.
+    Raises MissingFieldsError for names without a value, RenderError for
+    values a filter cannot take, TemplateSyntaxError for a bad filter.
     """
     pair = parse_delimiters(delimiters)
     tags, _ = scan(pattern, pair)
     row = Row(values)
     out: list[str] = []
     position = 0
-    missing: list[str] = []
+    missing: dict[str, None] = {}
     for tag in tags:
         out.append(pattern[position : tag.start])
-        value = row.lookup(tag.name)
-        if value is MISSING:
-            missing.append(tag.name)
-        else:
-            out.append(clean_text(to_text(value, tag.name)))
         position = tag.end
+        if tag.sigil or tag.name == ".":
+            out.append(tag.raw)
+            continue
+        try:
+            chain = compile_chain(tag.filters, locale) if tag.filters else None
+        except FilterSyntaxError as exc:
+            raise TemplateSyntaxError(f"{tag.raw}: {exc}") from None
+        value = row.lookup(tag.name)
+        if value is MISSING and (chain is None or not chain.has_default):
+            missing[tag.name] = None
+            continue
+        try:
+            text = chain.apply(value, tag.name) if chain is not None else to_text(value, tag.name)
+        except FilterValueError as exc:
+            raise RenderError(f"{tag.raw}: {exc}") from None
+        out.append(clean_text(text))
     out.append(pattern[position:])
     if missing:
-        raise MissingFieldsError(dict.fromkeys(missing))
+        raise MissingFieldsError(missing)
     return "".join(out)
 
 
@@ -280,7 +313,7 @@ def _read_source(source: str | PathLike[str] | bytes | IO[bytes]) -> bytes:
     return data
 
 
-def _compile(members: list[package.Member], delimiters: tuple[str, str]) -> Template:
+def _compile(members: list[package.Member], delimiters: tuple[str, str], locale: str) -> Template:
     by_name = {member.name.lower(): member for member in members}
     content_types = _content_types(by_name)
     main = _main_part(by_name, content_types)
@@ -332,6 +365,17 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str]) -> Temp
         else:
             layout.append(package.entry_from_member(member))
 
+    uses: dict[tuple[str, str], str] = {}
+    chains: dict[str, Chain] = {}
+    for part, occurrence in occurrences:
+        tag = occurrence.tag
+        uses.setdefault((tag.name, tag.filters), tag.raw)
+        if tag.filters and tag.filters not in chains:
+            try:
+                chains[tag.filters] = compile_chain(tag.filters, locale)
+            except FilterSyntaxError as exc:
+                raise TemplateSyntaxError(f"{tag.raw} in {_where(part, occurrence)}: {exc}") from None
+
     return Template(
         placeholders=_placeholders(occurrences),
         warnings=tuple(problems),
@@ -339,7 +383,19 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str]) -> Temp
         delimiters=delimiters,
         is_macro_enabled=is_macro,
         is_template_file=main_type in (_DOTX, _DOTM),
+        uses=uses,
+        chains=chains,
+        locale=locale,
     )
+
+
+def _where(part: str, occurrence: Occurrence) -> str:
+    """A place a person can find: ``word/header1.xml (header), paragraph 2``."""
+    base = part.rsplit("/", 1)[-1].split(".")[0].rstrip("0123456789")
+    kind = {"document": "body", "footnotes": "footnote", "endnotes": "endnote"}.get(base, base)
+    if occurrence.in_table:
+        kind += ", in a table"
+    return f"{part} ({kind}), paragraph {occurrence.paragraph}"
 
 
 def _placeholders(occurrences: list[tuple[str, Occurrence]]) -> tuple[Placeholder, ...]:
@@ -354,10 +410,14 @@ def _placeholders(occurrences: list[tuple[str, Occurrence]]) -> tuple[Placeholde
     counted += [(part, occ.tag.name) for part, occ in occurrences if occ.tag.name not in shown]
     counts: dict[str, int] = dict.fromkeys(names, 0)
     parts: dict[str, dict[str, None]] = {name: {} for name in names}
+    filters: dict[str, dict[str, None]] = {name: {} for name in names}
     for part, name in counted:
         counts[name] += 1
         parts[name][part] = None
-    return tuple(Placeholder(name, counts[name], tuple(parts[name])) for name in names)
+    for _, occurrence in occurrences:
+        if occurrence.tag.filters:
+            filters[occurrence.tag.name][occurrence.tag.filters] = None
+    return tuple(Placeholder(name, counts[name], tuple(parts[name]), tuple(filters[name])) for name in names)
 
 
 def _content_types(by_name: dict[str, package.Member]) -> dict[str, str]:

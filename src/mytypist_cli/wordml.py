@@ -42,6 +42,8 @@ class Slot:
     """The placeholder as written in the document, for ``missing="keep"``."""
     prefix: str
     """The WordprocessingML namespace prefix of the enclosing ``w:t`` ("w:" or "")."""
+    filters: str = ""
+    """The filter chain as written after ``|`` ("" for none)."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,9 @@ class Occurrence:
 
     tag: Tag
     counted: bool
+    paragraph: int
+    """1-based index of the paragraph in its part."""
+    in_table: bool
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,7 @@ class _Names:
         }
         self.objects = {w + name for name in ("drawing", "pict", "object")}
         self.fallback = "{" + MC_NS + "}Fallback"
+        self.cell = w + "tc"
 
 
 def compile_part(
@@ -142,16 +148,22 @@ def compile_part(
         text = "".join(piece_text for _, piece_text in pieces)
         tags, strays = scan(text, delimiters)
         problems.extend(_problem(part, index, stray) for stray in strays)
+        for tag in tags:
+            if tag.sigil or tag.name == ".":
+                message = f"{tag.raw!r}: sections and list items are not supported yet; left as text"
+                problems.append(Problem(part, index, message))
+        tags = [tag for tag in tags if not tag.sigil and tag.name != "."]
         if not tags:
             continue
         counted = next(paragraph.iterancestors(names.fallback), None) is None
+        in_table = next(paragraph.iterancestors(names.cell), None) is not None
         markers: list[str] = []
         for tag in tags:
             element = _first_element(pieces, tag.start)
             prefix = f"{element.prefix}:" if element.prefix else ""
             markers.append(f"{marker_open}{len(slots)}{marker_close}")
-            slots.append(Slot(tag.name, tag.raw, prefix))
-            occurrences.append(Occurrence(tag, counted))
+            slots.append(Slot(tag.name, tag.raw, prefix, tag.filters))
+            occurrences.append(Occurrence(tag, counted, index, in_table))
         _rewrite(pieces, tags, markers)
 
     if not slots:

@@ -1,0 +1,423 @@
+"""Formatting filters written in the template: ``<<fee|money>>``, ``<<start|date:ordinal>>``.
+
+A chain (the text after the first ``|``) is parsed and checked when the
+template opens, so an unknown filter or a bad argument fails there, not at
+row 900 of a batch. Applying a chain to a value happens per row and raises
+:class:`FilterValueError` when the value cannot be read (``date`` on
+"next Tuesday").
+
+Month names, separators and currency symbols come from babel (CLDR data) for
+the template's locale (``en_NG`` by default); numbers in words from num2words.
+Both are imported only when a template uses a filter that needs them.
+
+Imports neither typer nor rich.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .values import MISSING, to_text
+
+DEFAULT_LOCALE = "en_NG"
+_QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019", "\u201d": "\u201d", "\u2019": "\u2019"}
+_FILTER = re.compile(r"\s*([A-Za-z_]+)\s*(?::\s*(.*))?$", re.S)
+
+
+class FilterSyntaxError(ValueError):
+    """A filter chain that cannot be compiled (unknown filter, bad argument)."""
+
+
+class FilterValueError(ValueError):
+    """A value that a filter cannot take; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A compiled chain of filters, applied left to right."""
+
+    text: str
+    steps: tuple[Callable[[Any], Any], ...]
+    has_default: bool
+
+    def apply(self, value: Any, name: str) -> str:
+        """The text the value shows as; ``value`` may be MISSING when the chain has a default.
+
+        Raises FilterValueError.
+        """
+        for step in self.steps:
+            value = step(value)
+        if value is MISSING:
+            return ""
+        return to_text(value, name)
+
+
+def compile_chain(text: str, locale: str = DEFAULT_LOCALE) -> Chain:
+    """Parse ``upper|date:"%d %B %Y"`` into a chain. Raises FilterSyntaxError."""
+    steps: list[Callable[[Any], Any]] = []
+    has_default = False
+    for part in _split_chain(text):
+        match = _FILTER.match(part)
+        if not match:
+            raise FilterSyntaxError(f"cannot read the filter {part.strip()!r}")
+        name, raw_argument = match.group(1), match.group(2)
+        argument = None if raw_argument is None else _unquote(raw_argument.strip())
+        maker = _MAKERS.get(name)
+        if maker is None:
+            known = ", ".join(sorted(_MAKERS))
+            raise FilterSyntaxError(f"unknown filter {name!r} (known: {known})")
+        steps.append(maker(argument, locale))
+        has_default = has_default or name == "default"
+    if not steps:
+        raise FilterSyntaxError("an empty filter after '|'")
+    return Chain(text, tuple(steps), has_default)
+
+
+def _split_chain(text: str) -> list[str]:
+    """Split at ``|`` outside quotes."""
+    parts: list[str] = []
+    current: list[str] = []
+    closing: str | None = None
+    for char in text:
+        if closing is not None:
+            current.append(char)
+            if char == closing:
+                closing = None
+        elif char in _QUOTES:
+            closing = _QUOTES[char]
+            current.append(char)
+        elif char == "|":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    if closing is not None:
+        raise FilterSyntaxError(f"an unclosed quote in {text!r}")
+    parts.append("".join(current))
+    return parts
+
+
+def _unquote(argument: str) -> str:
+    if argument and argument[0] in _QUOTES:
+        closing = _QUOTES[argument[0]]
+        if len(argument) < 2 or argument[-1] != closing:
+            raise FilterSyntaxError(f"a badly quoted argument {argument!r}")
+        return argument[1:-1]
+    if not argument or re.search(r"[\s\"'\u201c\u201d\u2018\u2019]", argument):
+        raise FilterSyntaxError(f"the argument {argument!r} needs quotes")
+    return argument
+
+
+def _passes_empty(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Missing and empty values go through a formatting filter untouched."""
+
+    def step(value: Any) -> Any:
+        if value is MISSING or value == "":
+            return value
+        return function(value)
+
+    return step
+
+
+def _no_argument(name: str, argument: str | None) -> None:
+    if argument is not None:
+        raise FilterSyntaxError(f"the filter {name!r} takes no argument")
+
+
+# -- text ---------------------------------------------------------------------------
+
+
+def _text_filter(
+    name: str, transform: Callable[[str], str]
+) -> Callable[[str | None, str], Callable[[Any], Any]]:
+    def make(argument: str | None, locale: str) -> Callable[[Any], Any]:
+        _no_argument(name, argument)
+        return _passes_empty(lambda value: transform(to_text(value, name)))
+
+    return make
+
+
+def _title(text: str) -> str:
+    # str.title() capitalises after every combining mark ("AdéBáyọ̀"); words start after spaces and hyphens.
+    return re.sub(r"[^\s\-]+", lambda m: m.group(0)[:1].upper() + m.group(0)[1:].lower(), text)
+
+
+def _capitalize(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _make_default(argument: str | None, locale: str) -> Callable[[Any], Any]:
+    if argument is None:
+        raise FilterSyntaxError('default needs the text to use, like default:"N/A"')
+    fallback = argument
+
+    def step(value: Any) -> Any:
+        return fallback if value is MISSING or value == "" else value
+
+    return step
+
+
+def _make_lines(argument: str | None, locale: str) -> Callable[[Any], Any]:
+    _no_argument("lines", argument)
+    return _passes_empty(lambda value: re.sub(r",[ \t]*(?=\S)", ",\n", to_text(value, "lines")))
+
+
+# -- dates --------------------------------------------------------------------------
+
+_DAY_FIRST = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
+_TEXT_FORMATS = ("%d %B %Y", "%d %B, %Y", "%B %d, %Y", "%d %b %Y", "%b %d, %Y")
+
+
+def read_date(value: Any) -> dt.date:
+    """A date from a date, a datetime, ISO text, or day-first text (22/09/2025).
+
+    Raises FilterValueError.
+    """
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return (
+                dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+                if "T" in text or ":" in text
+                else (dt.date.fromisoformat(text))
+            )
+        except ValueError:
+            pass
+        match = _DAY_FIRST.match(text)
+        if match:
+            day, month, year = (int(group) for group in match.groups())
+            try:
+                return dt.date(year, month, day)
+            except ValueError:
+                raise FilterValueError(f'"{value}" is not a real date') from None
+        for pattern in _TEXT_FORMATS:
+            try:
+                return dt.datetime.strptime(text, pattern).date()
+            except ValueError:
+                continue
+    raise FilterValueError(f'cannot read "{to_text(value, "date")}" as a date')
+
+
+def _ordinal(day: int) -> str:
+    if 11 <= day % 100 <= 13:
+        return f"{day}th"
+    return f"{day}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(day % 10, 'th') }"
+
+
+_STRFTIME = re.compile(r"%(-?)([a-zA-Z%])")
+
+
+def _make_date(argument: str | None, locale: str) -> Callable[[Any], Any]:
+    from babel.dates import format_date, get_day_names, get_month_names, get_period_names
+
+    try:
+        months = get_month_names("wide", locale=locale)
+        short_months = get_month_names("abbreviated", locale=locale)
+        days = get_day_names("wide", locale=locale)
+        short_days = get_day_names("abbreviated", locale=locale)
+        periods = get_period_names(locale=locale)
+    except Exception as exc:  # babel raises several types for an unknown locale
+        raise FilterSyntaxError(f"unknown locale {locale!r} ({exc})") from None
+
+    if argument is None:
+        return _passes_empty(lambda value: format_date(read_date(value), "d MMMM y", locale=locale))
+    if argument == "ordinal":
+        english = locale.split("_")[0].lower() == "en"
+
+        def ordinal(value: Any) -> str:
+            day = read_date(value)
+            if not english:
+                return str(format_date(day, "long", locale=locale))
+            return f"{_ordinal(day.day)} {months[day.month]}, {day.year}"
+
+        return _passes_empty(ordinal)
+
+    def directive(match: re.Match[str], when: dt.date) -> str:
+        unpadded, code = match.group(1) == "-", match.group(2)
+        moment = when if isinstance(when, dt.datetime) else dt.datetime.combine(when, dt.time())
+        numeric = {"d": when.day, "m": when.month, "H": moment.hour, "M": moment.minute, "S": moment.second}
+        if code in numeric:
+            return str(numeric[code]) if unpadded else f"{numeric[code]:02d}"
+        if code == "I":
+            hour = moment.hour % 12 or 12
+            return str(hour) if unpadded else f"{hour:02d}"
+        names: dict[str, Callable[[], str]] = {
+            "B": lambda: str(months[when.month]),
+            "b": lambda: str(short_months[when.month]),
+            "A": lambda: str(days[when.weekday()]),
+            "a": lambda: str(short_days[when.weekday()]),
+            "Y": lambda: str(when.year),
+            "y": lambda: f"{when.year % 100:02d}",
+            "p": lambda: str(periods["am" if moment.hour < 12 else "pm"]),
+            "j": lambda: f"{when.timetuple().tm_yday:03d}",
+            "o": lambda: _ordinal(when.day)[len(str(when.day)) :],
+            "%": lambda: "%",
+        }
+        return names[code]()
+
+    allowed = set("dmHMSIBbAaYypjo%")
+    for match in _STRFTIME.finditer(argument):
+        if match.group(2) not in allowed:
+            raise FilterSyntaxError(f"date format {argument!r}: %{match.group(2)} is not supported")
+    if "%" not in argument:
+        raise FilterSyntaxError(
+            f'date format {argument!r} has no %-codes; try date:"%d %B %Y" or date:ordinal'
+        )
+
+    def formatted(value: Any) -> str:
+        when = read_date(value)
+        return _STRFTIME.sub(lambda match: directive(match, when), argument)
+
+    return _passes_empty(formatted)
+
+
+# -- numbers ------------------------------------------------------------------------
+
+_NUMBER_NOISE = re.compile(r"[,\s_\u00a0]")
+
+
+def read_number(value: Any) -> Decimal:
+    """A number from an int, a float, a Decimal or text like ``1,250,000.50``.
+
+    Raises FilterValueError.
+    """
+    if isinstance(value, bool):
+        raise FilterValueError(f'cannot read "{to_text(value, "number")}" as a number')
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, str):
+        text = _NUMBER_NOISE.sub("", value).lstrip("₦$")
+        if text.upper().startswith("NGN"):
+            text = text[3:]
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            pass
+        else:
+            if number.is_finite():
+                return number
+    raise FilterValueError(f'cannot read "{to_text(value, "number")}" as a number')
+
+
+def _check_locale(locale: str) -> None:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(locale)
+    except (UnknownLocaleError, ValueError) as exc:
+        raise FilterSyntaxError(f"unknown locale {locale!r} ({exc})") from None
+
+
+def _make_number(argument: str | None, locale: str) -> Callable[[Any], Any]:
+    from babel.numbers import format_decimal
+
+    _check_locale(locale)
+    places: int | None = None
+    if argument is not None:
+        if not argument.isdigit() or int(argument) > 20:
+            raise FilterSyntaxError(f"number:N needs a count of decimals from 0 to 20, not {argument!r}")
+        places = int(argument)
+
+    def formatted(value: Any) -> str:
+        number = read_number(value)
+        decimals = places if places is not None else max(0, -int(number.as_tuple().exponent))
+        pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+        return str(format_decimal(number, format=pattern, locale=locale, decimal_quantization=True))
+
+    return _passes_empty(formatted)
+
+
+def _currency(argument: str | None) -> str:
+    from babel.numbers import is_currency
+
+    code = (argument or "NGN").upper()
+    if not is_currency(code):
+        raise FilterSyntaxError(f"{argument!r} is not an ISO 4217 currency code (like NGN, USD, GBP)")
+    return code
+
+
+def _make_money(argument: str | None, locale: str) -> Callable[[Any], Any]:
+    from babel.numbers import format_currency
+
+    _check_locale(locale)
+    code = _currency(argument)
+    return _passes_empty(lambda value: str(format_currency(read_number(value), code, locale=locale)))
+
+
+def _words_language(locale: str) -> str:
+    from num2words import CONVERTER_CLASSES
+
+    language = locale.split("_")[0].lower()
+    return language if language in CONVERTER_CLASSES else "en"
+
+
+def _make_words(argument: str | None, locale: str) -> Callable[[Any], Any]:
+    from num2words import num2words
+
+    _no_argument("words", argument)
+    language = _words_language(locale)
+
+    def words(value: Any) -> str:
+        number = read_number(value)
+        whole = number == number.to_integral_value()
+        return str(num2words(int(number) if whole else number, lang=language))
+
+    return _passes_empty(words)
+
+
+# Nigerian usage: "fifty naira", "one kobo": the names do not change in the plural.
+_CURRENCY_WORDS = {"NGN": (("naira", "naira"), ("kobo", "kobo"))}
+
+
+def _make_money_words(argument: str | None, locale: str) -> Callable[[Any], Any]:
+    from babel.numbers import get_currency_precision
+    from num2words import CONVERTER_CLASSES, num2words
+
+    code = _currency(argument)
+    language = _words_language(locale)
+    forms = _CURRENCY_WORDS.get(code) or CONVERTER_CLASSES[language].CURRENCY_FORMS.get(code)
+    if forms is None:
+        raise FilterSyntaxError(
+            f"money_words does not know the words for {code} (it knows NGN, USD, GBP, EUR…)"
+        )
+    (major_one, major_many), (minor_one, minor_many) = forms
+    precision = get_currency_precision(code)
+
+    def words(value: Any) -> str:
+        number = read_number(value)
+        sign = "minus " if number < 0 else ""
+        minor_total = int((abs(number) * 10**precision).to_integral_value())
+        major, minor = divmod(minor_total, 10**precision)
+        text = f"{sign}{num2words(major, lang=language)} {major_one if major == 1 else major_many}"
+        if minor:
+            text += f", {num2words(minor, lang=language)} {minor_one if minor == 1 else minor_many}"
+        return text + " only"
+
+    return _passes_empty(words)
+
+
+_MAKERS: dict[str, Callable[[str | None, str], Callable[[Any], Any]]] = {
+    "upper": _text_filter("upper", str.upper),
+    "lower": _text_filter("lower", str.lower),
+    "title": _text_filter("title", _title),
+    "capitalize": _text_filter("capitalize", _capitalize),
+    "default": _make_default,
+    "lines": _make_lines,
+    "date": _make_date,
+    "number": _make_number,
+    "money": _make_money,
+    "words": _make_words,
+    "money_words": _make_money_words,
+}
+FILTER_NAMES = tuple(sorted(_MAKERS))

@@ -1,0 +1,213 @@
+"""Formatting filters: each with normal, edge and bad input; chains; errors at open time."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from docx_factory import make_docx, para, paragraphs
+from mytypist_cli import RenderError, Template, TemplateSyntaxError, fill_text
+from mytypist_cli.records import open_records
+
+
+def show(pattern: str, value: object, locale: str = "en_NG") -> str:
+    return fill_text(f"<<v|{pattern}>>", {"v": value}, locale=locale)
+
+
+@pytest.mark.parametrize(
+    ("chain", "value", "expected"),
+    [
+        ("upper", "adé obi", "ADÉ OBI"),
+        ("lower", "ADÉ OBI", "adé obi"),
+        ("title", "adébáyọ̀ olúwaṣeun-ògún", "Adébáyọ̀ Olúwaṣeun-Ògún"),
+        ("capitalize", "lagos state", "Lagos state"),
+        ("upper", "", ""),
+        ("date", "2025-09-22", "22 September 2025"),
+        ("date", "22/09/2025", "22 September 2025"),
+        ("date", "2025-09-22T14:30:00", "22 September 2025"),
+        ("date", dt.date(2025, 9, 22), "22 September 2025"),
+        ("date", dt.datetime(2025, 9, 22, 10, 0), "22 September 2025"),
+        ("date:ordinal", "2025-09-22", "22nd September, 2025"),
+        ("date:ordinal", "2025-09-01", "1st September, 2025"),
+        ("date:ordinal", "2025-09-02", "2nd September, 2025"),
+        ("date:ordinal", "2025-09-03", "3rd September, 2025"),
+        ("date:ordinal", "2025-09-11", "11th September, 2025"),
+        ("date:ordinal", "2025-09-13", "13th September, 2025"),
+        ("date:ordinal", "2025-09-23", "23rd September, 2025"),
+        ('date:"%d/%m/%Y"', "2025-09-22", "22/09/2025"),
+        ('date:"%A, %-d %B %Y"', "29/02/2024", "Thursday, 29 February 2024"),
+        ("date:\u201c%d %b %y\u201d", "2025-01-05", "05 Jan 25"),
+        ("date:\u2018%B\u2019", "2025-12-25", "December"),
+        ("date", "", ""),
+        ("number", 1234567, "1,234,567"),
+        ("number", 1500.5, "1,500.5"),
+        ("number", 0, "0"),
+        ("number", -1234.5, "-1,234.5"),
+        ("number", "1,250,000", "1,250,000"),
+        ("number:2", 1234567.891, "1,234,567.89"),
+        ("number:0", 2.5, "2"),
+        ("number", 10**18, "1,000,000,000,000,000,000"),
+        ("money", 1250000, "₦1,250,000.00"),
+        ("money", "1250000", "₦1,250,000.00"),
+        ("money", 0, "₦0.00"),
+        ("money", -5, "-₦5.00"),
+        ("money:USD", 1250000, "US$1,250,000.00"),
+        ("money:usd", 1, "US$1.00"),
+        ("money:GBP", 12.5, "£12.50"),
+        ("words", 1250, "one thousand, two hundred and fifty"),
+        ("words", 1250.5, "one thousand, two hundred and fifty point five"),
+        ("words", 0, "zero"),
+        ("words", -3, "minus three"),
+        ("money_words", 1250000, "one million, two hundred and fifty thousand naira only"),
+        ("money_words", 1250.5, "one thousand, two hundred and fifty naira, fifty kobo only"),
+        ("money_words", 1, "one naira only"),
+        ("money_words", 0.01, "zero naira, one kobo only"),
+        ("money_words:USD", 1.01, "one dollar, one cent only"),
+        ('default:"N/A"', "", "N/A"),
+        ('default:"N/A"', "given", "given"),
+        ('default:""', "", ""),
+        ("lines", "12 Marina Road, Lagos", "12 Marina Road,\nLagos"),
+        ("lines", "Plot 5 ,  Ikeja,Lagos,", "Plot 5 ,\nIkeja,\nLagos,"),
+        ("lines", "no commas", "no commas"),
+        ("upper|lines", "12 marina road, lagos", "12 MARINA ROAD,\nLAGOS"),
+        ('default:"n/a"|upper', "", "N/A"),
+        ("date:ordinal|upper", "2025-09-22", "22ND SEPTEMBER, 2025"),
+    ],
+)
+def test_filter(chain: str, value: object, expected: str) -> None:
+    assert show(chain, value) == expected
+
+
+def test_default_makes_a_missing_name_never_missing() -> None:
+    template = Template.open(make_docx(para('<<middle|default:"">>[<<title|default:"Mr">>]')))
+    filled = template.fill({})
+    assert filled.missing == ()
+    assert paragraphs(filled.data) == ["[Mr]"]
+
+
+def test_a_name_is_still_missing_where_one_use_has_no_default() -> None:
+    template = Template.open(make_docx(para('<<x|default:"-">> <<x>>')))
+    assert template.fill({}, missing="blank").missing == ("x",)
+
+
+def test_locale_changes_month_names_and_separators() -> None:
+    assert show("date", "2025-09-22", locale="fr_FR") == "22 septembre 2025"
+    assert show("number:2", 1234.5, locale="de_DE") == "1.234,50"
+    assert show("money", 1250000, locale="en_US") == "NGN1,250,000.00"
+
+
+@pytest.mark.parametrize(
+    ("chain", "value", "message"),
+    [
+        ("date", "next Tuesday", 'cannot read "next Tuesday" as a date'),
+        ("date", "31/02/2025", "not a real date"),
+        ("date", 45000, 'cannot read "45000" as a date'),
+        ("money", "abc", 'cannot read "abc" as a number'),
+        ("number", True, 'cannot read "true" as a number'),
+        ("words", "1e", "as a number"),
+    ],
+)
+def test_values_a_filter_cannot_take(chain: str, value: object, message: str) -> None:
+    with pytest.raises(RenderError, match=message) as caught:
+        show(chain, value)
+    assert str(caught.value).startswith(f"<<v|{chain}>>: ")
+
+
+@pytest.mark.parametrize(
+    ("chain", "message"),
+    [
+        ("bogus", "unknown filter 'bogus'"),
+        ("number:x", "number:N needs a count"),
+        ("money:XYZ", "not an ISO 4217"),
+        ('date:"%Q"', "%Q is not supported"),
+        ('date:"plain"', "no %-codes"),
+        ("upper:x", "takes no argument"),
+        ("default", "default needs the text"),
+        ('default:"open', "unclosed quote"),
+        ("date:two words", "needs quotes"),
+    ],
+)
+def test_bad_filters_fail_when_the_template_opens_naming_placeholder_and_part(
+    chain: str, message: str
+) -> None:
+    table = f"<w:tbl><w:tr><w:tc>{para('<<v|' + chain + '>>')}</w:tc></w:tr></w:tbl>"
+    with pytest.raises(TemplateSyntaxError, match=message) as caught:
+        Template.open(make_docx(para("fine"), headers={"header1.xml": para("x") + table}))
+    assert f"<<v|{chain}>> in word/header1.xml (header, in a table), paragraph 2" in str(caught.value)
+
+
+def test_unknown_locale_fails_at_open() -> None:
+    with pytest.raises(TemplateSyntaxError, match="locale"):
+        Template.open(make_docx(para("<<v|money>>")), locale="xx_YY")
+
+
+def test_extract_reports_distinct_filter_chains_as_written() -> None:
+    template = Template.open(
+        make_docx(para("<<n|upper>> <<n>> <<d|date:ordinal>> <<n|upper>> <<n | title>>"))
+    )
+    assert [(p.name, p.filters) for p in template.placeholders] == [
+        ("n", ("upper", "title")),
+        ("d", ("date:ordinal",)),
+    ]
+
+
+def test_filters_in_header_and_table_filled_from_csv_and_xlsx(tmp_path: Path) -> None:
+    cells = f"<w:tc>{para('<<fee|money>>')}</w:tc><w:tc>{para('<<fee|money_words>>')}</w:tc>"
+    table = f"<w:tbl><w:tr>{cells}</w:tr></w:tbl>"
+    template = Template.open(
+        make_docx(
+            table + para("Signed <<start|date:ordinal>>"), headers={"header1.xml": para("<<name|upper>>")}
+        )
+    )
+    csv_path = tmp_path / "rows.csv"
+    with csv_path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([["name", "fee", "start"], ["Adé Obi", "1250000", "22/09/2025"]])
+    xlsx_path = tmp_path / "rows.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["name", "fee", "start"])
+    sheet.append(["Adé Obi", 1250000, dt.datetime(2025, 9, 22)])
+    book.save(xlsx_path)
+    for path in (csv_path, xlsx_path):
+        (record,) = list(open_records(path))
+        out = template.render(record.values)
+        assert paragraphs(out, "word/header1.xml") == ["ADÉ OBI"]
+        assert paragraphs(out) == [
+            "₦1,250,000.00",
+            "one million, two hundred and fifty thousand naira only",
+            "Signed 22nd September, 2025",
+        ]
+
+
+def test_lines_become_word_line_breaks() -> None:
+    out = Template.open(make_docx(para("<<address|lines>>"))).render(
+        {"address": "12 Marina Road, Surulere, Lagos"}
+    )
+    assert paragraphs(out) == ["12 Marina Road,\nSurulere,\nLagos"]
+
+
+def test_filters_work_in_file_name_patterns() -> None:
+    assert fill_text('<<name|upper>>-<<d|date:"%Y%m%d">>.docx', {"name": "obi", "d": "22/09/2025"}) == (
+        "OBI-20250922.docx"
+    )
+
+
+@given(st.decimals(min_value=-(10**12), max_value=10**12, places=2, allow_nan=False, allow_infinity=False))
+def test_number_2_reads_back_as_the_same_amount(amount: Decimal) -> None:
+    shown = show("number:2", amount)
+    assert Decimal(shown.replace(",", "")) == amount.quantize(Decimal("0.01"))
+
+
+@given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2199, 12, 31)))
+def test_day_first_and_iso_dates_read_the_same(day: dt.date) -> None:
+    assert show('date:"%d/%m/%Y"', day.isoformat()) == day.strftime("%d/%m/%Y")
+    assert show("date", day.strftime("%d/%m/%Y")) == show("date", day)
+
