@@ -320,9 +320,18 @@ def test_an_explicit_encoding() -> None:
     )
 
 
-def test_utf16_with_bom_as_excel_unicode_text_saves_it() -> None:
+def test_utf16_with_bom_as_excel_unicode_text_saves_it(tmp_path: Path) -> None:
     data = "name\tcity\r\nBọ́lá\tỌ̀yọ́\r\n".encode("utf-16")
     assert read(data) == [(1, 2, {"name": "Bọ́lá", "city": "Ọ̀yọ́"})]
+    path = tmp_path / "staff.txt"
+    path.write_bytes(data * 1000)  # stopping early must not leave anything behind
+    source = open_records(path)
+    for stream in (source, open_records(io.BytesIO(data * 1000))):
+        for _ in stream:
+            break
+    gc.collect()
+    broken = data + b"\x00\xd8" + "x\r\n".encode("utf-16-le")
+    assert error_of(broken) == "<stream>: not UTF-16 text (byte 0x00); check --encoding"
 
 
 header_names = st.lists(

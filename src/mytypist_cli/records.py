@@ -266,18 +266,21 @@ def _text_lines(stream: io.BufferedReader[Any], name: str, enc: _Encoding, fmt: 
     if not enc.ascii_lines:
         # UTF-16 and friends: b"\n" is not a line break on its own, so decode first.
         # A decoding error can then only name the file, not the line.
+        # (The wrapper closes the buffered reader when collected: harmless, since
+        # that never closes the caller's stream.)
         text = io.TextIOWrapper(stream, encoding=enc.codec, newline="")
         try:
             yield from text
         except UnicodeDecodeError as exc:
             raise _decode_error(name, None, enc, exc.object[exc.start], fmt) from None
-        finally:
-            text.detach()
         return
-    decoder = codecs.getincrementaldecoder(enc.codec)("strict")
+    # Every line ends at a line break, so no character straddles two lines and
+    # each can be decoded on its own (a plain decode is much faster than a codec
+    # object's incremental one).
+    codec = enc.codec
     for number, raw in enumerate(_byte_lines(stream), start=1):
         try:
-            yield decoder.decode(raw)
+            yield raw.decode(codec)
         except UnicodeDecodeError as exc:
             raise _decode_error(name, number, enc, exc.object[exc.start], fmt) from None
 
