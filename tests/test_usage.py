@@ -98,6 +98,7 @@ def test_analytics_on_by_default() -> None:
     [
         {"template_name": None},
         {"documents": -1},
+        {"output_kind": ""},
         {"rows": 1.5},
         {"template_version": 0},
         {"missing": {"": 1}},

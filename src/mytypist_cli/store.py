@@ -626,8 +626,15 @@ class Store:
         journal file is deleted only after its transaction commits.
         """
         added = malformed = files = 0
-        for claimed in usage.claim_journal(self.journal):
-            records, bad = usage.read_claimed(claimed)
+        try:
+            claims = usage.claim_journal(self.journal)
+        except OSError as exc:
+            raise StoreError(f"cannot read usage journal {self.journal}: {exc}") from exc
+        for claimed in claims:
+            try:
+                records, bad = usage.read_claimed(claimed)
+            except OSError as exc:
+                raise StoreError(f"cannot read usage journal {claimed}: {exc}") from exc
             malformed += bad
             runs: list[dict[str, Any]] = []
             fields: list[dict[str, Any]] = []

@@ -114,6 +114,8 @@ def make_run_record(
     """
     if not template_name and template_path is None:
         raise ValueError("a run needs template_name or template_path")
+    if not isinstance(output_kind, str) or not output_kind:
+        raise ValueError("output_kind must be a non-empty string such as 'docx'")
     for label, number in (
         ("duration_ms", duration_ms),
         ("rows", rows),
@@ -179,16 +181,47 @@ def append_record(record: Mapping[str, Any], journal: Path) -> None:
         raise StoreError(f"cannot write usage journal {journal}: {exc}") from exc
 
 
-def record_run(*, journal: Path | None = None, **run: Any) -> str | None:
+def record_run(
+    *,
+    started: datetime,
+    duration_ms: int,
+    rows: int,
+    documents: int,
+    failures: int,
+    output_kind: str,
+    template_name: str | None = None,
+    template_version: int | None = None,
+    template_path: str | os.PathLike[str] | None = None,
+    template_sha256: str | None = None,
+    missing: Mapping[str, int] | None = None,
+    blank: Mapping[str, int] | None = None,
+    run_id: str | None = None,
+    journal: Path | None = None,
+) -> str | None:
     """Record one fill in the usage journal; return its run id, or None when disabled.
 
-    Takes the keyword arguments of :func:`make_run_record`. Does nothing when
+    Arguments as for :func:`make_run_record`. Does nothing when
     ``MYTYPIST_NO_ANALYTICS=1``. ``journal`` defaults to ``<home>/usage.jsonl``.
+    Costs one small file append: no database, no sqlmodel import.
     Raises StoreError if the journal cannot be written, ValueError for a malformed run.
     """
     if not analytics_enabled():
         return None
-    record = make_run_record(**run)
+    record = make_run_record(
+        started=started,
+        duration_ms=duration_ms,
+        rows=rows,
+        documents=documents,
+        failures=failures,
+        output_kind=output_kind,
+        template_name=template_name,
+        template_version=template_version,
+        template_path=template_path,
+        template_sha256=template_sha256,
+        missing=missing,
+        blank=blank,
+        run_id=run_id,
+    )
     append_record(record, default_journal_path() if journal is None else journal)
     return str(record["id"])
 
@@ -206,8 +239,10 @@ def claim_journal(journal: Path) -> list[Path]:
     if journal.exists():
         claimed = journal.with_name(f"{journal.name}.{os.getpid()}-{os.urandom(6).hex()}")
         claimed = claimed.with_name(claimed.name + _CLAIM_SUFFIX)
-        # FileNotFoundError: another process claimed it first; its claim is globbed below.
-        with contextlib.suppress(FileNotFoundError):
+        # FileNotFoundError: another process claimed it first; its claim is globbed
+        # below. PermissionError: a platform that cannot rename an open file; the
+        # runs stay in the journal until the next open.
+        with contextlib.suppress(FileNotFoundError, PermissionError):
             os.replace(journal, claimed)
     return sorted(journal.parent.glob(f"{journal.name}.*{_CLAIM_SUFFIX}"))
 
