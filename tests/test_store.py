@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from mytypist_cli import home, migrations
+from mytypist_cli import home, migrations, usage
 from mytypist_cli.errors import NotFoundError, StoreError
 from mytypist_cli.store import (
+    IngestReport,
     Store,
     check_library_file,
     open_store,
@@ -571,3 +572,63 @@ def test_backup_during_writes_restores_every_committed_template(db: Path, tmp_pa
                 assert hashlib.sha256(got.data).hexdigest() == got.info.sha256
         assert result.previous_copy is not None
         assert result.previous_copy.exists()
+
+
+# --- ingesting the usage journal ----------------------------------------------------------
+
+
+def _record(n: int, journal: Path) -> None:
+    for _ in range(n):
+        usage.record_run(
+            journal=journal,
+            template_name="invoice",
+            started=usage.utc_now(),
+            duration_ms=5,
+            rows=1,
+            documents=1,
+            failures=0,
+            output_kind="docx",
+            blank={"city": 1},
+        )
+
+
+def test_ingest_moves_journal_runs_into_the_database(store: Store) -> None:
+    _record(2, store.journal)
+    report = store.ingest_usage()
+    assert (report.runs_added, report.files, report.malformed) == (2, 1, 0)
+    assert store.run_count() == 2
+    assert [(f.placeholder, f.kind, f.count) for f in store.field_counts()] == [("city", "blank", 1)] * 2
+    assert not store.journal.exists()
+    assert store.ingest_usage() == IngestReport()
+
+
+def test_reingesting_after_a_crash_counts_nothing_twice(store: Store) -> None:
+    _record(3, store.journal)
+    lines = store.journal.read_bytes()
+    store.ingest_usage()
+    # An ingester killed after its commit but before deleting its claim leaves this:
+    leftover = store.journal.with_name("usage.jsonl.123-abc.ingest")
+    leftover.write_bytes(lines + b'{"id": "x", "started_utc": "not a time"}\n')
+    report = store.ingest_usage()
+    assert (report.runs_added, report.malformed) == (0, 1)
+    assert store.run_count() == 3
+    assert not leftover.exists()
+
+
+def test_open_store_ingests_and_no_analytics_records_nothing(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _record(1, home.journal_path())
+    monkeypatch.setenv("MYTYPIST_NO_ANALYTICS", "1")
+    _record(1, home.journal_path())
+    with open_store(db) as opened:
+        assert opened.run_count() == 1
+
+
+def test_paths_with_url_characters_work(tmp_path: Path) -> None:
+    path = tmp_path / "we?ird #dir" / "my typist.db"
+    with open_store(path) as opened:
+        add(opened, b"v1")
+        opened.backup(tmp_path / "back?up.db")
+    with open_store(tmp_path / "back?up.db") as copy:
+        assert copy.exists("invoice")

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import and_, delete, event, func, or_, text, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, col, create_engine, select
@@ -289,8 +289,9 @@ def open_store(
 
 
 def _make_engine(path: Path) -> Engine:
+    # URL.create, not an f-string: a home path may contain "?" or "#".
     engine = create_engine(
-        f"sqlite:///{path}",
+        URL.create("sqlite", database=str(path)),
         connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
     )
 
@@ -301,9 +302,8 @@ def _make_engine(path: Path) -> Engine:
         dbapi_conn.isolation_level = None
         dbapi_conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         dbapi_conn.execute("PRAGMA foreign_keys = ON")
-        # WAL + NORMAL cannot corrupt on a crash; it may only lose the last
-        # commits on power loss, which is fine for a template library.
-        dbapi_conn.execute("PRAGMA synchronous = NORMAL")
+        # synchronous stays FULL (the default): the library is the only copy of
+        # a user's templates, so a commit must survive power loss, not just kill -9.
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
