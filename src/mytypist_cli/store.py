@@ -40,62 +40,43 @@ from sqlmodel import Session, col, create_engine, select
 from mytypist_cli import migrations, usage
 from mytypist_cli.errors import NotFoundError, StoreError
 from mytypist_cli.home import JOURNAL_FILENAME
+from mytypist_cli.library import (
+    BUSY_TIMEOUT_MS,
+    StoredTemplate,
+    TemplateInfo,
+    check_header,
+    check_schema,
+    connect_raw,
+    info_from_columns,
+    lookup_template,
+    not_found,
+    parse_ref,
+    validate_name,
+)
 from mytypist_cli.models import RunFieldRow, RunRow, TemplateBlob, TemplateRow
 
-BUSY_TIMEOUT_MS = 30_000
-SQLITE_HEADER = b"SQLite format 3\x00"
+# Re-exported: the store's public API includes the plain types and helpers.
+__all__ = [
+    "AddResult",
+    "IngestReport",
+    "RestoreResult",
+    "Store",
+    "StoredTemplate",
+    "TemplateInfo",
+    "check_library_file",
+    "lookup_template",
+    "open_store",
+    "parse_ref",
+    "restore",
+    "validate_name",
+]
+
 DEFAULT_DELIMITERS: tuple[str, str] = ("<<", ">>")
 
 AddStatus = Literal["added", "new_version", "unchanged"]
 
 
 # --- plain data returned to callers ----------------------------------------
-
-
-@dataclass(frozen=True)
-class TemplateInfo:
-    """Metadata of one stored template version (no bytes)."""
-
-    name: str
-    version: int
-    sha256: str
-    size: int
-    description: str
-    category: str | None
-    tags: tuple[str, ...]
-    delimiters: tuple[str, str]
-    placeholders: tuple[str, ...]
-    created: datetime
-    updated: datetime
-
-    @property
-    def ref(self) -> str:
-        """``NAME@VERSION``, which resolves to exactly this version."""
-        return f"{self.name}@{self.version}"
-
-    def to_json_dict(self) -> dict[str, Any]:
-        """Return the stable JSON shape used by ``list --json`` and ``show --json``."""
-        return {
-            "name": self.name,
-            "version": self.version,
-            "category": self.category,
-            "tags": list(self.tags),
-            "description": self.description,
-            "placeholders": list(self.placeholders),
-            "delimiters": list(self.delimiters),
-            "sha256": self.sha256,
-            "size": self.size,
-            "created": usage.format_utc(self.created),
-            "updated": usage.format_utc(self.updated),
-        }
-
-
-@dataclass(frozen=True)
-class StoredTemplate:
-    """One template version: its metadata and its .docx bytes."""
-
-    info: TemplateInfo
-    data: bytes
 
 
 @dataclass(frozen=True)
@@ -131,37 +112,6 @@ class RestoreResult:
     migrations_applied: list[str] = field(default_factory=list)
 
 
-# --- references and names ----------------------------------------------------
-
-
-def parse_ref(ref: str) -> tuple[str, int | None]:
-    """Split ``NAME@VERSION`` into (name, version); a plain name gives version None.
-
-    Raises StoreError for an empty name or a version that is not a positive integer.
-    """
-    name, sep, version_text = ref.rpartition("@")
-    if not sep:
-        name, version = ref, None
-    else:
-        if not version_text.isdigit() or int(version_text) < 1:
-            raise StoreError(f"bad template reference {ref!r}: the version after @ must be 1, 2, …")
-        version = int(version_text)
-    if not name.strip():
-        raise StoreError(f"bad template reference {ref!r}: the name is empty")
-    return name, version
-
-
-def validate_name(name: str) -> str:
-    """Return ``name`` if usable as a library name, else raise StoreError saying why."""
-    if not name or name != name.strip():
-        raise StoreError(f"bad template name {name!r}: empty or has leading/trailing spaces")
-    if "@" in name:
-        raise StoreError(f"bad template name {name!r}: '@' separates NAME@VERSION")
-    if any(ord(ch) < 32 or ch == "\x7f" for ch in name):
-        raise StoreError(f"bad template name {name!r}: contains control characters")
-    return name
-
-
 def _clean_list(items: Sequence[str]) -> list[str]:
     """Strip, drop empties and duplicates, keep first-seen order."""
     seen: dict[str, None] = {}
@@ -177,19 +127,7 @@ def _now_text() -> str:
 
 
 def _info(row: TemplateRow) -> TemplateInfo:
-    return TemplateInfo(
-        name=row.name,
-        version=row.version,
-        sha256=row.sha256,
-        size=row.size,
-        description=row.description,
-        category=row.category,
-        tags=tuple(json.loads(row.tags)),
-        delimiters=(row.delimiter_open, row.delimiter_close),
-        placeholders=tuple(json.loads(row.placeholders)),
-        created=datetime.fromisoformat(row.created_utc),
-        updated=datetime.fromisoformat(row.updated_utc),
-    )
+    return info_from_columns(row.model_dump())
 
 
 def _like_pattern(term: str) -> str:
@@ -198,55 +136,6 @@ def _like_pattern(term: str) -> str:
 
 
 # --- opening -----------------------------------------------------------------
-
-
-def _connect_raw(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    if readonly:
-        conn = sqlite3.connect(
-            f"{path.resolve().as_uri()}?mode=ro",
-            uri=True,
-            timeout=BUSY_TIMEOUT_MS / 1000,
-            isolation_level=None,
-        )
-    else:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    return conn
-
-
-def _check_header(path: Path) -> None:
-    """Refuse a non-empty file that is not SQLite before SQLite ever opens it."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(len(SQLITE_HEADER))
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise StoreError(f"cannot read library {path}: {exc}") from exc
-    if head and head != SQLITE_HEADER:
-        raise StoreError(f"{path} is not a mytypist library (not an SQLite database); it was left untouched")
-
-
-def _check_schema(conn: sqlite3.Connection, path: Path) -> set[str]:
-    """Return the applied migrations; raise StoreError for a foreign or newer database."""
-    tables = {
-        row[0]
-        for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        if not str(row[0]).startswith("sqlite_")
-    }
-    if tables and migrations.MIGRATIONS_TABLE not in tables:
-        raise StoreError(
-            f"{path} is an SQLite database but not a mytypist library "
-            f"(tables: {', '.join(sorted(tables)[:5])}); it was left untouched"
-        )
-    done = migrations.applied(conn)
-    newer = migrations.unknown(done)
-    if newer:
-        raise StoreError(
-            f"{path} was written by a newer mytypist (unknown schema steps: "
-            f"{', '.join(sorted(newer))}); upgrade mytypist to use it"
-        )
-    return done
 
 
 def open_store(
@@ -266,12 +155,12 @@ def open_store(
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"cannot create library directory {path.parent}: {exc}") from exc
-    _check_header(path)
+    check_header(path)
     try:
-        conn = _connect_raw(path)
+        conn = connect_raw(path)
         try:
             # Validate before anything writes: a foreign file must stay byte-identical.
-            _check_schema(conn, path)
+            check_schema(conn, path)
             conn.execute("PRAGMA journal_mode = WAL")
             migrations.migrate(conn)
         finally:
@@ -370,15 +259,12 @@ class Store:
     def _resolve(self, session: Session, ref: str) -> TemplateRow:
         name, version = parse_ref(ref)
         rows = self._rows(session, name)
-        if not rows:
-            raise NotFoundError(f"no template named {name!r} in the library {self.path}")
-        if version is None:
+        if rows and version is None:
             return rows[-1]
         for row in rows:
             if row.version == version:
                 return row
-        known = ", ".join(str(r.version) for r in rows)
-        raise NotFoundError(f"template {name!r} has no version {version} (versions: {known})")
+        raise not_found(name, version, [r.version for r in rows], self.path)
 
     def get_info(self, ref: str) -> TemplateInfo:
         """Metadata of ``NAME`` (latest) or ``NAME@VERSION``. Raises NotFoundError."""
@@ -736,7 +622,7 @@ def _online_copy(src: Path, dest: Path, *, src_readonly: bool = False) -> None:
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        source = _connect_raw(src, readonly=src_readonly)
+        source = connect_raw(src, readonly=src_readonly)
         try:
             target = sqlite3.connect(tmp, isolation_level=None)
             try:
@@ -767,13 +653,13 @@ def check_library_file(path: Path | str) -> set[str]:
     path = Path(path)
     if not path.is_file():
         raise StoreError(f"{path} does not exist or is not a file")
-    _check_header(path)
+    check_header(path)
     if path.stat().st_size == 0:
         raise StoreError(f"{path} is empty, not a mytypist library")
     try:
-        conn = _connect_raw(path, readonly=True)
+        conn = connect_raw(path, readonly=True)
         try:
-            done = _check_schema(conn, path)
+            done = check_schema(conn, path)
             if not done:
                 raise StoreError(f"{path} is not a mytypist library (no schema recorded)")
             verdict = conn.execute("PRAGMA quick_check").fetchone()
@@ -810,9 +696,9 @@ def restore(src: Path | str, db_path: Path | str) -> RestoreResult:
             # The current file is damaged or not SQLite: keep its bytes as they are.
             shutil.copy2(db_path, previous)
         try:
-            source = _connect_raw(src, readonly=True)
+            source = connect_raw(src, readonly=True)
             try:
-                target = _connect_raw(db_path)
+                target = connect_raw(db_path)
                 try:
                     source.backup(target)
                 finally:
