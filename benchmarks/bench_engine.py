@@ -13,7 +13,6 @@ Prints docs/second, ms/doc and peak memory, then mytypist's ratios.
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import json
 import platform
@@ -88,19 +87,24 @@ def run_stream(n: int) -> dict[str, float]:
     from make_bench_template import write_rows_csv
 
     from mytypist_cli import Template
+    from mytypist_cli.records import open_records
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "rows.csv"
         write_rows_csv(path, n)
         template = Template.open(FIXTURES / "bench-template.docx")
         start = time.perf_counter()
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            for row in csv.DictReader(handle):
-                template.render(row)
+        for record in open_records(path):
+            template.render(record.values)
         return {"seconds": time.perf_counter() - start, "bytes": 0}
 
 
-WORKERS = {"mytypist": run_mytypist, "docxtpl": run_docxtpl, "docx-mailmerge": run_mailmerge, "stream": run_stream}
+WORKERS = {
+    "mytypist": run_mytypist,
+    "docxtpl": run_docxtpl,
+    "docx-mailmerge": run_mailmerge,
+    "stream": run_stream,
+}
 
 
 def child(tool: str, n: int) -> dict[str, float]:
@@ -116,7 +120,9 @@ def child(tool: str, n: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=500)
     parser.add_argument("--stream", type=int, nargs="*", default=[1000, 100_000])
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
@@ -127,7 +133,9 @@ def main() -> None:
         print(json.dumps(result))
         return
 
-    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}"
+    )
     print(f"rows: {args.rows}; template: {FIXTURES / 'bench-template.docx'}\n")
     print(f"{'tool':<16}{'docs/s':>10}{'ms/doc':>10}{'peak MiB':>10}")
     rates: dict[str, float] = {}

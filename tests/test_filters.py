@@ -210,4 +210,3 @@ def test_number_2_reads_back_as_the_same_amount(amount: Decimal) -> None:
 def test_day_first_and_iso_dates_read_the_same(day: dt.date) -> None:
     assert show('date:"%d/%m/%Y"', day.isoformat()) == day.strftime("%d/%m/%Y")
     assert show("date", day.strftime("%d/%m/%Y")) == show("date", day)
-

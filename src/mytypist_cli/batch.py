@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from .errors import MissingFieldsError, MytypistError
+from .filters import DEFAULT_LOCALE
 from .syntax import DEFAULT_DELIMITERS
 from .template import Missing, Template, fill_text
 
@@ -114,6 +115,7 @@ class BatchOptions:
     jobs: int = 1
     missing: Missing = "error"
     allow_macros: bool = False
+    locale: str = DEFAULT_LOCALE
 
     def __post_init__(self) -> None:
         if self.jobs < 1:
@@ -251,11 +253,13 @@ class _Namer:
         pattern: str | None,
         delimiters: tuple[str, str],
         width: int,
+        locale: str = DEFAULT_LOCALE,
     ) -> None:
         self._stem = stem
         self._extension = extension
         self._pattern = pattern
         self._delimiters = delimiters
+        self._locale = locale
         self._width = width
         # Case-insensitive, as on Windows and macOS, where "Ada.docx" and
         # "ada.docx" are one file (and so are zip members once extracted there).
@@ -279,7 +283,7 @@ class _Namer:
     def _from_pattern(self, values: Mapping[str, Any]) -> str:
         assert self._pattern is not None
         try:
-            text = fill_text(self._pattern, values, delimiters=self._delimiters)
+            text = fill_text(self._pattern, values, delimiters=self._delimiters, locale=self._locale)
         except MytypistError as exc:
             raise _NameError(f"file name: {_one_line(exc)}") from None
         lowered = text.lower()
@@ -338,6 +342,7 @@ class _Config:
     missing: Missing
     allow_macros: bool
     overwrite: bool
+    locale: str
 
 
 class _Exists(Exception):
@@ -429,7 +434,7 @@ def _init_worker(template_bytes: bytes, delimiters: tuple[str, str], config: _Co
     # stops submitting, waits for the few rows in hand, then cleans up), so a
     # worker is never killed between writing a temporary file and renaming it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER = _Renderer(Template.open(template_bytes, delimiters=delimiters), config)
+    _WORKER = _Renderer(Template.open(template_bytes, delimiters=delimiters, locale=config.locale), config)
 
 
 def _work_chunk(tasks: list[_Task]) -> list[_Outcome]:
@@ -526,7 +531,7 @@ def fill_batch(
     ``overwrite``). Row problems are results, never exceptions.
     """
     started = time.perf_counter()
-    template = Template.open(template_bytes, delimiters=delimiters)
+    template = Template.open(template_bytes, delimiters=delimiters, locale=options.locale)
     if template.is_macro_enabled and not options.allow_macros:
         template.fill({}, allow_macros=False)  # raises the engine's MacroTemplateError
 
@@ -542,11 +547,12 @@ def fill_batch(
         pattern=options.name_pattern,
         delimiters=template.delimiters,
         width=max(4, len(str(total))) if total is not None else 4,
+        locale=options.locale,
     )
     run_id = uuid.uuid4().hex[:12]
     temp_dir = options.zip_path.parent if options.zip_path is not None else options.out_dir
     temp_glob = f"{_TEMP_PREFIX}{run_id}-*.tmp"
-    config = _Config(mode, options.missing, options.allow_macros, options.overwrite)
+    config = _Config(mode, options.missing, options.allow_macros, options.overwrite, options.locale)
 
     archive: zipfile.ZipFile | None = None
     zip_temp = temp_dir / f"{_TEMP_PREFIX}{run_id}-zip.tmp"

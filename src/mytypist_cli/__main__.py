@@ -1,0 +1,5 @@
+"""python -m mytypist_cli: the same as the mytypist command."""
+
+from .cli import main
+
+main()

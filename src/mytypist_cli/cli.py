@@ -1,0 +1,494 @@
+"""The ``mytypist`` command: parse options, call one library function, show the result.
+
+Every ``MytypistError`` becomes one ``error: ...`` line on stderr and exit
+status 1 in one place (:func:`_errors_to_exit`); usage errors are typer's
+(exit 2). Heavy modules (the database layer) are imported inside the
+commands that need them, so ``--help`` and ``extract`` start fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import functools
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from . import __version__
+from . import render as show
+from .errors import DataError, MytypistError
+from .template import Template
+
+app = typer.Typer(
+    name="mytypist",
+    help="Fill Word templates that have <<placeholders>> with data from JSON, CSV, NDJSON or Excel.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+_state: dict[str, Any] = {"debug": False, "home": None}
+
+
+def _errors_to_exit(function: F) -> F:
+    """The one place where library errors become a message and an exit status."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except MytypistError as exc:
+            if _state["debug"]:
+                raise
+            show.error(str(exc))
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            show.error("interrupted")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mytypist {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            envvar="MYTYPIST_HOME",
+            help="Folder for the template library and usage analytics.",
+            show_default="the user data folder",
+        ),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Fill Word templates that have <<placeholders>> with data from JSON, CSV, NDJSON or Excel."""
+    _state["debug"] = debug
+    _state["home"] = home
+    if home is not None:
+        os.environ["MYTYPIST_HOME"] = str(home)
+
+
+DelimitersOption = Annotated[
+    str,
+    typer.Option(
+        "--delimiters",
+        envvar="MYTYPIST_DELIMITERS",
+        help='The placeholder delimiters, open and close separated by a space: "{{ }}", "${ }", "« »".',
+    ),
+]
+
+
+LocaleOption = Annotated[
+    str,
+    typer.Option(
+        "--locale",
+        envvar="MYTYPIST_LOCALE",
+        help="Locale for month names, separators and currency symbols in filters.",
+    ),
+]
+
+
+def _open_template(source: str, delimiters: str, locale: str) -> tuple[Template, str]:
+    """Open a template from a path; returns it with its display name."""
+    try:
+        return Template.open(Path(source), delimiters=delimiters, locale=locale), source
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--delimiters") from None
+    except MytypistError as exc:
+        if str(exc).startswith(source):
+            raise
+        raise type(exc)(f"{source}: {exc}") from None
+
+
+# -- extract -----------------------------------------------------------------------------
+
+
+@app.command()
+@_errors_to_exit
+def extract(
+    template: Annotated[str, typer.Argument(help="The template (.docx, .docm, .dotx, .dotm).")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    output_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="table, names, json, csv (a header row to fill in) or skeleton (a JSON object to fill in).",
+            show_default="table on a terminal, names when piped",
+        ),
+    ] = None,
+    delimiters: DelimitersOption = "<< >>",
+    locale: LocaleOption = "en_NG",
+) -> None:
+    """Show the placeholders a template needs.
+
+    Example: mytypist extract offer-letter.docx
+    """
+    chosen = "json" if json_output else output_format
+    if chosen is None:
+        chosen = "table" if show.stdout.is_terminal else "names"
+    if chosen not in ("table", "names", "json", "csv", "skeleton"):
+        raise typer.BadParameter("choose table, names, json, csv or skeleton", param_hint="--format")
+    compiled, label = _open_template(template, delimiters, locale)
+    for problem in compiled.warnings:
+        show.warning(f"{label}: {problem}")
+    if not compiled.placeholders:
+        hint = _other_delimiters_hint(template, delimiters)
+        show.warning(f"{label}: no {delimiters.split()[0]}placeholders{delimiters.split()[-1]} found{hint}")
+    names = list(compiled.names)
+    if chosen == "json":
+        show.print_json(
+            {
+                "template": label,
+                "placeholders": [
+                    {"name": p.name, "count": p.count, "parts": list(p.parts), "filters": list(p.filters)}
+                    for p in compiled.placeholders
+                ],
+                "warnings": [str(w) for w in compiled.warnings],
+            }
+        )
+    elif chosen == "csv":
+        show.print_csv(names)
+    elif chosen == "skeleton":
+        show.print_json(dict.fromkeys(names, ""))
+    elif chosen == "names":
+        show.print_lines(names)
+    else:
+        show.print_table(
+            f"{label}: {len(names)} placeholder{'s' if len(names) != 1 else ''}",
+            ["name", "uses", "parts"],
+            ((p.name, p.count, ", ".join(p.parts)) for p in compiled.placeholders),
+        )
+
+
+def _other_delimiters_hint(template: str, delimiters: str) -> str:
+    for other in ("{{ }}", "${ }", "« »", "<< >>"):
+        if other == " ".join(delimiters.split()):
+            continue
+        try:
+            found = Template.open(Path(template), delimiters=other).names
+        except MytypistError:
+            return ""
+        if found:
+            return f'; it has {other.split()[0]}…{other.split()[1]} ones: pass --delimiters "{other}"'
+    return ""
+
+
+# -- fill --------------------------------------------------------------------------------
+
+
+def _parse_sets(pairs: list[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"expected key=value, not {pair!r}", param_hint="--set")
+        values[key.strip()] = value
+    return values
+
+
+@app.command()
+@_errors_to_exit
+def fill(
+    template: Annotated[str, typer.Argument(help="The template (.docx, .docm, .dotx, .dotm).")],
+    data: Annotated[
+        str | None,
+        typer.Argument(help="JSON, NDJSON, CSV or .xlsx data; - for standard input.", show_default=False),
+    ] = None,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Write one document here; - for standard output.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out-dir", help="Write one document per row into this folder.")
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            help='File-name pattern with placeholders, e.g. "<<last_name>>-<<first_name>>.docx".',
+            show_default="<template>-0001.docx",
+        ),
+    ] = None,
+    sets: Annotated[
+        list[str] | None, typer.Option("--set", help="key=value to add or override (repeatable).")
+    ] = None,
+    missing: Annotated[
+        str, typer.Option("--missing", help="What a name without a value does: error, blank or keep.")
+    ] = "error",
+    delimiters: DelimitersOption = "<< >>",
+    locale: LocaleOption = "en_NG",
+    allow_macros: Annotated[
+        bool, typer.Option("--allow-macros", help="Allow a macro-enabled template (makes .docm files).")
+    ] = False,
+    zip_path: Annotated[Path | None, typer.Option("--zip", help="Write one .zip archive instead.")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing files.")] = False,
+    skip_existing: Annotated[
+        bool, typer.Option("--skip-existing", help="Skip rows whose file exists (to resume).")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row; write nothing.")] = False,
+    limit: Annotated[int | None, typer.Option("--limit", min=0, help="Fill at most N rows.")] = None,
+    start_at: Annotated[int, typer.Option("--start-at", min=1, help="Start at data row N.")] = 1,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="Parallel processes.", show_default="the number of CPUs"),
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write a per-row report (.json or .csv).")
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help="Text encoding of CSV data.", show_default="utf-8")
+    ] = None,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="Excel sheet to read.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line.")] = False,
+) -> None:
+    """Fill a template with data: one document, or one per row.
+
+    Examples:
+
+      mytypist fill offer-letter.docx staff.csv --out-dir letters/
+
+      mytypist fill offer-letter.docx --set full_name="Ada Obi" -o ada.docx
+    """
+    from .batch import BatchOptions, write_report
+
+    if missing not in ("error", "blank", "keep"):
+        raise typer.BadParameter("choose error, blank or keep", param_hint="--missing")
+    if output is not None and (out_dir is not None or zip_path is not None):
+        raise typer.BadParameter("-o writes one file; it cannot be combined with --out-dir or --zip")
+    overrides = _parse_sets(sets or [])
+    if data is None and not overrides:
+        raise typer.BadParameter("give a DATA file (or -), or values with --set", param_hint="DATA")
+
+    compiled, _ = _open_template(template, delimiters, locale)
+    template_bytes = Path(template).read_bytes()
+    with _data_input(data, encoding, sheet) as source:
+        if source is not None and source.columns is not None:
+            _check_columns(compiled, source.columns, overrides, missing, source.path)
+        # A first pass reads every row before anything is written: a malformed line
+        # fails the run with nothing half-done, and the count sizes file names and progress.
+        total = 1 if source is None else sum(1 for _ in source)
+        records = _with_overrides(source, overrides)
+        if output is not None:
+            _fill_one(compiled, records, total, output, missing, allow_macros, quiet)
+            return
+        options = BatchOptions(
+            out_dir=out_dir if out_dir is not None else Path.cwd(),
+            name_pattern=name,
+            zip_path=zip_path,
+            overwrite=overwrite,
+            skip_existing=skip_existing,
+            dry_run=dry_run,
+            limit=limit,
+            start_at=start_at,
+            jobs=jobs or os.cpu_count() or 1,
+            missing=missing,  # type: ignore[arg-type]
+            allow_macros=allow_macros,
+            locale=locale,
+        )
+        summary = _run_batch(template_bytes, Path(template).stem, compiled, records, total, options, quiet)
+    if report is not None:
+        write_report(summary.results, report)
+    if summary.failed:
+        first = next(r.row for r in summary.results if r.status == "failed")
+        show.note(f"hint: fix the data, then resume with --start-at {first} --skip-existing")
+        raise typer.Exit(1)
+
+
+def _run_batch(
+    template_bytes: bytes,
+    stem: str,
+    compiled: Template,
+    records: Iterator[Any],
+    total: int,
+    options: Any,
+    quiet: bool,
+) -> Any:
+    """Fill every row, streaming paths to stdout and problems and progress to stderr."""
+    from .batch import RowResult, fill_batch
+
+    started = time.perf_counter()
+    bar = show.progress(total) if show.stderr.is_terminal and not quiet else None
+    task = bar.add_task("fill", total=total, rate="") if bar is not None else None
+
+    def on_result(result: RowResult) -> None:
+        if result.status == "failed":
+            show.note(f"row {result.row}: {result.error}")
+        elif result.status == "ok" and result.file and not options.dry_run and options.zip_path is None:
+            show.print_lines([result.file])
+        if bar is not None and task is not None:
+            done = bar.tasks[0].completed + 1
+            bar.update(task, advance=1, rate=f"{done / max(time.perf_counter() - started, 1e-9):,.0f} docs/s")
+
+    if bar is not None:
+        bar.start()
+    try:
+        summary = fill_batch(
+            template_bytes,
+            records,
+            options,
+            template_name=stem,
+            delimiters=compiled.delimiters,
+            total=total,
+            on_result=on_result,
+        )
+    finally:
+        if bar is not None:
+            bar.stop()
+    if not quiet:
+        show.note(_summary_line(summary, options, time.perf_counter() - started))
+    return summary
+
+
+@contextlib.contextmanager
+def _data_input(data: str | None, encoding: str | None, sheet: str | None) -> Iterator[Any]:
+    """The data as a re-readable source; standard input is spooled to a temporary file first."""
+    from .records import open_records
+
+    if data is None:
+        yield None
+        return
+    if data != "-":
+        yield open_records(Path(data), encoding=encoding, sheet=sheet, display_name=data)
+        return
+    with tempfile.TemporaryFile() as spool:
+        shutil.copyfileobj(sys.stdin.buffer, spool)
+
+        class _Rereadable:
+            """Each pass reads the spooled copy from its start."""
+
+            def __init__(self) -> None:
+                spool.seek(0)
+                self._first = open_records(spool, encoding=encoding, sheet=sheet, display_name="<stdin>")
+                self.columns = self._first.columns
+                self.path = self._first.path
+
+            def __iter__(self) -> Iterator[Any]:
+                spool.seek(0)
+                source = open_records(spool, encoding=encoding, sheet=sheet, display_name="<stdin>")
+                return iter(source)
+
+        yield _Rereadable()
+
+
+def _summary_line(summary: Any, options: Any, seconds: float) -> str:
+    verb = "checked" if options.dry_run else "wrote"
+    count = summary.ok if options.dry_run else summary.written
+    where = options.zip_path or options.out_dir
+    parts = [f"{verb} {count} document{'s' if count != 1 else ''}"]
+    if not options.dry_run:
+        parts.append(f"to {where}")
+    parts.append(f"in {seconds:.2f} s")
+    tail = []
+    if summary.failed:
+        tail.append(f"{summary.failed} failed")
+    if summary.skipped:
+        tail.append(f"{summary.skipped} skipped")
+    return " ".join(parts) + (f" ({', '.join(tail)})" if tail else "")
+
+
+def _check_columns(
+    compiled: Template, columns: tuple[str, ...], overrides: dict[str, str], missing: str, path: str
+) -> None:
+    """Before any file is written: every name the data's columns lack, with the closest column."""
+    from .syntax import normalise_name
+
+    if missing != "error":
+        return
+    have = {normalise_name(c) for c in columns} | {normalise_name(k) for k in overrides}
+    absent = [n for n in compiled.names if n not in have and not _nested_column(n, have)]
+    if not absent:
+        return
+    # Suggest only columns no placeholder uses: those are the likely misspellings.
+    unused = [c for c in columns if normalise_name(c) not in set(compiled.names)]
+    folded = {_fold(c): c for c in unused}
+    described = []
+    for n in absent:
+        similar = difflib.get_close_matches(n, unused, n=1, cutoff=0.6)
+        close = folded.get(_fold(n)) or (similar[0] if similar else None)
+        described.append(f"{n} (did you mean `{close}`?)" if close else n)
+    raise DataError(
+        f"{path}: no column for {', '.join(described)}; "
+        "add the column, use --set, or --missing blank to leave them empty"
+    )
+
+
+def _fold(name: str) -> str:
+    return "".join(ch for ch in name.casefold() if ch.isalnum())
+
+
+def _nested_column(name: str, have: set[str]) -> bool:
+    return "." in name and name.split(".", 1)[0] in have
+
+
+def _with_overrides(source: Any, overrides: dict[str, str]) -> Iterator[Any]:
+    from .records import Record
+
+    if source is None:
+        yield Record(number=1, line=0, values=dict(overrides))
+        return
+    for record in source:
+        if overrides:
+            record = Record(record.number, record.line, {**record.values, **overrides})
+        yield record
+
+
+def _fill_one(
+    compiled: Template,
+    records: Iterator[Any],
+    total: int,
+    output: str,
+    missing: str,
+    allow_macros: bool,
+    quiet: bool,
+) -> None:
+    if total > 1:
+        raise typer.BadParameter(
+            "the data has more than one row; use --out-dir DIR to write one document per row",
+            param_hint="-o",
+        )
+    first = next(records, None)
+    if first is None:
+        raise DataError("the data has no rows")
+    if output == "-" and sys.stdout.isatty():
+        raise typer.BadParameter(
+            "refusing to write a .docx to a terminal; redirect it or name a file", param_hint="-o"
+        )
+    filled = compiled.fill(first.values, missing=missing, allow_macros=allow_macros)  # type: ignore[arg-type]
+    if output == "-":
+        sys.stdout.buffer.write(filled.data)
+        sys.stdout.buffer.flush()
+        return
+    target = Path(output)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(filled.data)
+        os.replace(temporary, target)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise MytypistError(f"{target}: cannot write ({exc.strerror})") from None
+    if not quiet:
+        show.note(f"wrote {target}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
