@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -24,8 +25,8 @@ import typer
 
 from . import __version__
 from . import render as show
-from .errors import DataError, MytypistError
-from .template import Template
+from .errors import DataError, MytypistError, TemplateError
+from .template import Filled, Template
 
 app = typer.Typer(
     name="mytypist",
@@ -89,11 +90,12 @@ def main_options(
 
 
 DelimitersOption = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--delimiters",
         envvar="MYTYPIST_DELIMITERS",
         help='The placeholder delimiters, open and close separated by a space: "{{ }}", "${ }", "« »".',
+        show_default="<< >>, or the ones stored with a library template",
     ),
 ]
 
@@ -108,16 +110,73 @@ LocaleOption = Annotated[
 ]
 
 
-def _open_template(source: str, delimiters: str, locale: str) -> tuple[Template, str]:
-    """Open a template from a path; returns it with its display name."""
+@dataclass(frozen=True)
+class _Opened:
+    """A compiled template and where it came from (a file, or the library)."""
+
+    template: Template
+    data: bytes
+    label: str
+    library_name: str | None = None
+    library_version: int | None = None
+
+    @property
+    def stem(self) -> str:
+        return self.library_name or Path(self.label).stem
+
+
+def _open_template(source: str, delimiters: str | None, locale: str) -> _Opened:
+    """Open a template by path or, when no such file exists, by library name (NAME or NAME@VERSION).
+
+    Explicit --delimiters win over the ones stored with a library template.
+    """
+    path = Path(source)
+    stored = None
+    if path.exists():
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise TemplateError(f"{source}: cannot read ({exc.strerror})") from None
+    else:
+        stored = _from_library(source)
+        data = stored.data
+    chosen = delimiters or (" ".join(stored.info.delimiters) if stored is not None else "<< >>")
     try:
-        return Template.open(Path(source), delimiters=delimiters, locale=locale), source
+        template = Template.open(data, delimiters=chosen, locale=locale)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--delimiters") from None
     except MytypistError as exc:
-        if str(exc).startswith(source):
-            raise
-        raise type(exc)(f"{source}: {exc}") from None
+        exc.args = (f"{source}: {exc}",)
+        raise
+    if stored is None:
+        return _Opened(template, data, source)
+    return _Opened(template, data, source, stored.info.name, stored.info.version)
+
+
+def _from_library(reference: str) -> Any:
+    """A stored template by name; the fast read-only path first, then the full store."""
+    from .errors import NotFoundError
+    from .home import db_path
+    from .library import lookup_template
+
+    looks_like_path = (
+        any(sep in reference for sep in "/\\") or Path(reference).suffix.lower() in _DOCX_SUFFIXES
+    )
+    try:
+        stored = lookup_template(db_path(), reference)
+        if stored is None:
+            from .store import open_store
+
+            with open_store(db_path()) as store:
+                stored = store.get_template(reference)
+    except NotFoundError as exc:
+        if looks_like_path:
+            raise TemplateError(f"{reference}: no such file") from None
+        raise NotFoundError(f"{reference}: no such file, and {exc}") from None
+    return stored
+
+
+_DOCX_SUFFIXES = {".docx", ".docm", ".dotx", ".dotm", ".doc"}
 
 
 # -- extract -----------------------------------------------------------------------------
@@ -136,7 +195,7 @@ def extract(
             show_default="table on a terminal, names when piped",
         ),
     ] = None,
-    delimiters: DelimitersOption = "<< >>",
+    delimiters: DelimitersOption = None,
     locale: LocaleOption = "en_NG",
 ) -> None:
     """Show the placeholders a template needs.
@@ -148,12 +207,14 @@ def extract(
         chosen = "table" if show.stdout.is_terminal else "names"
     if chosen not in ("table", "names", "json", "csv", "skeleton"):
         raise typer.BadParameter("choose table, names, json, csv or skeleton", param_hint="--format")
-    compiled, label = _open_template(template, delimiters, locale)
+    opened = _open_template(template, delimiters, locale)
+    compiled, label = opened.template, opened.label
     for problem in compiled.warnings:
         show.warning(f"{label}: {problem}")
     if not compiled.placeholders:
-        hint = _other_delimiters_hint(template, delimiters)
-        show.warning(f"{label}: no {delimiters.split()[0]}placeholders{delimiters.split()[-1]} found{hint}")
+        opening, closing = compiled.delimiters
+        hint = _other_delimiters_hint(opened.data, compiled.delimiters)
+        show.warning(f"{label}: no {opening}placeholders{closing} found{hint}")
     names = list(compiled.names)
     if chosen == "json":
         show.print_json(
@@ -180,12 +241,12 @@ def extract(
         )
 
 
-def _other_delimiters_hint(template: str, delimiters: str) -> str:
+def _other_delimiters_hint(data: bytes, delimiters: tuple[str, str]) -> str:
     for other in ("{{ }}", "${ }", "« »", "<< >>"):
-        if other == " ".join(delimiters.split()):
+        if other == " ".join(delimiters):
             continue
         try:
-            found = Template.open(Path(template), delimiters=other).names
+            found = Template.open(data, delimiters=other).names
         except MytypistError:
             return ""
         if found:
@@ -234,7 +295,7 @@ def fill(
     missing: Annotated[
         str, typer.Option("--missing", help="What a name without a value does: error, blank or keep.")
     ] = "error",
-    delimiters: DelimitersOption = "<< >>",
+    delimiters: DelimitersOption = None,
     locale: LocaleOption = "en_NG",
     allow_macros: Annotated[
         bool, typer.Option("--allow-macros", help="Allow a macro-enabled template (makes .docm files).")
@@ -278,8 +339,9 @@ def fill(
     if data is None and not overrides:
         raise typer.BadParameter("give a DATA file (or -), or values with --set", param_hint="DATA")
 
-    compiled, _ = _open_template(template, delimiters, locale)
-    template_bytes = Path(template).read_bytes()
+    opened = _open_template(template, delimiters, locale)
+    compiled = opened.template
+    started_utc, started = _now_utc(), time.perf_counter()
     with _data_input(data, encoding, sheet) as source:
         if source is not None and source.columns is not None:
             _check_columns(compiled, source.columns, overrides, missing, source.path)
@@ -288,7 +350,18 @@ def fill(
         total = 1 if source is None else sum(1 for _ in source)
         records = _with_overrides(source, overrides)
         if output is not None:
-            _fill_one(compiled, records, total, output, missing, allow_macros, quiet)
+            filled = _fill_one(compiled, records, total, output, missing, allow_macros, quiet)
+            _record_usage(
+                opened,
+                started_utc,
+                time.perf_counter() - started,
+                rows=1,
+                documents=1,
+                failures=0,
+                kind=filled.extension.lstrip("."),
+                missing=dict.fromkeys(filled.missing, 1),
+                blank=dict.fromkeys(filled.blank, 1),
+            )
             return
         options = BatchOptions(
             out_dir=out_dir if out_dir is not None else Path.cwd(),
@@ -304,13 +377,67 @@ def fill(
             allow_macros=allow_macros,
             locale=locale,
         )
-        summary = _run_batch(template_bytes, Path(template).stem, compiled, records, total, options, quiet)
+        summary = _run_batch(opened.data, opened.stem, compiled, records, total, options, quiet)
     if report is not None:
         write_report(summary.results, report)
+    if not dry_run:
+        _record_usage(
+            opened,
+            started_utc,
+            time.perf_counter() - started,
+            rows=summary.rows,
+            documents=summary.written,
+            failures=summary.failed,
+            kind="zip" if zip_path is not None else compiled.extension.lstrip("."),
+            missing=summary.missing,
+            blank=summary.blank,
+        )
     if summary.failed:
         first = next(r.row for r in summary.results if r.status == "failed")
         show.note(f"hint: fix the data, then resume with --start-at {first} --skip-existing")
         raise typer.Exit(1)
+
+
+def _now_utc() -> Any:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC)
+
+
+def _record_usage(
+    opened: _Opened,
+    started_utc: Any,
+    seconds: float,
+    *,
+    rows: int,
+    documents: int,
+    failures: int,
+    kind: str,
+    missing: dict[str, int],
+    blank: dict[str, int],
+) -> None:
+    """Append the run to the usage journal (never the values); a journal problem is only a warning."""
+    import hashlib
+
+    from . import usage
+
+    try:
+        usage.record_run(
+            started=started_utc,
+            duration_ms=round(seconds * 1000),
+            rows=rows,
+            documents=documents,
+            failures=failures,
+            output_kind=kind,
+            template_name=opened.library_name,
+            template_version=opened.library_version,
+            template_path=None if opened.library_name else str(Path(opened.label).resolve()),
+            template_sha256=hashlib.sha256(opened.data).hexdigest(),
+            missing=missing,
+            blank=blank,
+        )
+    except MytypistError as exc:
+        show.warning(f"usage was not recorded: {exc}")
 
 
 def _run_batch(
@@ -459,7 +586,7 @@ def _fill_one(
     missing: str,
     allow_macros: bool,
     quiet: bool,
-) -> None:
+) -> Filled:
     if total > 1:
         raise typer.BadParameter(
             "the data has more than one row; use --out-dir DIR to write one document per row",
@@ -476,7 +603,7 @@ def _fill_one(
     if output == "-":
         sys.stdout.buffer.write(filled.data)
         sys.stdout.buffer.flush()
-        return
+        return filled
     target = Path(output)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
@@ -487,6 +614,7 @@ def _fill_one(
         raise MytypistError(f"{target}: cannot write ({exc.strerror})") from None
     if not quiet:
         show.note(f"wrote {target}")
+    return filled
 
 
 def main() -> None:
