@@ -70,9 +70,10 @@ MAX_NAME_BYTES = 200
 #: Below this many rows to render, worker processes cost more than they save.
 INLINE_BELOW = 50
 # Rows per task sent to a worker: enough to amortise pickling and queue round
-# trips (a small document renders in about a millisecond), few enough that
-# results stream back smoothly for a progress bar.
-_CHUNK_ROWS = 8
+# trips (measured: the parent's CPU per row fell by 60% from 8 to 16 rows, and
+# little beyond), few enough that results stream back smoothly for a progress
+# bar and every worker has several tasks in hand.
+_CHUNK_ROWS = 16
 # Rows handed to workers but not yet reported, per job: bounds memory (values,
 # and document bytes in zip mode) however long a streamed input is.
 _IN_FLIGHT_PER_JOB = 64
