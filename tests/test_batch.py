@@ -7,7 +7,9 @@ import io
 import json
 import multiprocessing
 import os
+import sys
 import tempfile
+import threading
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -390,6 +392,28 @@ def test_spawned_workers_give_the_same_result(tmp_path: Path, monkeypatch: pytes
     ]
 
 
+def test_with_another_thread_running_workers_come_from_a_fork_server(tmp_path: Path) -> None:
+    # A progress bar's refresh thread makes a plain fork unsafe; results must not change.
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        if sys.platform.startswith("linux"):
+            assert batch_module._mp_context().get_start_method() == "forkserver"
+        data = mixed_rows(INLINE_BELOW + 10)
+        threaded = run(data, tmp_path / "2", jobs=2)
+    finally:
+        stop.set()
+        thread.join()
+    assert batch_module._mp_context().get_start_method() in ("fork", "spawn")
+    inline = run(data, tmp_path / "1")
+    assert [(r.row, Path(r.file or "").name, r.status, r.error) for r in threaded.results] == [
+        (r.row, Path(r.file or "").name, r.status, r.error) for r in inline.results
+    ]
+    for name in listing(tmp_path / "1"):
+        assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes()
+
+
 def test_a_small_batch_runs_inline_even_with_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: Any) -> None:
         raise AssertionError("no pool for a small batch")
@@ -586,6 +610,8 @@ def test_records_need_only_number_and_values(tmp_path: Path) -> None:
             self.values = {"first": "A", "last": "B", "ref": number}
 
     assert run(iter([Minimal(1), Minimal(2)]), tmp_path).written == 2
+    odd = run([Rec(1, ["not", "a", "mapping"])], tmp_path / "odd")  # type: ignore[list-item]
+    assert odd.results[0].error == "values must be a mapping of names to values, not list"
     buffer = io.BytesIO()
     buffer.write((tmp_path / "letter-0001.docx").read_bytes())
     assert zipfile.is_zipfile(buffer)
