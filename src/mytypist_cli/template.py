@@ -83,9 +83,13 @@ class Filled:
 
 @dataclass(frozen=True)
 class _DynamicPart:
+    """A part with slots: ``layout`` has the fixed bytes at even indexes, slots at odd ones."""
+
     name: str
     date_time: tuple[int, int, int, int, int, int]
-    pieces: Pieces
+    layout: list[bytes]
+    slots: tuple[int, ...]
+    """For each odd index of ``layout``, the index of its slot in ``Template._slots``."""
 
 
 class Template:
@@ -108,6 +112,7 @@ class Template:
         uses: dict[tuple[str, str], str],
         chains: dict[str, Chain],
         locale: str,
+        slots: tuple[Slot, ...],
     ) -> None:
         self.placeholders = placeholders
         self.warnings = warnings
@@ -118,6 +123,7 @@ class Template:
         self._layout = layout
         self._uses = uses  # (name, filter chain) -> the placeholder as first written
         self._chains = chains
+        self._slots = slots  # every distinct slot of every part
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -214,26 +220,20 @@ class Template:
         return self.fill(values, missing=missing, allow_macros=allow_macros).data
 
     def _entries(self, texts: dict[tuple[str, str], str], *, keep: bool) -> list[package.Entry]:
-        cache: dict[tuple[str, str], bytes] = {}  # (text, prefix) -> escaped bytes
+        encoded: list[bytes] = []
+        for slot in self._slots:
+            text = texts.get((slot.name, slot.filters))
+            if text is None:
+                # Missing: "keep" shows the placeholder as this occurrence spelt it.
+                text = slot.raw if keep else ""
+            encoded.append(_run_text(text, slot.prefix))
         entries: list[package.Entry] = []
         for item in self._layout:
             if isinstance(item, package.Entry):
                 entries.append(item)
                 continue
-            chunks: list[bytes] = []
-            for piece in item.pieces:
-                if isinstance(piece, bytes):
-                    chunks.append(piece)
-                    continue
-                text = texts.get((piece.name, piece.filters))
-                if text is None:
-                    # Missing: "keep" shows the placeholder as this occurrence spelt it.
-                    text = piece.raw if keep else ""
-                key = (text, piece.prefix)
-                encoded = cache.get(key)
-                if encoded is None:
-                    encoded = cache[key] = _run_text(text, piece.prefix)
-                chunks.append(encoded)
+            chunks = item.layout.copy()
+            chunks[1::2] = [encoded[index] for index in item.slots]
             entries.append(package.deflated_entry(item.name, item.date_time, b"".join(chunks)))
         return entries
 
@@ -356,10 +356,16 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str], locale:
     if _AS_DOCUMENT[main_type] != main_type:
         replaced["[Content_Types].xml"] = _switch_main_type(by_name, main.name, _AS_DOCUMENT[main_type])
 
+    slot_index: dict[Slot, int] = {}
     layout: list[package.Entry | _DynamicPart] = []
     for member in members:
         if member.name in dynamic:
-            layout.append(_DynamicPart(member.name, member.date_time, dynamic[member.name]))
+            pieces = dynamic[member.name]
+            fixed = [piece if isinstance(piece, bytes) else b"" for piece in pieces]
+            indexes = tuple(
+                slot_index.setdefault(piece, len(slot_index)) for piece in pieces if isinstance(piece, Slot)
+            )
+            layout.append(_DynamicPart(member.name, member.date_time, fixed, indexes))
         elif member.name in replaced:
             layout.append(package.deflated_entry(member.name, member.date_time, replaced[member.name]))
         else:
@@ -386,6 +392,7 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str], locale:
         uses=uses,
         chains=chains,
         locale=locale,
+        slots=tuple(slot_index),
     )
 
 
