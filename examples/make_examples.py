@@ -4,7 +4,8 @@ Run ``python3 examples/make_examples.py`` from anywhere. It writes three
 Word templates with ``<<placeholders>>`` (an offer letter, a receipt and an
 affidavit of change of name) and, for each, the same rows as CSV, JSON and
 .xlsx. The templates imitate what Word itself saves, including placeholders
-that are split across several runs (``<<full_`` + ``name>>``) and spelling
+that are split across several runs (``<<full_`` + ``name>>``, also inside a
+filter: ``<<salary|mo`` + ``ney>>``) and spelling
 marks (``w:proofErr``) between runs, so they exercise the engine's run
 joining.
 
@@ -54,21 +55,24 @@ INK = RGBColor(0x1F, 0x2A, 0x44)
 ACCENT = RGBColor(0x0B, 0x5D, 0x3B)  # a deep green, common on Nigerian letterheads
 GREY = RGBColor(0x59, 0x59, 0x59)
 
-PLACEHOLDER_RE = re.compile(r"<<([A-Za-z0-9_]+)>>")
+# A placeholder and its name; the filters after "|" are not captured.
+PLACEHOLDER_RE = re.compile(r"<<([A-Za-z0-9_]+)(?:\|[^<>]*)?>>")
 
 # ---------------------------------------------------------------------------
 # A tiny markup for writing paragraphs run by run.
 #
 #   **      toggles bold          ~~  toggles italic
-#   |       ends the current run (Word splits runs at edits, spell checks...)
+#   ¦       ends the current run (Word splits runs at edits, spell checks...);
+#           a plain | is text, as in a filter: <<salary|money>>
 #   §       ends the run and inserts <w:proofErr w:type="spellStart"/>
 #   ¤       ends the run and inserts <w:proofErr w:type="spellEnd"/>
 #   \t \n   tab and line break, as python-docx's add_run does
 #
-# So "Dear <<first_|name>>," gives the runs "Dear <<first_" and "name>>,".
+# So "Dear <<first_¦name>>," gives the runs "Dear <<first_" and "name>>,", and
+# "<<salary|mo¦ney>>" the runs "<<salary|mo" and "ney>>".
 # With fields=True every <<name>> becomes a Word MERGEFIELD instead.
 # ---------------------------------------------------------------------------
-_TOKEN_RE = re.compile(r"(\*\*|~~|\||§|¤)")
+_TOKEN_RE = re.compile(r"(\*\*|~~|¦|§|¤)")
 _PROOF = {"§": "spellStart", "¤": "spellEnd"}
 
 
@@ -89,7 +93,7 @@ def add_markup(
             bold = not bold
         elif token == "~~":
             italic = not italic
-        elif token == "|":
+        elif token == "¦":
             continue
         elif token in _PROOF:
             paragraph._p.append(parse_xml(f'<w:proofErr {nsdecls("w")} w:type="{_PROOF[token]}"/>'))
@@ -366,16 +370,22 @@ def save_docx(doc: DocumentObject, path: Path) -> None:
 
 
 def docx_placeholders(path: Path) -> list[str]:
-    """Placeholder names in first-appearance order: body, then headers and footers.
+    """Placeholder names in first-appearance order: headers, then the body, then footers.
 
-    A small independent check (not the engine): joins the w:t texts of each
-    w:p so that split placeholders are found too.
+    That is the order the engine visits a document's parts in (headers and
+    footers each in the order document.xml.rels lists them). A small
+    independent check, not the engine: it joins the w:t texts of each w:p so
+    that split placeholders are found too, and drops the filters after "|".
     """
-    names: list[str] = []
     with zipfile.ZipFile(path) as zf:
-        parts = ["word/document.xml"] + sorted(
-            n for n in zf.namelist() if re.fullmatch(r"word/(header|footer)\d+\.xml", n)
-        )
+        rels = etree.fromstring(zf.read("word/_rels/document.xml.rels"))
+        targets: dict[str, list[str]] = {"header": [], "footer": []}
+        for rel in rels:
+            kind = rel.get("Type", "").rsplit("/", 1)[-1]
+            if kind in targets:
+                targets[kind].append("word/" + rel.get("Target", ""))
+        parts = [*targets["header"], "word/document.xml", *targets["footer"]]
+        names: list[str] = []
         for part in parts:
             root = etree.fromstring(zf.read(part))
             for p in root.iter(qn("w:p")):
@@ -392,13 +402,16 @@ def write_data(
     *,
     sheet_title: str,
     date_columns: Iterable[str] = (),
-    int_columns: Iterable[str] = (),
+    money_columns: Iterable[str] = (),
 ) -> None:
     """Write rows as ``stem``.csv, .json and .xlsx.
 
-    CSV and JSON hold text exactly as typed. In the .xlsx, ``date_columns``
-    (ISO dates in the text) become real date cells and ``int_columns`` real
-    numbers, as they would in a spreadsheet someone keeps by hand.
+    The data is raw, the way a spreadsheet holds it; the template's filters
+    format it. Numbers are numbers (plain in the CSV, JSON numbers, number
+    cells) and dates ISO text (``2025-10-01``). In the .xlsx, ``date_columns``
+    become real date cells, and ``money_columns`` number cells shown with
+    thousands separators and two decimals, as in a spreadsheet someone keeps
+    by hand (the engine reads the number, not its display format).
     """
     rows = [
         {k: unicodedata.normalize("NFC", v) if isinstance(v, str) else v for k, v in row.items()}
@@ -413,7 +426,7 @@ def write_data(
         json.dumps(rows, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
 
-    dates, ints = set(date_columns), set(int_columns)
+    dates, money = set(date_columns), set(money_columns)
     wb = openpyxl.Workbook()
     ws = wb.active
     assert ws is not None
@@ -425,8 +438,6 @@ def write_data(
             value = row[col]
             if col in dates:
                 value = dt.date.fromisoformat(value)
-            elif col in ints:
-                value = int(value)
             values.append(value)
         ws.append(values)
     head_fill = PatternFill("solid", fgColor="DCE9E2")
@@ -441,6 +452,8 @@ def write_data(
             body.alignment = Alignment(vertical="top")
             if col in dates:
                 body.number_format = "yyyy-mm-dd"
+            elif col in money:
+                body.number_format = "#,##0.00"
     ws.freeze_panes = "A2"
     props = wb.properties
     props.creator = props.lastModifiedBy = "MyTypist examples"
@@ -456,10 +469,14 @@ def write_data(
 # ---------------------------------------------------------------------------
 COMPANY = "Eko Bridge Logistics Limited"
 
+# Raw data, as HR keeps it in a spreadsheet: ISO dates and plain salary figures; the
+# template's filters write "22nd September, 2025" and "₦650,000.00". The address
+# block uses <<address|lines>>, which breaks at every comma, so each part between
+# commas is a line of the address.
 STAFF = [
     {
         "ref_no": "EBL/HR/2025/0141",
-        "offer_date": "22 September 2025",
+        "offer_date": "2025-09-22",
         "full_name": "Adébáyọ̀ Olúwaṣeun Ògúnlẹ́yẹ",
         "address": "12 Bode Thomas Street, Surulere, Lagos",
         "first_name": "Adébáyọ̀",
@@ -467,35 +484,35 @@ STAFF = [
         "department": "Finance",
         "manager_name": "Ngozi Okafor",
         "start_date": "2025-10-01",
-        "salary": "₦650,000",
+        "salary": 650_000,
     },
     {
         "ref_no": "EBL/HR/2025/0142",
-        "offer_date": "22 September 2025",
+        "offer_date": "2025-09-22",
         "full_name": "Chiamaka Adaeze Nwachukwu",
-        "address": "Flat 4, Block B, Jabi Lake Estate, Jabi, Abuja",
+        "address": "Flat 4B, Jabi Lake Estate, Abuja",
         "first_name": "Chiamaka",
         "position": "Operations Analyst",
         "department": "Operations",
         "manager_name": "Ibrahim Bello",
         "start_date": "2025-10-01",
-        "salary": "₦420,000",
+        "salary": 420_000,
     },
     {
         "ref_no": "EBL/HR/2025/0143",
-        "offer_date": "24 September 2025",
+        "offer_date": "2025-09-24",
         "full_name": "Aminu Sani Abubakar",
-        "address": "House 27, 3rd Avenue, Gwarinpa, Abuja",
+        "address": "27 Third Avenue, Gwarinpa, Abuja",
         "first_name": "Aminu",
         "position": "Fleet Supervisor",
         "department": "Logistics",
         "manager_name": "Babatunde Bakare",
         "start_date": "2025-10-13",
-        "salary": "₦380,000",
+        "salary": 380_000,
     },
     {
         "ref_no": "EBL/HR/2025/0144",
-        "offer_date": "24 September 2025",
+        "offer_date": "2025-09-24",
         "full_name": "Ọlámídé Àjàyí",
         "address": "5 Admiralty Way, Lekki Phase 1, Lagos",
         "first_name": "Ọlámídé",
@@ -503,11 +520,11 @@ STAFF = [
         "department": "Human Resources",
         "manager_name": "Fúnmiláyọ̀ Adéyẹmí",
         "start_date": "2025-11-03",
-        "salary": "₦350,000",
+        "salary": 350_000,
     },
     {
         "ref_no": "EBL/HR/2025/0145",
-        "offer_date": "29 September 2025",
+        "offer_date": "2025-09-29",
         "full_name": "Hauwa'u Musa Danjuma",
         "address": "22 Allen Avenue, Ikeja, Lagos",
         "first_name": "Hauwa'u",
@@ -515,7 +532,7 @@ STAFF = [
         "department": "Technology",
         "manager_name": "Emeka Obiora Eze",
         "start_date": "2025-11-03",
-        "salary": "₦900,000",
+        "salary": 900_000,
     },
 ]
 
@@ -552,14 +569,14 @@ def make_offer_letter() -> list[str]:
         after=0,
     )
     bottom_border(cont, color="A6A6A6", size=4)
-    page_footer(section.first_page_footer, "Private and confidential  ·  Ref: <<ref_|no>>")
+    page_footer(section.first_page_footer, "Private and confidential  ·  Ref: <<ref_¦no>>")
     page_footer(section.footer, "Private and confidential  ·  Ref: <<ref_no>>")
 
-    p = para(doc, "Our ref: **<<ref_no>>**\t<<offer_date>>", before=6, after=14)
+    p = para(doc, "Our ref: **<<ref_no>>**\t<<offer_date|date:¦ordinal>>", before=6, after=14)
     right_tab(p, 16.4)
-    para(doc, "<<full_|name>>", after=0, bold=True)
-    para(doc, "<<address>>", after=14)
-    para(doc, "Dear <<first_|name>>,", after=10)
+    para(doc, "<<full_¦name>>", after=0, bold=True)
+    para(doc, "<<address|lines>>", after=14)
+    para(doc, "Dear <<first_¦name>>,", after=10)
     para(
         doc,
         "OFFER OF EMPLOYMENT: <<position>>",
@@ -572,14 +589,14 @@ def make_offer_letter() -> list[str]:
     para(
         doc,
         "Following your recent interviews, we are pleased to offer you employment with "
-        f"{COMPANY} as **<|<position>>** in the ~~<<department>>~~ department. You will "
+        f"{COMPANY} as **<¦<position>>** in the ~~<<department>>~~ department. You will "
         "report to <<§manager_name¤>>, who will take you through your induction during your "
         "first week.",
         align=WD_ALIGN_PARAGRAPH.JUSTIFY,
     )
     para(
         doc,
-        "Your employment will begin on **<<start_|date>>**. The principal terms of this offer "
+        "Your employment will begin on **<<start_¦date|date:ordinal>>**. The principal terms of this offer "
         "are summarised below; the full terms are set out in the enclosed contract of "
         "employment, which forms part of this offer.",
         align=WD_ALIGN_PARAGRAPH.JUSTIFY,
@@ -594,8 +611,8 @@ def make_offer_letter() -> list[str]:
             ["Position", "<<position>>"],
             ["Department", "<<department>>"],
             ["Reporting to", "<<manager_name>>"],
-            ["Start date", "<<start_date>>"],
-            ["Monthly gross salary", "**<<sal|ary>>**, paid on or before the 25th of each month"],
+            ["Start date", "<<start_date|date:ordinal>>"],
+            ["Monthly gross salary", "**<<salary|mo¦ney>>**, paid on or before the 25th of each month"],
             [
                 "Pension",
                 "8% employee and 10% employer contribution under the Pension Reform "
@@ -665,7 +682,8 @@ def make_offer_letter() -> list[str]:
     top_border(acc, color="0B5D3B", size=6)
     para(
         doc,
-        "I, **<<full_name>>**, accept the offer of employment as <<position>> on the terms set out above.",
+        "I, **<<full_name|upper>>**, accept the offer of employment as <<position>> on the terms "
+        "set out above.",
         after=24,
         keep_next=True,
     )
@@ -682,6 +700,9 @@ def make_offer_letter() -> list[str]:
 # ---------------------------------------------------------------------------
 SHOP = "Olúyọlé Building Materials Enterprises"
 
+# Quantities and prices are plain numbers (one with kobo); the template writes the
+# amount twice as money and once in words. A cash sale has no payment reference:
+# <<payment_ref|default:"N/A">> shows "N/A" for the empty cell.
 RECEIPTS = [
     {
         "receipt_no": "OBM/0457",
@@ -689,10 +710,9 @@ RECEIPTS = [
         "customer_name": "Mrs. Bọ́lánlé Adéwálé",
         "customer_phone": "0803 412 7789",
         "description": "Dangote cement, 50 kg bags",
-        "quantity": "40",
-        "unit_price": "₦9,800.00",
-        "amount": "₦392,000.00",
-        "amount_in_words": "Three hundred and ninety-two thousand naira only",
+        "quantity": 40,
+        "unit_price": 9_800,
+        "amount": 392_000,
         "payment_method": "Bank transfer (GTBank)",
         "payment_ref": "TRF/250915/88213",
         "cashier": "Kúnlé Ògúndélé",
@@ -703,10 +723,9 @@ RECEIPTS = [
         "customer_name": "Chukwuemeka Okonkwo & Sons Ltd",
         "customer_phone": "0706 551 2043",
         "description": "Iron rods, 12 mm, 12 m lengths",
-        "quantity": "120",
-        "unit_price": "₦11,250.00",
-        "amount": "₦1,350,000.00",
-        "amount_in_words": "One million, three hundred and fifty thousand naira only",
+        "quantity": 120,
+        "unit_price": 11_250,
+        "amount": 1_350_000,
         "payment_method": "POS (Moniepoint)",
         "payment_ref": "POS-7731-0458",
         "cashier": "Kúnlé Ògúndélé",
@@ -717,12 +736,11 @@ RECEIPTS = [
         "customer_name": "Alhaji Usman Garba",
         "customer_phone": "0812 300 6655",
         "description": "Aluminium roofing sheets, 0.55 mm (long span)",
-        "quantity": "85",
-        "unit_price": "₦6,500.00",
-        "amount": "₦552,500.00",
-        "amount_in_words": "Five hundred and fifty-two thousand, five hundred naira only",
+        "quantity": 85,
+        "unit_price": 6_450.50,
+        "amount": 548_292.50,
         "payment_method": "Cash",
-        "payment_ref": "N/A",
+        "payment_ref": "",
         "cashier": "Grace Akpan",
     },
     {
@@ -731,10 +749,9 @@ RECEIPTS = [
         "customer_name": "Ifeoluwa Olátúnjí",
         "customer_phone": "0905 118 2290",
         "description": "Floor tiles, 60 × 60 cm, cartons of 4",
-        "quantity": "32",
-        "unit_price": "₦14,000.00",
-        "amount": "₦448,000.00",
-        "amount_in_words": "Four hundred and forty-eight thousand naira only",
+        "quantity": 32,
+        "unit_price": 14_000,
+        "amount": 448_000,
         "payment_method": "Bank transfer (Opay)",
         "payment_ref": "OPY9920173",
         "cashier": "Grace Akpan",
@@ -753,17 +770,17 @@ def make_receipt() -> list[str]:
             "Tel: 0803 555 0192, 0805 221 7734  ·  Business Name Reg. No. BN 3172209",
         ],
     )
-    page_footer(section.footer, "Receipt <<receipt_|no>>  ·  Goods sold in good condition are not returnable")
+    page_footer(section.footer, "Receipt <<receipt_¦no>>  ·  Goods sold in good condition are not returnable")
 
     para(doc, "OFFICIAL RECEIPT", style="Title", align=WD_ALIGN_PARAGRAPH.CENTER, before=6, after=10)
-    p = para(doc, "Receipt No: **<<receipt_no>>**\tDate: **<<|date>>**", after=14)
+    p = para(doc, "Receipt No: **<<receipt_no>>**\tDate: **<<¦date|date>>**", after=14)
     right_tab(p, 16.4)
 
     left = WD_ALIGN_PARAGRAPH.LEFT
     add_table(
         doc,
         [
-            ["Received from", "<<customer_|name>>"],
+            ["Received from", "<<customer_¦name>>"],
             ["Telephone", "<<customer_phone>>"],
         ],
         [4.0, 12.4],
@@ -778,8 +795,8 @@ def make_receipt() -> list[str]:
         doc,
         [
             ["Description", "Qty", "Unit price", "Amount"],
-            ["<<description>>", "<<quantity>>", "<<unit_price>>", "<<§amount¤>>"],
-            ["", "", "**Total**", "**<<amount>>**"],
+            ["<<description>>", "<<quantity>>", "<<unit_price|money>>", "<<§amount¤|money>>"],
+            ["", "", "**Total**", "**<<amount|money>>**"],
         ],
         [7.6, 2.4, 3.2, 3.2],
         aligns=[left, centre, right, right],
@@ -790,9 +807,9 @@ def make_receipt() -> list[str]:
     for extra in merged.paragraphs[1:]:
         extra._p.getparent().remove(extra._p)
 
-    para(doc, "The sum of: ~~<<amount_in_|words>>~~", before=12)
+    para(doc, "The sum of: ~~<<amount|money_¦words>>~~", before=12)
     para(doc, "Payment method: <<payment_method>>")
-    para(doc, "Payment reference: <<payment_ref>>", after=30)
+    para(doc, 'Payment reference: <<payment_ref|default:"N/A">>', after=30)
 
     p = para(doc, "____________________________\t____________________________", after=0)
     right_tab(p, 16.4)
@@ -816,6 +833,8 @@ def make_receipt() -> list[str]:
 # ---------------------------------------------------------------------------
 # 3. Affidavit of change of name (Lagos High Court registry)
 # ---------------------------------------------------------------------------
+# The sworn date is an ISO date; names are typed as people write them and the
+# template puts the new and former names in capitals where the affidavit needs them.
 AFFIDAVITS = [
     {
         "new_name": "Mrs. Oluwakémi Blessing Adébísí-Okafor",
@@ -824,7 +843,7 @@ AFFIDAVITS = [
         "address": "15 Ogunlana Drive, Surulere, Lagos State",
         "former_name": "Miss Oluwakémi Blessing Adébísí",
         "reason": "my marriage to Mr. Chinedu Okafor on 14 June 2025",
-        "sworn_date": "3rd day of October, 2025",
+        "sworn_date": "2025-10-03",
         "commissioner": "Barr. Ṣadé Adéoyè",
     },
     {
@@ -834,7 +853,7 @@ AFFIDAVITS = [
         "address": "Block 7, Flat 2, Federal Housing Estate, Lugbe, Abuja",
         "former_name": "Ibrahim Abdullahi",
         "reason": "my wish to adopt my father's name as my surname",
-        "sworn_date": "6th day of October, 2025",
+        "sworn_date": "2025-10-06",
         "commissioner": "Barr. Ṣadé Adéoyè",
     },
     {
@@ -844,7 +863,7 @@ AFFIDAVITS = [
         "address": "8 Ikorodu Road, Maryland, Lagos State",
         "former_name": "Chisom Precious Ezeh",
         "reason": "a correction of the spelling of my surname",
-        "sworn_date": "9th day of October, 2025",
+        "sworn_date": "2025-10-09",
         "commissioner": "Barr. Emmanuel Okoro",
     },
 ]
@@ -869,7 +888,7 @@ def make_affidavit() -> list[str]:
         align=WD_ALIGN_PARAGRAPH.RIGHT,
         after=0,
     )
-    page_footer(section.footer, "Affidavit of change of name  ·  <<new_|name>>", tab_cm=15.9)
+    page_footer(section.footer, "Affidavit of change of name  ·  <<new_¦name>>", tab_cm=15.9)
 
     centre = WD_ALIGN_PARAGRAPH.CENTER
     justify = WD_ALIGN_PARAGRAPH.JUSTIFY
@@ -881,7 +900,7 @@ def make_affidavit() -> list[str]:
 
     para(
         doc,
-        "I, **<<new_|name>>**, <<gender>>, Nigerian citizen, "
+        "I, **<<new_¦name|upper>>**, <<gender>>, Nigerian citizen, "
         "<<occupation>>, of <<address>>, do hereby make oath and state as follows:",
         align=justify,
         after=10,
@@ -889,8 +908,8 @@ def make_affidavit() -> list[str]:
     clauses = [
         "That I am the deponent herein and the person whose name appears above, and I am "
         "conversant with the facts deposed to in this affidavit.",
-        "That I was formerly known and called **<**<former_|name>>.",
-        "That I now wish to be known, called and addressed as **<<new_name>>**.",
+        "That I was formerly known and called **<**<former_¦name|upper>>.",
+        "That I now wish to be known, called and addressed as **<<new_name|upper>>**.",
         "That the change of name is by reason of <<reason>>.",
         "That all documents, certificates and records bearing my former name, <<former_name>>, "
         "remain valid and refer to me.",
@@ -911,7 +930,7 @@ def make_affidavit() -> list[str]:
     right_tab(p, 15.9)
     para(
         doc,
-        "Sworn to at the High Court Registry, Ikeja, Lagos State, this <<sworn_|date>>.",
+        "Sworn to at the High Court Registry, Ikeja, Lagos State, on <<sworn_¦date|date:ordinal>>.",
         keep_next=True,
         after=28,
     )
@@ -927,16 +946,16 @@ def make_affidavit() -> list[str]:
 
 def main() -> None:
     jobs = [
-        (make_offer_letter, "staff", STAFF, "Staff", {"start_date"}, set()),
-        (make_receipt, "receipts", RECEIPTS, "Receipts", {"date"}, {"quantity"}),
-        (make_affidavit, "affidavits", AFFIDAVITS, "Affidavits", set(), set()),
+        (make_offer_letter, "staff", STAFF, "Staff", {"offer_date", "start_date"}, {"salary"}),
+        (make_receipt, "receipts", RECEIPTS, "Receipts", {"date"}, {"unit_price", "amount"}),
+        (make_affidavit, "affidavits", AFFIDAVITS, "Affidavits", {"sworn_date"}, set()),
     ]
-    for make, stem, rows, sheet, dates, ints in jobs:
+    for make, stem, rows, sheet, dates, money in jobs:
         names = make()
         columns = list(rows[0])
         if names != columns:
             raise SystemExit(f"{stem}: template placeholders {names} != data columns {columns}")
-        write_data(stem, rows, sheet_title=sheet, date_columns=dates, int_columns=ints)
+        write_data(stem, rows, sheet_title=sheet, date_columns=dates, money_columns=money)
         print(f"{make.__name__[5:]}: {', '.join(names)}")
 
 
