@@ -5,6 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import pty
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -359,3 +363,21 @@ def test_report_csv(tmp_path: Path, template: Path, staff: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(report.read_text(encoding="utf-8"))))
     assert [r["status"] for r in rows] == ["ok", "ok"]
     assert list(rows[0]) == ["row", "file", "status", "error"]
+
+
+def test_o_dash_refuses_a_terminal(tmp_path: Path, template: Path) -> None:
+    controller, terminal = pty.openpty()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "mytypist_cli", "fill", str(template), "--set", "first_name=A", "-o", "-"],
+            stdout=terminal,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "MYTYPIST_NO_ANALYTICS": "1"},
+            timeout=60,
+        )
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert result.returncode == 2
+    assert "refusing to write a .docx to a terminal" in result.stderr
