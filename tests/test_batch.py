@@ -610,7 +610,7 @@ def test_records_need_only_number_and_values(tmp_path: Path) -> None:
             self.values = {"first": "A", "last": "B", "ref": number}
 
     assert run(iter([Minimal(1), Minimal(2)]), tmp_path).written == 2
-    odd = run([Rec(1, ["not", "a", "mapping"])], tmp_path / "odd")  # type: ignore[list-item]
+    odd = run([Rec(1, ["not", "a", "mapping"])], tmp_path / "odd")  # type: ignore[arg-type]
     assert odd.results[0].error == "values must be a mapping of names to values, not list"
     buffer = io.BytesIO()
     buffer.write((tmp_path / "letter-0001.docx").read_bytes())
