@@ -476,7 +476,7 @@ def test_backup_and_restore_round_trip(tmp_path: Path) -> None:
     result = invoke("backup", str(copy))
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
-    assert result.stderr == f"backed up {db_path()} to {copy} (1 template version, 1 recorded run)\n"
+    assert result.stderr == f"backed up the library to {copy} (1 template version, 1 recorded run)\n"
     assert invoke("backup", str(copy)).exit_code == 1  # never overwritten silently
     assert invoke("backup", str(copy), "--overwrite").exit_code == 0
 
@@ -485,7 +485,7 @@ def test_backup_and_restore_round_trip(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     lines = result.stderr.splitlines()
-    assert lines[0] == f"restored {db_path()} from {copy}"
+    assert lines[0] == f"restored the library {db_path()} from {copy}"
     assert lines[1].startswith("the previous library was kept as ")
     kept = Path(lines[1].removeprefix("the previous library was kept as "))
     assert kept.parent == db_path().parent

@@ -513,7 +513,7 @@ def backup(
         versions = len(store.list_templates(all_versions=True))
         runs = store.run_count()
     show.note(
-        f"backed up {library} to {written} "
+        f"backed up the library to {written} "
         f"({_plural(versions, 'template version')}, {_plural(runs, 'recorded run')})"
     )
 
@@ -531,7 +531,7 @@ def restore(
     from .store import restore as restore_library
 
     result = restore_library(file, db_path())
-    show.note(f"restored {result.db_path} from {result.restored_from}")
+    show.note(f"restored the library {result.db_path} from {result.restored_from}")
     if result.previous_copy is not None:
         show.note(f"the previous library was kept as {result.previous_copy}")
     else:
