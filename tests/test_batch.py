@@ -221,6 +221,28 @@ def test_skip_existing_resumes_without_touching_done_files(tmp_path: Path) -> No
     assert (summary.skipped, summary.ok, summary.written) == (1, 1, 1)
 
 
+def test_only_the_file_systems_idea_of_the_same_name_counts(tmp_path: Path) -> None:
+    (tmp_path / "LETTER-0001.docx").write_bytes(b"other")
+    case_blind = (tmp_path / "letter-0001.docx").exists()
+    summary = run(people(1), tmp_path)
+    assert summary.results[0].status == ("failed" if case_blind else "ok")
+    assert (tmp_path / "LETTER-0001.docx").read_bytes() == b"other"
+
+
+def test_a_file_that_appears_during_the_run_is_not_replaced(tmp_path: Path) -> None:
+    def intruder(result: RowResult) -> None:
+        if result.row == 1:
+            (tmp_path / "letter-0003.docx").write_bytes(b"theirs")
+
+    summary = run(people(3), tmp_path, on_result=intruder)
+    assert [result.status for result in summary.results] == ["ok", "ok", "failed"]
+    assert (
+        summary.results[2].error == f"{tmp_path / 'letter-0003.docx'} exists; pass --overwrite to replace it"
+    )
+    assert (tmp_path / "letter-0003.docx").read_bytes() == b"theirs"
+    assert no_temp_files(tmp_path)
+
+
 def test_a_symlink_in_the_way_is_never_written_through(tmp_path: Path) -> None:
     outside = tmp_path / "outside.docx"
     outside.write_bytes(b"precious")

@@ -668,6 +668,32 @@ def _prepare_output(options: BatchOptions) -> None:
         raise BatchError(f"cannot create {folder}: {exc.strerror or exc}") from None
 
 
+class _Existing:
+    """Which names are already taken in the output folder, without a stat per row.
+
+    The folder is listed once: a stat per row contends with the workers'
+    renames in the same folder. Only a name that matches the listing (by case
+    and Unicode form, as macOS and Windows compare) is confirmed with lstat,
+    which also gives the file system's own verdict on case. A file that
+    appears later is still never replaced: the final link refuses it.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        try:
+            listed = os.listdir(folder)
+        except OSError:
+            listed = []
+        self._keys = {_fold(name) for name in listed}
+
+    def has(self, name: str, path: str) -> bool:
+        # lexists: a dangling symlink in the way counts as taken too.
+        return _fold(name) in self._keys and os.path.lexists(path)
+
+
+def _fold(name: str) -> str:
+    return unicodedata.normalize("NFC", name).casefold()
+
+
 def _plan(
     records: Iterable[RecordLike],
     options: BatchOptions,
@@ -679,12 +705,13 @@ def _plan(
     """Name every row in order; yield a ready result (failed or skipped) or a task to render."""
     if options.limit == 0:
         return
+    existing = _Existing(out_dir) if mode != "zip" else None
     handled = 0
     for seq, record in enumerate(records):
         if record.number < options.start_at:
             namer.reserve_quietly(record.number, record.values)
             continue
-        yield _slot(seq, record, options, namer, mode, out_dir, run_id)
+        yield _slot(seq, record, options, namer, existing, out_dir, run_id)
         handled += 1
         if options.limit is not None and handled >= options.limit:
             return  # before the next record is pulled: the rest of a stream is never read
@@ -695,7 +722,7 @@ def _slot(
     record: RecordLike,
     options: BatchOptions,
     namer: _Namer,
-    mode: Literal["folder", "zip", "dry"],
+    existing: _Existing | None,
     out_dir: Path,
     run_id: str,
 ) -> _Slot:
@@ -703,17 +730,16 @@ def _slot(
         name = namer.name_for(record.number, record.values)
     except _NameError as exc:
         return RowResult(record.number, None, "failed", str(exc))
-    if mode == "zip":
+    if existing is None:
         file = name
     else:
         file = str(out_dir / name)
-        # lexists: a dangling symlink in the way counts as taken too.
-        if os.path.lexists(file):
+        if existing.has(name, file):
             if options.skip_existing:
                 return RowResult(record.number, file, "skipped", f"{file} exists")
             if not options.overwrite:
                 return RowResult(record.number, file, "failed", _exists_message(file))
-    temp = str(out_dir / f"{_TEMP_PREFIX}{run_id}-{seq}.tmp") if mode == "folder" else None
+    temp = str(out_dir / f"{_TEMP_PREFIX}{run_id}-{seq}.tmp") if existing is not None else None
     values = record.values
     if isinstance(values, Mapping) and not isinstance(values, dict):
         values = dict(values)  # a plain dict pickles for workers; a non-mapping fails in the engine
