@@ -620,3 +620,10 @@ def _fill_one(
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+# The template library's commands live in their own module; registered last because they
+# use this module's error translation (_errors_to_exit).
+from .cli_library import register as _register_library  # noqa: E402
+
+_register_library(app)
