@@ -151,3 +151,40 @@ def test_help_and_extract_do_not_import_the_database_layer(template: Path) -> No
         [sys.executable, "-c", code, str(template)], capture_output=True, text=True, env=env
     )
     assert "HEAVY []" in result.stderr
+
+
+def test_eight_fills_at_once_all_recorded(tmp_path: Path, template: Path, rows: Path) -> None:
+    """Eight mytypist processes fill (by name and by path) at the same time; every run is recorded."""
+    add_to_library(template.read_bytes(), "offer", ["name", "middle", "role"])
+    env = {**os.environ, "MYTYPIST_HOME": str(db_path().parent)}
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "mytypist_cli",
+                "fill",
+                "offer" if i % 2 else str(template),
+                str(rows),
+                "--out-dir",
+                str(tmp_path / f"out{i}"),
+                "-q",
+                "-j",
+                "1",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(8)
+    ]
+    for process in processes:
+        _, errors = process.communicate(timeout=120)
+        assert process.returncode == 0, errors
+        assert errors == ""
+    with open_store(db_path()) as store:
+        stats = analytics.stats(store)
+    assert stats.total_runs == 8
+    assert stats.total_documents == 24
+    assert {t.name: t.runs for t in stats.templates if not t.is_path} == {"offer": 4}
