@@ -1,0 +1,402 @@
+"""PDF output through LibreOffice: find it, convert .docx files in batches, render a preview PNG.
+
+Speed: starting LibreOffice costs about two seconds, converting one document
+a quarter of one. So documents go to ``soffice --convert-to pdf`` in chunks
+(one start-up per chunk, not per document), with ``jobs`` instances running
+at once, each with its own temporary user profile (two instances sharing a
+profile block each other).
+
+Robustness: LibreOffice writes the PDFs of a chunk in argument order, so the
+run watches its temporary output folder. When no new PDF has appeared for
+``timeout`` seconds the instance is killed (its whole process group); the PDFs
+already written are kept, the document it was stuck on is retried alone (and
+fails on its own if it hangs again) and the rest go back into the queue. A
+document LibreOffice cannot load gets no PDF and fails its own entry. Every
+instance runs in its own session and is killed in ``finally``, Ctrl-C
+included; profiles and temporary folders are removed. PDFs are written into
+a temporary folder inside ``out_dir`` and moved into place, so a reader never
+sees half a PDF.
+
+Library code: imports neither typer nor rich, never prints or exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import zipfile
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import MytypistError
+
+__all__ = [
+    "ConversionError",
+    "ConversionResult",
+    "ConverterMissingError",
+    "convert_to_pdf",
+    "find_soffice",
+    "render_preview_png",
+]
+
+SOFFICE_ENV = "MYTYPIST_SOFFICE"
+INSTALL_HINT = (
+    "install LibreOffice: `apt-get install libreoffice-writer-nogui` on Debian/Ubuntu, "
+    "or the download from https://www.libreoffice.org/download/ elsewhere; "
+    f"or point {SOFFICE_ENV} at its soffice program"
+)
+# Start-ups cost ~2 s each; bigger chunks only delay the first results and the retry after a hang.
+MAX_CHUNK = 64
+POLL_SECONDS = 0.05
+WORD_SUFFIXES = {".docx", ".docm", ".dotx", ".dotm"}
+# Temporary LibreOffice profiles are made under this prefix (tests look for stray processes by it).
+PROFILE_PREFIX = "mytypist-soffice-"
+
+
+class ConversionError(MytypistError):
+    """A document could not be converted (to PDF, or the PDF to an image)."""
+
+
+class ConverterMissingError(ConversionError):
+    """LibreOffice (or poppler's pdftoppm) is not installed or not where it was said to be."""
+
+
+@dataclass(frozen=True)
+class ConversionResult:
+    """One input's outcome: ``pdf`` is the written file, or ``error`` says why there is none."""
+
+    source: Path
+    pdf: Path | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.pdf is not None
+
+
+def find_soffice(env: Mapping[str, str] = os.environ) -> Path:
+    """The LibreOffice program: ``$MYTYPIST_SOFFICE``, else ``soffice`` or ``libreoffice`` on PATH.
+
+    Raises ConverterMissingError, with how to install LibreOffice, when there is none.
+    """
+    given = env.get(SOFFICE_ENV)
+    if given:
+        found = shutil.which(given, path=env.get("PATH"))
+        if found is None:
+            raise ConverterMissingError(f"{SOFFICE_ENV}={given} is not an executable program; {INSTALL_HINT}")
+        return Path(found)
+    for name in ("soffice", "libreoffice"):
+        found = shutil.which(name, path=env.get("PATH", os.defpath))
+        if found is not None:
+            return Path(found)
+    raise ConverterMissingError(f"LibreOffice (soffice) was not found on PATH; {INSTALL_HINT}")
+
+
+# -- batches ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Chunk:
+    """Documents for one LibreOffice run; ``alone`` marks a suspect retried on its own."""
+
+    sources: list[Path]
+    alone: bool = False
+
+
+@dataclass
+class _Instance:
+    """One LibreOffice slot: its profile, and the run in progress (if any)."""
+
+    profile: Path
+    process: subprocess.Popen[bytes] | None = None
+    chunk: _Chunk | None = None
+    outdir: Path | None = None
+    seen: set[str] = field(default_factory=set)
+    last_progress: float = 0.0
+
+
+def convert_to_pdf(
+    docx_paths: Iterable[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str],
+    *,
+    jobs: int = 1,
+    timeout: float = 120.0,
+    soffice: str | os.PathLike[str] | None = None,
+    on_result: Callable[[ConversionResult], None] | None = None,
+) -> list[ConversionResult]:
+    """Convert documents to PDF (``out_dir/<stem>.pdf``), with ``jobs`` LibreOffice instances.
+
+    ``timeout``: seconds one document may take (the first of each run also
+    waits for LibreOffice to start); a document that takes longer is killed
+    and reported as failed. ``on_result`` is called once per document as its
+    outcome is known. Returns one ConversionResult per input, in input order;
+    a document that cannot be converted fails its own entry. An existing PDF
+    of the same name is replaced.
+
+    Raises ConverterMissingError when LibreOffice cannot be found, ConversionError
+    when ``out_dir`` cannot be created, ValueError for ``jobs < 1`` or ``timeout <= 0``.
+    """
+    if jobs < 1:
+        raise ValueError("jobs must be at least 1")
+    if timeout <= 0:
+        raise ValueError("timeout must be positive")
+    program = Path(soffice) if soffice is not None else find_soffice()
+    sources = [Path(p).absolute() for p in docx_paths]
+    target = Path(out_dir)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConversionError(f"{target}: cannot create the output folder ({exc.strerror})") from None
+
+    results: dict[Path, ConversionResult] = {}
+
+    def finish(result: ConversionResult) -> None:
+        results[result.source] = result
+        if on_result is not None:
+            on_result(result)
+
+    todo: list[Path] = []
+    by_stem: dict[str, Path] = {}
+    for source in sources:
+        problem = _precheck(source)
+        if problem is None and source.stem in by_stem and by_stem[source.stem] != source:
+            problem = f"same output name ({source.stem}.pdf) as {by_stem[source.stem]}"
+        if problem is not None:
+            finish(ConversionResult(source, None, problem))
+        elif source not in by_stem.values():
+            by_stem[source.stem] = source
+            todo.append(source)
+
+    if todo:
+        _run_batches(program, todo, target, jobs, timeout, finish)
+    return [results[source] for source in sources]
+
+
+def _precheck(source: Path) -> str | None:
+    """A reason not to hand the file to LibreOffice at all, or None."""
+    if not source.is_file():
+        return "no such file"
+    # LibreOffice would happily render a text file named .docx as plain text.
+    if source.suffix.lower() in WORD_SUFFIXES and not zipfile.is_zipfile(source):
+        return "not a Word document (not a zip package)"
+    return None
+
+
+def _run_batches(
+    program: Path,
+    todo: list[Path],
+    target: Path,
+    jobs: int,
+    timeout: float,
+    finish: Callable[[ConversionResult], None],
+) -> None:
+    size = max(1, min(MAX_CHUNK, math.ceil(len(todo) / jobs)))
+    queue: deque[_Chunk] = deque(_Chunk(todo[i : i + size]) for i in range(0, len(todo), size))
+    # PDFs are staged beside their final place (os.replace stays atomic); profiles go to /tmp.
+    work = Path(tempfile.mkdtemp(prefix=".mytypist-pdf-", dir=target))
+    profiles = Path(tempfile.mkdtemp(prefix=PROFILE_PREFIX))
+    instances = [_Instance(profile=profiles / f"profile{n}") for n in range(min(jobs, len(queue)))]
+    try:
+        while queue or any(i.process is not None for i in instances):
+            for instance in instances:
+                if instance.process is None and queue:
+                    _start(program, instance, queue.popleft(), work)
+                if instance.process is not None:
+                    _watch(instance, timeout, target, queue, finish)
+            time.sleep(POLL_SECONDS)
+    finally:
+        for instance in instances:
+            _kill(instance)
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(profiles, ignore_errors=True)
+
+
+def _start(program: Path, instance: _Instance, chunk: _Chunk, work: Path) -> None:
+    outdir = Path(tempfile.mkdtemp(prefix="run", dir=work))
+    command = [
+        str(program),
+        f"-env:UserInstallation={instance.profile.as_uri()}",
+        "--headless",
+        "--invisible",
+        "--nologo",
+        "--norestore",
+        "--nodefault",
+        "--nolockcheck",
+        "--convert-to",
+        "pdf",
+        "--outdir",
+        str(outdir),
+        *(str(s) for s in chunk.sources),
+    ]
+    # Its own session: killing the group takes oosplash and soffice.bin with it.
+    instance.process = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    instance.chunk = chunk
+    instance.outdir = outdir
+    instance.seen = set()
+    instance.last_progress = time.monotonic()
+
+
+def _watch(
+    instance: _Instance,
+    timeout: float,
+    target: Path,
+    queue: deque[_Chunk],
+    finish: Callable[[ConversionResult], None],
+) -> None:
+    """Check one running instance: harvest it when it ended, kill it when it is stuck."""
+    assert instance.process is not None
+    assert instance.chunk is not None
+    assert instance.outdir is not None
+    now = time.monotonic()
+    with contextlib.suppress(OSError):
+        names = set(os.listdir(instance.outdir))
+        if names - instance.seen:
+            instance.seen = names
+            instance.last_progress = now
+    ended = instance.process.poll() is not None
+    if not ended and now - instance.last_progress <= timeout:
+        return
+    returncode = instance.process.returncode
+    _kill(instance)
+    chunk, outdir = instance.chunk, instance.outdir
+    instance.chunk = instance.outdir = None
+    missing = _harvest(chunk, outdir, target, finish)
+    if not missing:
+        return
+    if not ended:
+        # Stuck on the first document without a PDF (LibreOffice goes in argument order).
+        suspect, rest = missing[0], missing[1:]
+        if chunk.alone or len(chunk.sources) == 1:
+            finish(ConversionResult(suspect, None, f"timed out after {timeout:g} s (killed)"))
+        else:
+            queue.appendleft(_Chunk([suspect], alone=True))
+        if rest:
+            queue.append(_Chunk(rest))
+    elif returncode != 0 and len(chunk.sources) > 1:
+        # It crashed part-way: give each remaining document a run of its own.
+        queue.extend(_Chunk([source], alone=True) for source in missing)
+    else:
+        reason = "LibreOffice could not convert it"
+        if returncode not in (0, None):
+            reason += f" (exit status {returncode})"
+        for source in missing:
+            finish(ConversionResult(source, None, reason))
+
+
+def _harvest(
+    chunk: _Chunk, outdir: Path, target: Path, finish: Callable[[ConversionResult], None]
+) -> list[Path]:
+    """Move each complete PDF into ``target``; return the sources that have none."""
+    missing: list[Path] = []
+    for source in chunk.sources:
+        written = outdir / f"{source.stem}.pdf"
+        if not _complete_pdf(written):
+            missing.append(source)
+            continue
+        final = target / written.name
+        try:
+            os.replace(written, final)
+        except OSError as exc:
+            finish(ConversionResult(source, None, f"cannot write {final} ({exc.strerror})"))
+            continue
+        finish(ConversionResult(source, final))
+    shutil.rmtree(outdir, ignore_errors=True)
+    return missing
+
+
+def _complete_pdf(path: Path) -> bool:
+    """True for a PDF that was written to its end (a killed run can leave half of one)."""
+    try:
+        with path.open("rb") as stream:
+            stream.seek(0, os.SEEK_END)
+            stream.seek(max(0, stream.tell() - 1024))
+            return b"%%EOF" in stream.read()
+    except OSError:
+        return False
+
+
+def _kill(instance: _Instance) -> None:
+    """Kill an instance's whole process group and reap it; harmless when it already ended."""
+    process = instance.process
+    if process is None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=10)
+    instance.process = None
+
+
+# -- preview ------------------------------------------------------------------------------
+
+
+def render_preview_png(
+    source: bytes | str | os.PathLike[str],
+    out_png: str | os.PathLike[str],
+    *,
+    dpi: int = 96,
+    timeout: float = 120.0,
+    soffice: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Render the first page of a document (bytes or a path) to a PNG at ``dpi``; return its path.
+
+    Raises ConverterMissingError when LibreOffice or pdftoppm (poppler-utils) is
+    missing, ConversionError when the document cannot be converted or the PNG
+    cannot be written.
+    """
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        raise ConverterMissingError(
+            "pdftoppm was not found on PATH: install poppler-utils "
+            "(`apt-get install poppler-utils` on Debian/Ubuntu, `brew install poppler` on macOS)"
+        )
+    program = Path(soffice) if soffice is not None else find_soffice()
+    out = Path(out_png)
+    with tempfile.TemporaryDirectory(prefix="mytypist-preview-") as scratch:
+        work = Path(scratch)
+        if isinstance(source, bytes):
+            document = work / "preview.docx"
+            document.write_bytes(source)
+            label = "the document"
+        else:
+            document = Path(source)
+            label = str(source)
+        (result,) = convert_to_pdf([document], work / "pdf", timeout=timeout, soffice=program)
+        if result.pdf is None:
+            raise ConversionError(f"{label}: {result.error}")
+        _first_page_png(pdftoppm, result.pdf, work / "page", dpi, timeout, label)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            staged = out.with_name(f".{out.name}.part")
+            shutil.copyfile(work / "page.png", staged)
+            os.replace(staged, out)
+        except OSError as exc:
+            raise ConversionError(f"{out}: cannot write ({exc.strerror})") from None
+    return out
+
+
+def _first_page_png(pdftoppm: str, pdf: Path, prefix: Path, dpi: int, timeout: float, label: str) -> None:
+    command: Sequence[str] = [
+        pdftoppm, "-png", "-singlefile", "-f", "1", "-l", "1", "-r", str(dpi), str(pdf), str(prefix),
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise ConversionError(f"{label}: pdftoppm timed out after {timeout:g} s") from None
+    if done.returncode != 0 or not prefix.with_suffix(".png").is_file():
+        detail = done.stderr.decode(errors="replace").strip().splitlines()
+        raise ConversionError(f"{label}: pdftoppm failed" + (f" ({detail[-1]})" if detail else ""))
