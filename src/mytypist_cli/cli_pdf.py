@@ -1,0 +1,163 @@
+"""The PDF commands of ``mytypist``: convert (existing .docx files to PDF) and preview (first page as PNG).
+
+cli.py calls :func:`register` to add them to its app; registering twice does
+nothing. Each command parses its options, calls :mod:`mytypist_cli.pdf` and
+reports: written paths on stdout, failures on stderr. Every ``MytypistError``
+goes through cli.py's one ``_errors_to_exit`` (one ``error: ...`` line, exit 1).
+
+LibreOffice is found through ``MYTYPIST_SOFFICE`` or PATH (see ``pdf.find_soffice``).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from . import render as show
+
+_registered: weakref.WeakSet[typer.Typer] = weakref.WeakSet()
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``convert`` and ``preview`` to ``app``; a second call for the same app does nothing."""
+    if app in _registered:
+        return
+    # Imported here: cli.py imports this module and calls register at its bottom.
+    from .cli import _errors_to_exit
+
+    for name, function in _COMMANDS:
+        app.command(name=name)(_errors_to_exit(function))
+    _registered.add(app)
+
+
+TimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        min=1,
+        envvar="MYTYPIST_PDF_TIMEOUT",
+        help="Seconds one document may take in LibreOffice before it is killed and counted as failed.",
+    ),
+]
+
+
+# -- convert ------------------------------------------------------------------------------
+
+
+def convert(
+    files: Annotated[
+        list[Path], typer.Argument(help="Word documents to convert.", show_default=False, metavar="FILE...")
+    ],
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out-dir", help="Write the PDFs here.", show_default="beside each document"),
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, help="LibreOffice instances to run at once.")
+    ] = 1,
+    timeout: TimeoutOption = 120.0,
+) -> None:
+    """Convert Word documents to PDF with LibreOffice (NAME.docx -> NAME.pdf).
+
+    Prints the path of each PDF written; failures go to standard error and
+    make the exit status 1.
+
+    Example:
+
+      mytypist convert letters/*.docx --out-dir pdf/ --jobs 2
+    """
+    from .pdf import ConversionError, convert_to_pdf, find_soffice
+
+    soffice = find_soffice()  # before any work: the message says how to install it
+    groups: dict[Path, list[Path]] = {}
+    for file in files:
+        groups.setdefault(out_dir if out_dir is not None else file.parent, []).append(file)
+
+    def report(result: Any) -> None:
+        if result.pdf is not None:
+            show.print_lines([str(result.pdf)])
+        else:
+            show.error(f"{result.source}: {result.error}")
+
+    failed = 0
+    for target, group in groups.items():
+        results = convert_to_pdf(group, target, jobs=jobs, timeout=timeout, soffice=soffice, on_result=report)
+        failed += sum(1 for result in results if result.pdf is None)
+    if failed:
+        raise ConversionError(
+            f"{failed} of {len(files)} document{'s' if len(files) != 1 else ''} not converted"
+        )
+
+
+# -- preview ------------------------------------------------------------------------------
+
+
+def preview(
+    template: Annotated[
+        str, typer.Argument(help="The template: a .docx path or a library name.", show_default=False)
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The PNG to write.", show_default=False)],
+    data: Annotated[
+        str | None,
+        typer.Argument(
+            help="JSON, NDJSON, CSV or .xlsx data; the first row fills the page.",
+            show_default="none: the placeholders show as they are",
+        ),
+    ] = None,
+    delimiters: Annotated[
+        str | None,
+        typer.Option(
+            "--delimiters",
+            envvar="MYTYPIST_DELIMITERS",
+            help='The placeholder delimiters, open and close separated by a space: "{{ }}", "${ }", "« »".',
+            show_default="<< >>, or the ones stored with a library template",
+        ),
+    ] = None,
+    locale: Annotated[
+        str,
+        typer.Option(
+            "--locale",
+            envvar="MYTYPIST_LOCALE",
+            help="Locale for month names, separators and currency symbols in filters.",
+        ),
+    ] = "en_NG",
+    dpi: Annotated[int, typer.Option("--dpi", min=10, max=600, help="Resolution of the picture.")] = 96,
+    timeout: TimeoutOption = 120.0,
+) -> None:
+    """Render the first page of a template to a PNG, filled with the first row of DATA.
+
+    Without DATA the placeholders show as they are written. Prints the PNG's path.
+
+    Examples:
+
+      mytypist preview offer-letter.docx staff.csv -o page.png
+
+      mytypist preview offer-letter.docx -o blank.png
+    """
+    from .cli import _open_template
+    from .errors import DataError
+    from .pdf import find_soffice, render_preview_png
+    from .records import open_records
+
+    soffice = find_soffice()
+    opened = _open_template(template, delimiters, locale)
+    values: dict[str, Any] = {}
+    if data is not None:
+        source = open_records(Path(data), display_name=data)
+        first = next(iter(source), None)
+        if first is None:
+            raise DataError(f"{data}: no rows")
+        values = first.values
+    document = opened.template.render(values, missing="keep", allow_macros=True)
+    written = render_preview_png(document, output, dpi=dpi, timeout=timeout, soffice=soffice)
+    show.print_lines([str(written)])
+
+
+_COMMANDS: list[tuple[str, Callable[..., Any]]] = [
+    ("convert", convert),
+    ("preview", preview),
+]
