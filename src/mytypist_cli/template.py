@@ -11,7 +11,9 @@ Imports neither typer nor rich; never prints or exits.
 
 from __future__ import annotations
 
+import itertools
 import posixpath
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from os import PathLike, fspath
@@ -31,9 +33,10 @@ from .errors import (
     TemplateSyntaxError,
 )
 from .filters import DEFAULT_LOCALE, Chain, FilterSyntaxError, FilterValueError, compile_chain
+from .scopes import SectionRenderer
 from .syntax import DEFAULT_DELIMITERS, parse_delimiters, scan
 from .values import MISSING, Row, clean_text, to_text
-from .wordml import Occurrence, Pieces, Problem, Slot, compile_part, parse_xml, strip_mail_merge
+from .wordml import Node, Occurrence, Problem, Section, Slot, compile_part, parse_xml, strip_mail_merge
 
 Missing = Literal["error", "blank", "keep"]
 
@@ -66,6 +69,10 @@ class Placeholder:
     """Package part names it appears in (``word/document.xml``, ``word/header1.xml``)."""
     filters: tuple[str, ...] = ()
     """The distinct filter chains used with this name, as written (``"upper"``, ``"date:ordinal"``)."""
+    kind: str = "value"
+    """``value``, ``list`` (``<<#name>>``) or ``condition`` (``<<?name>>``, ``<<^name>>``)."""
+    fields: tuple[Placeholder, ...] = ()
+    """For a list: the names used inside it, resolved in each item."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,15 @@ class Filled:
     """Names whose value was empty text."""
     extension: str
     """``.docx``, or ``.docm`` for a macro-enabled template."""
+
+
+@dataclass(frozen=True)
+class _SectionPart:
+    """A part with sections: rendered by walking its nodes."""
+
+    name: str
+    date_time: tuple[int, int, int, int, int, int]
+    nodes: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
@@ -105,7 +121,7 @@ class Template:
         *,
         placeholders: tuple[Placeholder, ...],
         warnings: tuple[Problem, ...],
-        layout: list[package.Entry | _DynamicPart],
+        layout: list[package.Entry | _DynamicPart | _SectionPart],
         delimiters: tuple[str, str],
         is_macro_enabled: bool,
         is_template_file: bool,
@@ -113,6 +129,7 @@ class Template:
         chains: dict[str, Chain],
         locale: str,
         slots: tuple[Slot, ...],
+        first_id: int,
     ) -> None:
         self.placeholders = placeholders
         self.warnings = warnings
@@ -123,7 +140,8 @@ class Template:
         self._layout = layout
         self._uses = uses  # (name, filter chain) -> the placeholder as first written
         self._chains = chains
-        self._slots = slots  # every distinct slot of every part
+        self._slots = slots  # every distinct slot of the parts without sections
+        self._first_id = first_id  # above every wp:docPr id the package has
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -206,7 +224,13 @@ class Template:
             texts[(name, chain_text)] = text
         if missing_names and missing == "error":
             raise MissingFieldsError(missing_names)
-        data = package.write_zip(self._entries(texts, keep=missing == "keep"))
+        entries, walker = self._entries(texts, row, keep=missing == "keep")
+        if walker is not None:
+            missing_names.update(walker.missing)
+            blank_names.update(walker.blank)
+            if walker.missing and missing == "error":
+                raise MissingFieldsError(missing_names)
+        data = package.write_zip(entries)
         return Filled(data, tuple(missing_names), tuple(blank_names), self.extension)
 
     def render(
@@ -219,7 +243,9 @@ class Template:
         """Render one complete document and return its bytes (see :meth:`fill`)."""
         return self.fill(values, missing=missing, allow_macros=allow_macros).data
 
-    def _entries(self, texts: dict[tuple[str, str], str], *, keep: bool) -> list[package.Entry]:
+    def _entries(
+        self, texts: dict[tuple[str, str], str], row: Row, *, keep: bool
+    ) -> tuple[list[package.Entry], SectionRenderer | None]:
         encoded: list[bytes] = []
         for slot in self._slots:
             text = texts.get((slot.name, slot.filters))
@@ -228,14 +254,27 @@ class Template:
                 text = slot.raw if keep else ""
             encoded.append(_run_text(text, slot.prefix))
         entries: list[package.Entry] = []
+        walker: SectionRenderer | None = None
         for item in self._layout:
             if isinstance(item, package.Entry):
                 entries.append(item)
-                continue
-            chunks = item.layout.copy()
-            chunks[1::2] = [encoded[index] for index in item.slots]
-            entries.append(package.deflated_entry(item.name, item.date_time, b"".join(chunks)))
-        return entries
+            elif isinstance(item, _DynamicPart):
+                chunks = item.layout.copy()
+                chunks[1::2] = [encoded[index] for index in item.slots]
+                entries.append(package.deflated_entry(item.name, item.date_time, b"".join(chunks)))
+            else:
+                if walker is None:
+                    walker = SectionRenderer(
+                        chains=self._chains,
+                        texts=texts,
+                        keep=keep,
+                        encode=_run_text,
+                        next_id=itertools.count(self._first_id).__next__,
+                    )
+                out: list[bytes] = []
+                walker.render(item.nodes, [row], out)
+                entries.append(package.deflated_entry(item.name, item.date_time, b"".join(out)))
+        return entries, walker
 
 
 def fill_text(
@@ -335,17 +374,17 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str], locale:
             settings_part = by_name[target.lower()].name
     ordered = sorted(dict.fromkeys(stories), key=lambda item: item[0])
 
-    dynamic: dict[str, Pieces] = {}
+    dynamic: dict[str, list[Node]] = {}
     occurrences: list[tuple[str, Occurrence]] = []
     problems: list[Problem] = []
     for _, part in ordered:
         data = by_name[part.lower()].data
         assert data is not None  # every .xml member's bytes are kept
-        pieces, found, trouble = compile_part(part, data, delimiters)
-        if pieces is not None:
-            dynamic[part] = pieces
-        occurrences.extend((part, occurrence) for occurrence in found)
-        problems.extend(trouble)
+        compiled = compile_part(part, data, delimiters)
+        if compiled.nodes is not None:
+            dynamic[part] = compiled.nodes
+        occurrences.extend((part, occurrence) for occurrence in compiled.occurrences)
+        problems.extend(compiled.problems)
 
     replaced: dict[str, bytes] = {}
     if settings_part is not None:
@@ -357,15 +396,31 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str], locale:
         replaced["[Content_Types].xml"] = _switch_main_type(by_name, main.name, _AS_DOCUMENT[main_type])
 
     slot_index: dict[Slot, int] = {}
-    layout: list[package.Entry | _DynamicPart] = []
+    layout: list[package.Entry | _DynamicPart | _SectionPart] = []
     for member in members:
         if member.name in dynamic:
-            pieces = dynamic[member.name]
-            fixed = [piece if isinstance(piece, bytes) else b"" for piece in pieces]
-            indexes = tuple(
-                slot_index.setdefault(piece, len(slot_index)) for piece in pieces if isinstance(piece, Slot)
-            )
-            layout.append(_DynamicPart(member.name, member.date_time, fixed, indexes))
+            nodes = dynamic[member.name]
+            if any(isinstance(node, Section) for node in nodes):
+                layout.append(_SectionPart(member.name, member.date_time, tuple(nodes)))
+                continue
+            # Without sections, fixed bytes and slots alternate: keep them ready to interleave.
+            fixed: list[bytes] = []  # even indexes: fixed bytes; odd: where a value goes
+            indexes: list[int] = []
+            for node in nodes:
+                if isinstance(node, bytes):
+                    if len(fixed) % 2:
+                        fixed[-1] += node
+                    else:
+                        fixed.append(node)
+                    continue
+                assert isinstance(node, Slot)
+                if len(fixed) % 2 == 0:
+                    fixed.append(b"")
+                fixed.append(b"")
+                indexes.append(slot_index.setdefault(node, len(slot_index)))
+            if len(fixed) % 2 == 0:
+                fixed.append(b"")
+            layout.append(_DynamicPart(member.name, member.date_time, fixed, tuple(indexes)))
         elif member.name in replaced:
             layout.append(package.deflated_entry(member.name, member.date_time, replaced[member.name]))
         else:
@@ -375,7 +430,8 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str], locale:
     chains: dict[str, Chain] = {}
     for part, occurrence in occurrences:
         tag = occurrence.tag
-        uses.setdefault((tag.name, tag.filters), tag.raw)
+        if not occurrence.scope and occurrence.kind == "value":
+            uses.setdefault((tag.name, tag.filters), tag.raw)  # outside sections: resolved once per row
         if tag.filters and tag.filters not in chains:
             try:
                 chains[tag.filters] = compile_chain(tag.filters, locale)
@@ -393,7 +449,21 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str], locale:
         chains=chains,
         locale=locale,
         slots=tuple(slot_index),
+        first_id=_first_free_id(members),
     )
+
+
+_DOCPR_IDS = re.compile(rb'<wp:docPr\b[^>]*?\sid="(\d+)"')
+
+
+def _first_free_id(members: list[package.Member]) -> int:
+    """One above every drawing id in the package, so pictures copied by sections get ids of their own."""
+    highest = 0
+    for member in members:
+        if member.data is not None and b"docPr" in member.data:
+            for match in _DOCPR_IDS.finditer(member.data):
+                highest = max(highest, int(match.group(1)))
+    return highest + 1
 
 
 def _where(part: str, occurrence: Occurrence) -> str:
@@ -405,26 +475,41 @@ def _where(part: str, occurrence: Occurrence) -> str:
     return f"{part} ({kind}), paragraph {occurrence.paragraph}"
 
 
-def _placeholders(occurrences: list[tuple[str, Occurrence]]) -> tuple[Placeholder, ...]:
-    """One entry per name, in order of first appearance.
+def _placeholders(
+    occurrences: list[tuple[str, Occurrence]], within: tuple[str, ...] = ()
+) -> tuple[Placeholder, ...]:
+    """One entry per name used at the level ``within`` (a path of list names), in order of first appearance.
 
-    A text box's mc:Fallback copy is the same placeholder as its mc:Choice
-    copy, so it is not counted again; it counts only when it is the sole copy.
+    Names inside a list are the list's fields; names inside a condition
+    belong to the level around it. A text box's mc:Fallback copy is the same
+    placeholder as its mc:Choice copy, so it is not counted again; it counts
+    only when it is the sole copy.
     """
-    counted = [(part, occ.tag.name) for part, occ in occurrences if occ.counted]
-    names = {occ.tag.name: None for _, occ in occurrences}
-    shown = {name for _, name in counted}
-    counted += [(part, occ.tag.name) for part, occ in occurrences if occ.tag.name not in shown]
-    counts: dict[str, int] = dict.fromkeys(names, 0)
-    parts: dict[str, dict[str, None]] = {name: {} for name in names}
-    filters: dict[str, dict[str, None]] = {name: {} for name in names}
-    for part, name in counted:
-        counts[name] += 1
-        parts[name][part] = None
-    for _, occurrence in occurrences:
-        if occurrence.tag.filters:
-            filters[occurrence.tag.name][occurrence.tag.filters] = None
-    return tuple(Placeholder(name, counts[name], tuple(parts[name]), tuple(filters[name])) for name in names)
+    level = [(part, occ) for part, occ in occurrences if _list_path(occ) == within and occ.tag.name != "."]
+    names = {occ.tag.name: None for _, occ in level}
+    shown = {occ.tag.name for _, occ in level if occ.counted}
+    counted = [(part, occ) for part, occ in level if occ.counted or occ.tag.name not in shown]
+    entries = []
+    for name in names:
+        mine = [(part, occ) for part, occ in level if occ.tag.name == name]
+        kinds = {occ.kind for _, occ in mine}
+        kind = "list" if "list" in kinds else "value" if "value" in kinds else "condition"
+        uses = [(part, occ) for part, occ in counted if occ.tag.name == name]
+        entries.append(
+            Placeholder(
+                name,
+                len(uses),
+                tuple(dict.fromkeys(part for part, _ in uses)),
+                tuple(dict.fromkeys(occ.tag.filters for _, occ in mine if occ.tag.filters)),
+                kind,
+                _placeholders(occurrences, (*within, name)) if kind == "list" else (),
+            )
+        )
+    return tuple(entries)
+
+
+def _list_path(occurrence: Occurrence) -> tuple[str, ...]:
+    return tuple(entry[1:] for entry in occurrence.scope if entry.startswith("#"))
 
 
 def _content_types(by_name: dict[str, package.Member]) -> dict[str, str]:

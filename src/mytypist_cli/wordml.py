@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from .errors import CorruptDocumentError, UnsafeDocumentError
+from . import sections
+from .errors import CorruptDocumentError, TemplateSyntaxError, UnsafeDocumentError
 from .syntax import Stray, Tag, scan
 
 W_NAMESPACES = (
@@ -55,6 +56,10 @@ class Occurrence:
     paragraph: int
     """1-based index of the paragraph in its part."""
     in_table: bool
+    scope: tuple[str, ...] = ()
+    """The sections around it, outermost first, each as sigil and name (``#items``, ``?vip``)."""
+    kind: str = "value"
+    """``value``, or ``list``/``condition`` for a section's opening tag."""
 
 
 @dataclass(frozen=True)
@@ -67,9 +72,6 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.part}, paragraph {self.paragraph}: {self.message}"
-
-
-Pieces = list["bytes | Slot"]
 
 
 def parse_xml(data: bytes, part: str) -> etree._Element:
@@ -124,23 +126,53 @@ class _Names:
         self.cell = w + "tc"
 
 
-def compile_part(
-    part: str, data: bytes, delimiters: tuple[str, str]
-) -> tuple[Pieces | None, list[Occurrence], list[Problem]]:
+@dataclass(frozen=True)
+class Section:
+    """A stretch of a compiled part that repeats (``#``), or shows on a condition (``?``, ``^``)."""
+
+    sigil: str
+    name: str
+    raw: str
+    """The opening tag as written, for messages."""
+    filters: str
+    children: tuple[Node, ...]
+
+
+class NewId:
+    """Stands for a fresh ``wp:docPr`` id: copies of a repeated picture must not share one."""
+
+    __slots__ = ()
+
+
+NEW_ID = NewId()
+Node = bytes | Slot | Section | NewId
+
+
+@dataclass
+class CompiledPart:
+    """What compiling one story part found and made."""
+
+    nodes: list[Node] | None
+    """Bytes, slots and sections in order; None when the part can be copied as it is."""
+    occurrences: list[Occurrence]
+    problems: list[Problem]
+
+
+def compile_part(part: str, data: bytes, delimiters: tuple[str, str]) -> CompiledPart:
     """Compile one story part (document, header, footer, notes).
 
-    Returns the pieces (None when the part holds no placeholder and can be
-    copied as it is), every placeholder occurrence in document order, and
-    the problems found.
+    Raises TemplateSyntaxError for unbalanced, crossed or misplaced section tags.
     """
     root = parse_xml(data, part)
     ns = etree.QName(root).namespace
     if ns not in W_NAMESPACES:
-        return None, [], []
+        return CompiledPart(None, [], [])
     names = _Names(ns)
     occurrences: list[Occurrence] = []
     problems: list[Problem] = []
     slots: list[Slot] = []
+    sites: list[sections.Site] = []
+    events: list[tuple[str, int]] = []  # ("value", occurrence index) / ("section", site number), in order
     marker_open, marker_close = _markers(data)
 
     for index, paragraph in enumerate(root.iter(names.p), start=1):
@@ -148,27 +180,123 @@ def compile_part(
         text = "".join(piece_text for _, piece_text in pieces)
         tags, strays = scan(text, delimiters)
         problems.extend(_problem(part, index, stray) for stray in strays)
-        for tag in tags:
-            if tag.sigil or tag.name == ".":
-                message = f"{tag.raw!r}: sections and list items are not supported yet; left as text"
-                problems.append(Problem(part, index, message))
-        tags = [tag for tag in tags if not tag.sigil and tag.name != "."]
         if not tags:
             continue
         counted = next(paragraph.iterancestors(names.fallback), None) is None
         in_table = next(paragraph.iterancestors(names.cell), None) is not None
         markers: list[str] = []
         for tag in tags:
+            if tag.sigil:
+                if tag.filters:
+                    raise TemplateSyntaxError(
+                        f"{tag.raw} in {part}, paragraph {index}: sections take no filters"
+                    )
+                alone = text.strip() == tag.raw
+                site = sections.Site(tag, len(sites), part, paragraph, index, alone, in_table)
+                markers.append(f"{marker_open}{'e' if tag.sigil == '/' else 's'}{len(sites)}{marker_close}")
+                events.append(("section", len(sites)))
+                sites.append(site)
+                continue
             element = _first_element(pieces, tag.start)
             prefix = f"{element.prefix}:" if element.prefix else ""
             markers.append(f"{marker_open}{len(slots)}{marker_close}")
             slots.append(Slot(tag.name, tag.raw, prefix, tag.filters))
+            events.append(("value", len(occurrences)))
             occurrences.append(Occurrence(tag, counted, index, in_table))
         _rewrite(pieces, tags, markers)
 
-    if not slots:
-        return None, occurrences, problems
-    return _split(serialise(root), slots, marker_open, marker_close), occurrences, problems
+    if sites:
+        section_marker = re.compile(re.escape(marker_open) + r"([se])(\d+)" + re.escape(marker_close))
+        pairs = sections.pair_sites([event for event in events if event[0] == "section"], sites)
+        sections.place(pairs, sections.word_names(ns), section_marker)
+        occurrences = _scoped(occurrences, events, sites, part)
+    elif any(o.tag.name == "." for o in occurrences):
+        raise TemplateSyntaxError(f"<<.>> in {part} stands for the item of a list, but it is not inside one")
+    if not slots and not sites:
+        return CompiledPart(None, occurrences, problems)
+    return CompiledPart(
+        _nodes(serialise(root), slots, sites, marker_open, marker_close), occurrences, problems
+    )
+
+
+def _scoped(
+    occurrences: list[Occurrence], events: list[tuple[str, int]], sites: list[sections.Site], part: str
+) -> list[Occurrence]:
+    """Every occurrence with the names of its enclosing sections; section openings become occurrences too."""
+    scoped: list[Occurrence] = []
+    stack: list[str] = []
+    for kind, number in events:
+        if kind == "section":
+            site = sites[number]
+            if site.tag.sigil == "/":
+                stack.pop()
+                continue
+            section_kind = "list" if site.tag.sigil == "#" else "condition"
+            scoped.append(
+                Occurrence(site.tag, True, site.paragraph_index, site.in_table, tuple(stack), section_kind)
+            )
+            stack.append(site.tag.sigil + site.tag.name)
+            continue
+        occurrence = occurrences[number]
+        if occurrence.tag.name == "." and not any(entry.startswith("#") for entry in stack):
+            raise TemplateSyntaxError(
+                f"<<.>> in {part}, paragraph {occurrence.paragraph} stands for the item of a list, "
+                "but it is not inside one"
+            )
+        scoped.append(
+            Occurrence(
+                occurrence.tag, occurrence.counted, occurrence.paragraph, occurrence.in_table, tuple(stack)
+            )
+        )
+    return scoped
+
+
+_DOCPR_ID = re.compile(rb'(<wp:docPr\b[^>]*?\sid=")\d+(")')
+
+
+def _nodes(
+    serialised: bytes, slots: list[Slot], sites: list[sections.Site], marker_open: str, marker_close: str
+) -> list[Node]:
+    """Split serialised bytes at value markers and section marks into nested nodes."""
+    pattern = re.compile(
+        re.escape(marker_open.encode())
+        + rb"(\d+)"
+        + re.escape(marker_close.encode())
+        + rb"|<\?"
+        + sections.PI_TARGET.encode()
+        + rb" ([se])(\d+)\?>"
+    )
+    stack: list[tuple[list[Node], bytes]] = [([], b"")]
+    position = 0
+    for match in pattern.finditer(serialised):
+        children = stack[-1][0]
+        children.append(serialised[position : match.start()])
+        position = match.end()
+        if match.group(1) is not None:
+            children.append(slots[int(match.group(1))])
+        elif match.group(2) == b"s":
+            stack.append(([], match.group(3)))
+        else:
+            body, number = stack.pop()
+            stack[-1][0].append(_section(body, sites[int(number)].tag))
+    stack[0][0].append(serialised[position:])
+    return [node for node in stack[0][0] if node != b""]
+
+
+def _section(body: list[Node], tag: Tag) -> Section:
+    children: list[Node] = []
+    for node in body:
+        if isinstance(node, bytes) and b"docPr" in node:
+            # Copies of a picture in a repeated stretch each need their own id (Word refuses duplicates).
+            position = 0
+            for match in _DOCPR_ID.finditer(node):
+                children.append(node[position : match.end(1)])
+                children.append(NEW_ID)
+                position = match.start(2)
+            children.append(node[position:])
+        elif node != b"":
+            children.append(node)
+    return Section(tag.sigil, tag.name, tag.raw, tag.filters, tuple(children))
 
 
 def _problem(part: str, paragraph: int, stray: Stray) -> Problem:
@@ -244,18 +372,6 @@ def _markers(data: bytes) -> tuple[str, str]:
         if opening.encode() not in data:
             return opening, closing
     raise CorruptDocumentError("the part uses every private character mytypist could mark slots with")
-
-
-def _split(serialised: bytes, slots: list[Slot], marker_open: str, marker_close: str) -> Pieces:
-    pattern = re.compile(re.escape(marker_open.encode()) + rb"(\d+)" + re.escape(marker_close.encode()))
-    pieces: Pieces = []
-    position = 0
-    for match in pattern.finditer(serialised):
-        pieces.append(serialised[position : match.start()])
-        pieces.append(slots[int(match.group(1))])
-        position = match.end()
-    pieces.append(serialised[position:])
-    return pieces
 
 
 def strip_mail_merge(data: bytes, part: str) -> bytes | None:

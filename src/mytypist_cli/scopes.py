@@ -1,0 +1,131 @@
+"""Render compiled nodes that contain sections: lists repeat, conditions show or hide.
+
+Names inside a list resolve first in the item, then outside it; ``<<.>>`` is
+the item itself. Falsy values are: missing, ``null``, empty text, an empty
+list or object, ``false``, zero, and the texts ``false``, ``no`` and ``0`` in
+any case (data from CSV is text). A section on a missing name is empty, never
+a missing-field error.
+
+Imports neither typer nor rich.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .errors import RenderError
+from .filters import Chain, FilterValueError
+from .values import MISSING, Row, clean_text, to_text
+from .wordml import NewId, Node, Section, Slot
+
+_FALSE_TEXTS = frozenset({"", "false", "no", "0"})
+
+
+class _Item:
+    """A list item that is not an object: only ``<<.>>`` reads it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+Scope = Row | _Item
+
+
+def lookup(scopes: list[Scope], name: str) -> Any:
+    """The value of ``name`` from the innermost scope that has it, or MISSING."""
+    if name == ".":
+        for scope in reversed(scopes):
+            if isinstance(scope, _Item):
+                return scope.value
+        return MISSING
+    for scope in reversed(scopes):
+        if isinstance(scope, Row):
+            value = scope.lookup(name)
+            if value is not MISSING:
+                return value
+    return MISSING
+
+
+def truthy(value: Any) -> bool:
+    """Whether a condition holds (see the module docstring for what is falsy)."""
+    if value is MISSING or value is None or value is False:
+        return False
+    if isinstance(value, str):
+        return value.strip().casefold() not in _FALSE_TEXTS
+    if isinstance(value, int | float):
+        return value != 0
+    if isinstance(value, Mapping | list | tuple):
+        return len(value) > 0
+    return True
+
+
+class SectionRenderer:
+    """Walks nodes for one document, resolving values per scope and counting missing and blank names."""
+
+    def __init__(
+        self,
+        *,
+        chains: dict[str, Chain],
+        texts: dict[tuple[str, str], str],
+        keep: bool,
+        encode: Callable[[str, str], bytes],
+        next_id: Callable[[], int],
+    ) -> None:
+        self._chains = chains
+        self._texts = texts  # values of names outside any section, computed once per row
+        self._keep = keep
+        self._encode = encode
+        self._next_id = next_id
+        self.missing: dict[str, None] = {}
+        self.blank: dict[str, None] = {}
+
+    def render(self, nodes: tuple[Node, ...] | list[Node], scopes: list[Scope], out: list[bytes]) -> None:
+        """Append the bytes of ``nodes`` rendered in ``scopes`` to ``out``. Raises RenderError."""
+        for node in nodes:
+            if isinstance(node, bytes):
+                out.append(node)
+            elif isinstance(node, Slot):
+                out.append(self._encode(self._text(node, scopes), node.prefix))
+            elif isinstance(node, Section):
+                self._section(node, scopes, out)
+            elif isinstance(node, NewId):
+                out.append(str(self._next_id()).encode())
+
+    def _text(self, slot: Slot, scopes: list[Scope]) -> str:
+        if len(scopes) == 1:
+            known = self._texts.get((slot.name, slot.filters))
+            if known is not None:
+                return known
+        value = lookup(scopes, slot.name)
+        chain = self._chains.get(slot.filters) if slot.filters else None
+        if value is MISSING and (chain is None or not chain.has_default):
+            self.missing[slot.name] = None
+            return slot.raw if self._keep else ""
+        try:
+            text = chain.apply(value, slot.name) if chain is not None else to_text(value, slot.name)
+        except FilterValueError as exc:
+            raise RenderError(f"{slot.raw}: {exc}") from None
+        text = clean_text(text)
+        if not text:
+            self.blank[slot.name] = None
+        return text
+
+    def _section(self, section: Section, scopes: list[Scope], out: list[bytes]) -> None:
+        value = lookup(scopes, section.name)
+        if section.sigil == "?":
+            if truthy(value):
+                self.render(section.children, scopes, out)
+        elif section.sigil == "^":
+            if not truthy(value):
+                self.render(section.children, scopes, out)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                scope = Row(item) if isinstance(item, Mapping) else _Item(item)
+                self.render(section.children, [*scopes, scope], out)
+        elif isinstance(value, Mapping):
+            self.render(section.children, [*scopes, Row(value)], out)
+        elif truthy(value):
+            self.render(section.children, scopes, out)

@@ -1,0 +1,278 @@
+"""Sections: pair ``<<#list>>``/``<<?cond>>``/``<<^cond>>`` with ``<</name>>`` and decide what repeats.
+
+Where the two tags sit decides the repeated stretch, by their nearest common
+container: inside one paragraph, the text (and runs) between them; each alone
+in its own paragraph with the same parent, the paragraphs between them (the
+tag paragraphs go away, leaving no blank lines); in rows of one table, the
+rows from the first tag's to the second's. Each boundary becomes a
+processing instruction between elements, so after serialisation the part's
+bytes split into nested segment lists (``Section`` nodes) that a render walks
+without parsing XML.
+
+Imports neither typer nor rich.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from .errors import TemplateSyntaxError
+from .syntax import Tag
+
+PI_TARGET = "mytypist"
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+
+
+@dataclass
+class Site:
+    """One section tag where it was found, before it is placed."""
+
+    tag: Tag
+    number: int
+    part: str
+    paragraph: etree._Element
+    paragraph_index: int
+    alone: bool
+    """The tag is the only text of its paragraph."""
+    in_table: bool
+
+    @property
+    def where(self) -> str:
+        place = "a table cell" if self.in_table else "the body" if "document" in self.part else "the part"
+        return f"{self.part}, paragraph {self.paragraph_index} ({place})"
+
+
+@dataclass
+class Pair:
+    opening: Site
+    closing: Site
+    scope: tuple[str, ...]
+    """Names of the sections enclosing this one, outermost first."""
+    kind: str = ""
+    children_sites: list[Site] = field(default_factory=list)
+
+
+def describe(site: Site) -> str:
+    return f"{site.tag.raw} at {site.where}"
+
+
+def pair_sites(events: list[tuple[str, int]], sites: list[Site]) -> list[Pair]:
+    """Match openings with closings in document order; every mismatch is an error naming both tags.
+
+    ``events`` lists ("section", site number) in document order (value tags are
+    not needed here). Raises TemplateSyntaxError.
+    """
+    stack: list[Site] = []
+    pairs: list[Pair] = []
+    for _, number in events:
+        site = sites[number]
+        if site.tag.sigil != "/":
+            stack.append(site)
+            continue
+        if not stack:
+            raise TemplateSyntaxError(f"{describe(site)} closes a section that was never opened")
+        opening = stack.pop()
+        if opening.tag.name != site.tag.name:
+            raise TemplateSyntaxError(
+                f"{describe(site)} does not close {describe(opening)}: sections must nest "
+                f"(close <</{opening.tag.name}>> first, or rename one of them)"
+            )
+        pairs.append(Pair(opening, site, tuple(s.tag.name for s in stack)))
+    if stack:
+        site = stack[-1]
+        raise TemplateSyntaxError(f"{describe(site)} is never closed (add <</{site.tag.name}>>)")
+    pairs.sort(key=lambda pair: pair.opening.number)  # outermost first: insertions then nest
+    return pairs
+
+
+def place(pairs: list[Pair], names: _WordNames, marker: re.Pattern[str]) -> None:
+    """Turn every pair into two processing instructions around what it repeats.
+
+    Raises TemplateSyntaxError where the tags' positions say nothing sensible.
+    """
+    inline_paragraphs: dict[int, etree._Element] = {}
+    for pair in pairs:
+        first, second = pair.opening, pair.closing
+        if first.paragraph is second.paragraph:
+            pair.kind = "inline"
+            inline_paragraphs[id(first.paragraph)] = first.paragraph
+        elif first.alone and second.alone and first.paragraph.getparent() is second.paragraph.getparent():
+            pair.kind = "paragraphs"
+        else:
+            rows = _shared_table_rows(first.paragraph, second.paragraph, names)
+            if rows is None:
+                raise TemplateSyntaxError(
+                    f"{describe(first)} and {describe(second)}: put both in one paragraph, each alone in "
+                    "its own paragraph, or both in rows of one table"
+                )
+            pair.kind = "rows"
+            start, end = rows
+            start.addprevious(_pi("s", first.number))
+            end.addnext(_pi("e", second.number))
+    cells: list[etree._Element] = []
+    for pair in pairs:
+        if pair.kind == "paragraphs":
+            _replace_paragraph(pair.opening, _pi("s", pair.opening.number), names, before=False, cells=cells)
+            _replace_paragraph(pair.closing, _pi("e", pair.closing.number), names, before=True, cells=cells)
+        elif pair.kind == "rows":
+            for site in (pair.opening, pair.closing):
+                _remove_marker(site, names, marker, cells)
+    for paragraph in inline_paragraphs.values():
+        _split_runs_at_markers(paragraph, names, marker)
+    for pair in pairs:
+        if pair.kind == "inline":
+            opening = _find_pi(pair.opening.paragraph, "s", pair.opening.number)
+            closing = _find_pi(pair.closing.paragraph, "e", pair.closing.number)
+            if opening.getparent() is not closing.getparent():
+                raise TemplateSyntaxError(
+                    f"{describe(pair.opening)} and {describe(pair.closing)}: in one paragraph, both tags "
+                    "must be inside the same hyperlink or content control, or both outside"
+                )
+    for cell in cells:
+        if cell.find(names.p) is None:
+            etree.SubElement(cell, names.p)  # a table cell must keep a paragraph
+
+
+class _WordNames:
+    """What sections need to know of the part's WordprocessingML names."""
+
+    def __init__(self, ns: str) -> None:
+        w = "{" + ns + "}"
+        self.p = w + "p"
+        self.r = w + "r"
+        self.t = w + "t"
+        self.tr = w + "tr"
+        self.tc = w + "tc"
+        self.tbl = w + "tbl"
+        self.ppr = w + "pPr"
+        self.rpr = w + "rPr"
+        self.sect_pr = w + "sectPr"
+
+
+def word_names(ns: str) -> _WordNames:
+    return _WordNames(ns)
+
+
+def _pi(kind: str, number: int) -> etree._ProcessingInstruction:
+    return etree.ProcessingInstruction(PI_TARGET, f"{kind}{number}")
+
+
+def _find_pi(paragraph: etree._Element, kind: str, number: int) -> etree._Element:
+    wanted = f"{kind}{number}"
+    for node in paragraph.iter(etree.ProcessingInstruction):
+        if (
+            isinstance(node, etree._ProcessingInstruction)
+            and node.target == PI_TARGET
+            and node.text == wanted
+        ):
+            return node
+    raise AssertionError(f"section mark {wanted} vanished")  # pragma: no cover
+
+
+def _shared_table_rows(
+    first: etree._Element, second: etree._Element, names: _WordNames
+) -> tuple[etree._Element, etree._Element] | None:
+    """The innermost rows, one above each paragraph, that belong to the same table, in order."""
+    first_rows = list(first.iterancestors(names.tr))
+    second_rows = list(second.iterancestors(names.tr))
+    for row in first_rows:
+        for other in second_rows:
+            if row.getparent() is other.getparent():
+                table = row.getparent()
+                assert table is not None
+                if table.index(row) <= table.index(other):
+                    return row, other
+                return None
+    return None
+
+
+def _paragraph_text(paragraph: etree._Element, names: _WordNames) -> str:
+    return "".join(t.text or "" for t in paragraph.iter(names.t))
+
+
+def _replace_paragraph(
+    site: Site,
+    mark: etree._ProcessingInstruction,
+    names: _WordNames,
+    *,
+    before: bool,
+    cells: list[etree._Element],
+) -> None:
+    """A tag alone in its paragraph takes the paragraph with it (no blank line left behind)."""
+    paragraph = site.paragraph
+    properties = paragraph.find(names.ppr)
+    if properties is not None and properties.find(names.sect_pr) is not None:
+        # The paragraph ends a section of the page layout: keep it, emptied, and mark beside it.
+        for t in paragraph.iter(names.t):
+            t.text = ""
+        if before:
+            paragraph.addprevious(mark)
+        else:
+            paragraph.addnext(mark)
+        return
+    paragraph.addprevious(mark)
+    parent = paragraph.getparent()
+    assert parent is not None
+    if parent.tag == names.tc:
+        cells.append(parent)
+    parent.remove(paragraph)
+
+
+def _remove_marker(
+    site: Site, names: _WordNames, marker: re.Pattern[str], cells: list[etree._Element]
+) -> None:
+    """Drop a row section's tag from its cell; a paragraph it leaves empty goes too, if the cell keeps one."""
+    for t in site.paragraph.iter(names.t):
+        if t.text and marker.search(t.text):
+            t.text = marker.sub("", t.text)
+    parent = site.paragraph.getparent()
+    if (
+        site.alone
+        and parent is not None
+        and parent.tag == names.tc
+        and len(parent.findall(names.p)) > 1
+        and not _paragraph_text(site.paragraph, names).strip()
+    ):
+        parent.remove(site.paragraph)
+        cells.append(parent)
+
+
+def _split_runs_at_markers(paragraph: etree._Element, names: _WordNames, marker: re.Pattern[str]) -> None:
+    """Cut runs where inline section tags sit, so each tag becomes a mark between runs.
+
+    Every piece keeps its run's formatting, so repeated copies look like the template.
+    """
+    for t in list(paragraph.iter(names.t)):
+        text = t.text or ""
+        if not marker.search(text):
+            continue
+        run = t.getparent()
+        assert run is not None
+        assert run.tag == names.r
+        pieces = marker.split(text)  # text, kind, number, text, kind, number, ..., text
+        properties = run.find(names.rpr)
+        following = list(t.itersiblings())
+        t.text = pieces[0]
+        t.set(XML_SPACE, "preserve")
+        anchor: etree._Element = run
+        last_run = run
+        for index in range(1, len(pieces), 3):
+            kind, number, after = pieces[index], int(pieces[index + 1]), pieces[index + 2]
+            mark = _pi(kind, number)
+            anchor.addnext(mark)
+            anchor = mark
+            new_run = etree.Element(names.r)
+            if properties is not None:
+                new_run.append(copy.deepcopy(properties))
+            new_t = etree.SubElement(new_run, names.t)
+            new_t.text = after
+            new_t.set(XML_SPACE, "preserve")
+            anchor.addnext(new_run)
+            anchor = new_run
+            last_run = new_run
+        for element in following:  # what followed the text in its run stays after it
+            last_run.append(element)

@@ -1,0 +1,262 @@
+"""Sections: repeated rows, paragraphs and text; conditions; nesting; tag errors at open time."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from docx_factory import make_docx, p, para, paragraphs, part_xml, r
+from mytypist_cli import MissingFieldsError, Template, TemplateSyntaxError
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def row(*cells: str) -> str:
+    return "<w:tr>" + "".join(f"<w:tc>{cell}</w:tc>" for cell in cells) + "</w:tr>"
+
+
+def table(*rows: str) -> str:
+    return "<w:tbl>" + "".join(rows) + "</w:tbl>"
+
+
+ITEMS = {
+    "client_name": "Ada",
+    "items": [{"description": "Rice", "qty": 2}, {"description": "Beans", "qty": 5}],
+}
+
+
+def test_paragraphs_between_lone_tags_repeat_and_the_tag_paragraphs_vanish() -> None:
+    body = para("Dear <<client_name>>") + para("<<#items>>") + para("<<description>> for <<client_name>>")
+    body += para("<</items>>") + para("Thanks")
+    out = Template.open(make_docx(body)).render(ITEMS)
+    assert paragraphs(out) == ["Dear Ada", "Rice for Ada", "Beans for Ada", "Thanks"]
+
+
+def test_empty_list_removes_the_paragraphs_and_leaves_no_blank_line() -> None:
+    body = para("Before") + para("<<#items>>") + para("<<description>>") + para("<</items>>") + para("After")
+    template = Template.open(make_docx(body))
+    assert paragraphs(template.render({"items": []})) == ["Before", "After"]
+    assert paragraphs(template.render({})) == ["Before", "After"]
+
+
+def test_table_row_repeats_with_tags_in_different_cells() -> None:
+    body = table(
+        row(para("Item"), para("Qty")),
+        row(para("<<#items>><<description>>"), para("<<qty>><</items>>")),
+        row(para("Total"), para("<<total>>")),
+    ) + para("")
+    out = Template.open(make_docx(body)).render({**ITEMS, "total": 7})
+    root = part_xml(out)
+    rows = ["|".join(paragraphs_text(cell) for cell in tr.iter(f"{W}tc")) for tr in root.iter(f"{W}tr")]
+    assert rows == ["Item|Qty", "Rice|2", "Beans|5", "Total|7"]
+
+
+def test_several_rows_repeat_together() -> None:
+    body = table(
+        row(para("<<#items>>Item:"), para("<<description>>")),
+        row(para("Qty:"), para("<<qty>><</items>>")),
+    ) + para("")
+    out = Template.open(make_docx(body)).render(ITEMS)
+    assert [t for t in paragraphs(out) if t] == ["Item:", "Rice", "Qty:", "2", "Item:", "Beans", "Qty:", "5"]
+
+
+def paragraphs_text(element: etree._Element) -> str:
+    return "".join(t.text or "" for t in element.iter(f"{W}t"))
+
+
+def test_inline_section_repeats_text_and_keeps_each_runs_formatting() -> None:
+    body = p(r("Items: "), r("<<#xs>>"), r("<<.>>", "<w:b/>"), r("; "), r("<</xs>>"), r("end."))
+    out = Template.open(make_docx(body)).render({"xs": ["a", "b", "c"]})
+    assert paragraphs(out) == ["Items: a; b; c; end."]
+    bold = [t.text for t in part_xml(out).iter(f"{W}t") if t.getparent().find(f"{W}rPr/{W}b") is not None]
+    assert bold == ["a", "b", "c"]
+
+
+def test_inline_section_inside_one_run() -> None:
+    out = Template.open(make_docx(para("Pay <<#due>>now<</due>>!"))).render({"due": True})
+    assert paragraphs(out) == ["Pay now!"]
+
+
+def test_nested_sections_resolve_names_in_the_item_then_outside() -> None:
+    body = para("<<#orders>>") + para("Order <<id>> for <<client_name>>") + para("<<#lines>>")
+    body += para("<<sku>> x<<qty>> (order <<id>>)") + para("<</lines>>") + para("<</orders>>")
+    data = {
+        "client_name": "Ada",
+        "orders": [
+            {"id": 1, "lines": [{"sku": "A", "qty": 2}]},
+            {"id": 2, "lines": [{"sku": "B", "qty": 1}]},
+        ],
+    }
+    assert paragraphs(Template.open(make_docx(body)).render(data)) == [
+        "Order 1 for Ada",
+        "A x2 (order 1)",
+        "Order 2 for Ada",
+        "B x1 (order 2)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (True, True),
+        ("yes", True),
+        ("x", True),
+        (1, True),
+        ([1], True),
+        ({"a": 1}, True),
+        (False, False),
+        (None, False),
+        ("", False),
+        ("false", False),
+        ("FALSE", False),
+        ("No", False),
+        ("0", False),
+        (0, False),
+        ([], False),
+        ({}, False),
+        ("  no ", False),
+    ],
+)
+def test_conditions_on_every_falsy_form(value: object, shown: bool) -> None:
+    body = (
+        para("<<?vip>>")
+        + para("Bonus")
+        + para("<</vip>>")
+        + para("<<^vip>>")
+        + para("Standard")
+        + para("<</vip>>")
+    )
+    out = Template.open(make_docx(body)).render({"vip": value})
+    assert paragraphs(out) == (["Bonus"] if shown else ["Standard"])
+
+
+def test_condition_on_a_missing_name_is_not_a_missing_field() -> None:
+    template = Template.open(make_docx(para("<<?vip>>VIP <<bonus>><</vip>>Hello")))
+    filled = template.fill({})
+    assert paragraphs(filled.data) == ["Hello"]
+    assert filled.missing == ()
+
+
+def test_missing_names_inside_rendered_sections_are_reported() -> None:
+    template = Template.open(
+        make_docx(para("<<#items>>") + para("<<description>> <<price>>") + para("<</items>>"))
+    )
+    with pytest.raises(MissingFieldsError) as caught:
+        template.render(ITEMS)
+    assert caught.value.names == ("price",)
+    filled = template.fill(ITEMS, missing="blank")
+    assert filled.missing == ("price",)
+    assert paragraphs(filled.data) == ["Rice ", "Beans "]
+
+
+def test_extract_reports_kinds_and_fields() -> None:
+    body = para("<<client_name>>") + para("<<?vip>>") + para("<<bonus>>") + para("<</vip>>")
+    body += table(row(para("<<#items>><<description>>"), para("<<qty>> <<price|money>><</items>>"))) + para(
+        ""
+    )
+    template = Template.open(make_docx(body))
+    summary = [(ph.name, ph.kind, [f.name for f in ph.fields]) for ph in template.placeholders]
+    assert summary == [
+        ("client_name", "value", []),
+        ("vip", "condition", []),
+        ("bonus", "value", []),
+        ("items", "list", ["description", "qty", "price"]),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (para("<<#items>>") + para("x"), r"<<#items>> at word/document.xml, paragraph 1 .* is never closed"),
+        (para("x") + para("<</items>>"), r"<</items>> at word/document.xml, paragraph 2 .* never opened"),
+        (
+            para("<<#a>>") + para("<<#b>>") + para("<</a>>") + para("<</b>>"),
+            r"<</a>> at .*paragraph 3.* does not close <<#b>> at .*paragraph 2",
+        ),
+        (para("<<#a>>") + para("x") + para("<</b>>"), r"<</b>> .* does not close <<#a>>"),
+        (para("<<#a>> and text") + para("<</a>>"), r"put both in one paragraph"),
+        (para("<<#a|upper>>") + para("<</a>>"), r"sections take no filters"),
+        (para("<<.>>"), r"<<\.>> .* not inside"),
+    ],
+)
+def test_tag_errors_fail_at_open_naming_both_tags_and_where(body: str, message: str) -> None:
+    with pytest.raises(TemplateSyntaxError, match=message):
+        Template.open(make_docx(body))
+
+
+def test_tag_error_in_a_table_cell_says_so() -> None:
+    body = table(row(para("<<#a>>"), para("x"))) + para("<</a>> trailing")
+    with pytest.raises(TemplateSyntaxError, match="a table cell"):
+        Template.open(make_docx(body))
+
+
+def test_sections_in_headers_and_footers() -> None:
+    docx = make_docx(
+        para("body"), headers={"header1.xml": para("<<#names>>") + para("<<.>>") + para("<</names>>")}
+    )
+    out = Template.open(docx).render({"names": ["A", "B"]})
+    assert paragraphs(out, "word/header1.xml") == ["A", "B"]
+
+
+def test_repeated_pictures_get_unique_drawing_ids() -> None:
+    drawing = '<w:r><w:drawing><wp:inline><wp:docPr id="7" name="Logo"/></wp:inline></w:drawing></w:r>'
+    body = p(r("Header ")) + para("<<#items>>") + p(r("<<description>> "), drawing) + para("<</items>>")
+    body += p('<w:r><w:drawing><wp:inline><wp:docPr id="3" name="Other"/></wp:inline></w:drawing></w:r>')
+    out = Template.open(make_docx(body)).render({"items": [{"description": "a"}] * 4})
+    xml = zipfile.ZipFile(io.BytesIO(out)).read("word/document.xml")
+    ids = re.findall(rb'<wp:docPr id="(\d+)"', xml)
+    assert len(ids) == 5
+    assert len(set(ids)) == 5
+
+
+def test_a_cell_keeps_a_paragraph_when_its_section_paragraphs_go() -> None:
+    body = table(row(para("<<#xs>>") + para("<</xs>>"), para("b"))) + para("")
+    out = Template.open(make_docx(body)).render({"xs": []})
+    for cell in part_xml(out).iter(f"{W}tc"):
+        assert cell.find(f"{W}p") is not None
+
+
+def test_output_of_sections_is_well_formed_and_deterministic() -> None:
+    body = para("<<#items>>") + para("<<description>>") + para("<</items>>")
+    template = Template.open(make_docx(body))
+    first = template.render(ITEMS)
+    assert first == template.render(ITEMS)
+    with zipfile.ZipFile(io.BytesIO(first)) as archive:
+        for name in archive.namelist():
+            if name.endswith(".xml"):
+                etree.fromstring(archive.read(name))
+
+
+FORMATS = ["", "<w:b/>", "<w:i/>"]
+
+
+@st.composite
+def split_section(draw: st.DrawFn) -> tuple[str, int]:
+    """An inline section paragraph with its text cut into runs at random, and a number of items."""
+    text = "Total: <<#xs>>[<<.>>]<</xs>> end"
+    cuts = sorted(draw(st.sets(st.integers(1, len(text) - 1), max_size=12)))
+    pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    xml = p(*(r(piece, draw(st.sampled_from(FORMATS))) for piece in pieces))
+    return xml, draw(st.integers(0, 6))
+
+
+@settings(max_examples=80, deadline=None)
+@given(split_section())
+def test_a_section_with_n_items_renders_n_copies_whatever_the_run_splits(case: tuple[str, int]) -> None:
+    xml, count = case
+    out = Template.open(make_docx(xml)).render({"xs": list(range(count))})
+    assert paragraphs(out) == ["Total: " + "".join(f"[{i}]" for i in range(count)) + " end"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 5), st.sampled_from(["", "<w:b/>"]))
+def test_paragraph_sections_render_n_copies(count: int, fmt: str) -> None:
+    body = p(r("<<#x", fmt), r("s>>")) + para("line <<.>>") + p(r("<</", fmt), r("xs>>"))
+    out = Template.open(make_docx(body)).render({"xs": list(range(count))})
+    assert paragraphs(out) == [f"line {i}" for i in range(count)]
