@@ -1,0 +1,320 @@
+"""PDF output through LibreOffice (pdf.py) and the convert / preview commands (cli_pdf.py).
+
+Tests that need LibreOffice or poppler-utils skip with a message when they are
+absent; the missing-LibreOffice message and the stand-in (hanging) soffice
+tests run everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import unicodedata
+import zipfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import REPO
+from mytypist_cli.cli import app
+from mytypist_cli.cli_pdf import register
+from mytypist_cli.pdf import (
+    ConverterMissingError,
+    convert_to_pdf,
+    find_soffice,
+    render_preview_png,
+)
+from mytypist_cli.records import open_records
+from mytypist_cli.template import Template
+
+register(app)
+register(app)  # the lead's cli.py calls it too: a second call must change nothing
+
+runner = CliRunner()
+EXAMPLES = REPO / "examples"
+
+# (template, data, the column whose value must show in the PDF)
+EXAMPLE_SETS = [
+    ("offer-letter", "staff.csv", "full_name"),
+    ("receipt", "receipts.csv", "customer_name"),
+    ("affidavit", "affidavits.csv", "new_name"),
+]
+
+
+def _soffice() -> str | None:
+    try:
+        return str(find_soffice())
+    except ConverterMissingError:
+        return None
+
+
+_MISSING = [
+    name
+    for name, found in [
+        ("LibreOffice (soffice)", _soffice()),
+        ("pdftotext (poppler-utils)", shutil.which("pdftotext")),
+        ("pdfinfo (poppler-utils)", shutil.which("pdfinfo")),
+        ("pdftoppm (poppler-utils)", shutil.which("pdftoppm")),
+    ]
+    if found is None
+]
+needs_libreoffice = pytest.mark.skipif(
+    bool(_MISSING),
+    reason=f"{', '.join(_MISSING)} not installed: apt-get install libreoffice-writer-nogui poppler-utils",
+)
+
+
+def _pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return int(next(line.split()[1] for line in info.splitlines() if line.startswith("Pages:")))
+
+
+def _text(pdf: Path) -> str:
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def _strays(*patterns: str) -> list[str]:
+    """Command lines of live processes matching any pattern (pgrep -f), this test's own excluded."""
+    found: list[str] = []
+    for pattern in patterns:
+        run = subprocess.run(["pgrep", "-af", pattern], capture_output=True, text=True)
+        found += [line for line in run.stdout.splitlines() if "pgrep" not in line]
+    return found
+
+
+@pytest.fixture
+def hanging_soffice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
+    """A stand-in soffice that never finishes; returns it and a unique pattern for pgrep."""
+    marker = f"{os.getpid()}{time.monotonic_ns() % 100000}.5"
+    script = tmp_path / "hanging-soffice"
+    script.write_text(f"#!/bin/sh\nsleep {marker}\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("MYTYPIST_SOFFICE", str(script))
+    return script, f"sleep {marker}"
+
+
+@pytest.fixture
+def no_libreoffice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.delenv("MYTYPIST_SOFFICE", raising=False)
+
+
+# -- runs everywhere ----------------------------------------------------------------------
+
+
+def test_missing_libreoffice_says_how_to_install(no_libreoffice: None, tmp_path: Path) -> None:
+    with pytest.raises(ConverterMissingError) as caught:
+        find_soffice()
+    assert "apt-get install libreoffice-writer-nogui" in str(caught.value)
+    assert "libreoffice.org/download" in str(caught.value)
+    with pytest.raises(ConverterMissingError):
+        convert_to_pdf([tmp_path / "a.docx"], tmp_path / "out")
+
+
+def test_convert_command_without_libreoffice(no_libreoffice: None, tmp_path: Path) -> None:
+    document = tmp_path / "a.docx"
+    document.write_bytes(b"PK")
+    result = runner.invoke(app, ["convert", str(document)])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: LibreOffice (soffice) was not found on PATH")
+    assert "apt-get install libreoffice-writer-nogui" in result.stderr
+
+
+def test_a_bad_soffice_setting_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MYTYPIST_SOFFICE", str(tmp_path / "nowhere" / "soffice"))
+    with pytest.raises(ConverterMissingError, match="MYTYPIST_SOFFICE=.*nowhere"):
+        find_soffice()
+
+
+def _word_zip(path: Path) -> Path:
+    """A zip named .docx (passes the pre-check; the stand-in never looks inside)."""
+    with zipfile.ZipFile(path, "w") as package:
+        package.writestr("word/document.xml", "<w:document/>")
+    return path
+
+
+def test_hung_conversion_is_killed_and_reported(hanging_soffice: tuple[Path, str], tmp_path: Path) -> None:
+    script, pattern = hanging_soffice
+    documents = [_word_zip(tmp_path / "one.docx"), _word_zip(tmp_path / "two.docx")]
+    seen = []
+    started = time.monotonic()
+    results = convert_to_pdf(documents, tmp_path / "out", timeout=0.5, on_result=seen.append)
+    assert time.monotonic() - started < 15
+    assert [r.source for r in results] == documents
+    assert all(r.pdf is None and r.error == "timed out after 0.5 s (killed)" for r in results)
+    assert sorted(r.source for r in seen) == sorted(documents)
+    assert _strays(pattern, str(tmp_path)) == []
+    assert os.listdir(tmp_path / "out") == []  # staging folder removed, no half PDFs
+
+
+def test_convert_command_reports_the_hang(hanging_soffice: tuple[Path, str], tmp_path: Path) -> None:
+    _script, pattern = hanging_soffice
+    document = _word_zip(tmp_path / "stuck.docx")
+    result = runner.invoke(app, ["convert", str(document), "--timeout", "1"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == textwrap.dedent(f"""\
+        error: {document}: timed out after 1 s (killed)
+        error: 1 of 1 document not converted
+        """)
+    assert _strays(pattern) == []
+
+
+def test_ctrl_c_leaves_no_process_behind(hanging_soffice: tuple[Path, str], tmp_path: Path) -> None:
+    script, pattern = hanging_soffice
+    document = _word_zip(tmp_path / "slow.docx")
+    code = (
+        "import sys\nfrom mytypist_cli.pdf import convert_to_pdf\n"
+        f"convert_to_pdf([{str(document)!r}], {str(tmp_path / 'out')!r}, timeout=60)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while not _strays(pattern) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _strays(pattern), "the stand-in soffice never started"
+    child.send_signal(signal.SIGINT)
+    _out, err = child.communicate(timeout=20)
+    assert child.returncode != 0
+    assert b"KeyboardInterrupt" in err
+    assert _strays(pattern, str(tmp_path)) == []
+
+
+def test_files_that_are_not_word_documents_fail_alone(tmp_path: Path) -> None:
+    text = tmp_path / "text.docx"
+    text.write_text("hello")
+    results = convert_to_pdf([text, tmp_path / "absent.docx"], tmp_path / "out", soffice="/bin/false")
+    assert [r.error for r in results] == ["not a Word document (not a zip package)", "no such file"]
+
+
+# -- with LibreOffice ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def examples_converted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path, str]]:
+    """Each example filled with its first row and converted, beside its unfilled template (jobs=2)."""
+    if _MISSING:
+        pytest.skip(f"{', '.join(_MISSING)} not installed")
+    work = tmp_path_factory.mktemp("examples")
+    documents: list[Path] = []
+    expected: dict[str, str] = {}
+    for name, data, column in EXAMPLE_SETS:
+        first = next(iter(open_records(EXAMPLES / data)))
+        filled = work / f"{name}-filled.docx"
+        filled.write_bytes(Template.open(EXAMPLES / f"{name}.docx").render(first.values))
+        blank = work / f"{name}.docx"
+        shutil.copyfile(EXAMPLES / f"{name}.docx", blank)
+        documents += [filled, blank]
+        expected[name] = str(first.values[column])
+    results = convert_to_pdf(documents, work / "pdf", jobs=2)
+    assert [r.error for r in results] == [None] * len(documents)
+    assert [r.pdf for r in results] == [work / "pdf" / f"{d.stem}.pdf" for d in documents]
+    return {
+        name: (work / "pdf" / f"{name}-filled.pdf", work / "pdf" / f"{name}.pdf", value)
+        for name, value in expected.items()
+    }
+
+
+@needs_libreoffice
+@pytest.mark.parametrize("name", [name for name, _data, _column in EXAMPLE_SETS])
+def test_every_example_converts(name: str, examples_converted: dict[str, tuple[Path, Path, str]]) -> None:
+    filled, blank, value = examples_converted[name]
+    assert filled.read_bytes().startswith(b"%PDF-")
+    assert _pages(filled) == _pages(blank)
+    text = _text(filled)
+    assert " ".join(unicodedata.normalize("NFC", value).split()) in text
+    assert "<<" not in text
+
+
+@needs_libreoffice
+def test_batch_with_two_jobs_and_a_corrupt_document(tmp_path: Path) -> None:
+    template = Template.open(EXAMPLES / "receipt.docx")
+    rows = [record.values for record in open_records(EXAMPLES / "receipts.csv")][:4]
+    documents = []
+    for number, values in enumerate(rows, 1):
+        path = tmp_path / f"receipt-{number}.docx"
+        path.write_bytes(template.render(values))
+        documents.append(path)
+    broken = tmp_path / "broken.docx"
+    with zipfile.ZipFile(broken, "w") as package:  # a zip, but no Word document inside
+        package.writestr("[Content_Types].xml", "<not xml")
+        package.writestr("word/document.xml", "nope")
+    documents.insert(2, broken)
+    seen = []
+    results = convert_to_pdf(documents, tmp_path / "out", jobs=2, on_result=seen.append)
+    assert len(seen) == len(documents)
+    assert [r.source for r in results] == documents
+    by_name = {r.source.name: r for r in results}
+    assert by_name["broken.docx"].pdf is None
+    assert by_name["broken.docx"].error == "LibreOffice could not convert it"
+    for number, values in enumerate(rows, 1):
+        result = by_name[f"receipt-{number}.docx"]
+        assert result.pdf == tmp_path / "out" / f"receipt-{number}.pdf"
+        assert str(values["customer_name"]) in _text(result.pdf)
+    assert sorted(os.listdir(tmp_path / "out")) == [f"receipt-{n}.pdf" for n in range(1, 5)]
+    assert _strays(str(tmp_path)) == []
+
+
+@needs_libreoffice
+def test_convert_command(tmp_path: Path) -> None:
+    good = tmp_path / "offer.docx"
+    good.write_bytes((EXAMPLES / "offer-letter.docx").read_bytes())
+    bad = tmp_path / "bad.docx"
+    bad.write_text("not a zip")
+    result = runner.invoke(app, ["convert", str(good), str(bad), "--jobs", "2"])
+    assert result.exit_code == 1
+    assert result.stdout == f"{tmp_path / 'offer.pdf'}\n"
+    assert result.stderr == textwrap.dedent(f"""\
+        error: {bad}: not a Word document (not a zip package)
+        error: 1 of 2 documents not converted
+        """)
+    assert _pages(tmp_path / "offer.pdf") >= 1
+
+    out = tmp_path / "pdfs"
+    result = runner.invoke(app, ["convert", str(good), "--out-dir", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"{out / 'offer.pdf'}\n"
+    assert result.stderr == ""
+
+
+@needs_libreoffice
+def test_preview_command_filled_and_blank(tmp_path: Path) -> None:
+    png = tmp_path / "page.png"
+    args = ["preview", str(EXAMPLES / "offer-letter.docx"), str(EXAMPLES / "staff.csv"), "-o", str(png)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"{png}\n"
+    assert result.stderr == ""
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+    blank = tmp_path / "blank.png"
+    result = runner.invoke(
+        app, ["preview", str(EXAMPLES / "offer-letter.docx"), "-o", str(blank), "--dpi", "50"]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert blank.read_bytes().startswith(b"\x89PNG")
+    assert blank.stat().st_size < png.stat().st_size  # 50 dpi against 96
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blank.png", "page.png"]
+
+
+@needs_libreoffice
+def test_preview_keeps_placeholder_names(tmp_path: Path) -> None:
+    document = Template.open(EXAMPLES / "receipt.docx").render({}, missing="keep")
+    png = render_preview_png(document, tmp_path / "receipt.png", dpi=30)
+    assert png == tmp_path / "receipt.png"
+    assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_preview_without_pdftoppm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ConverterMissingError, match="install poppler-utils"):
+        render_preview_png(b"PK", tmp_path / "x.png", soffice="/bin/false")
