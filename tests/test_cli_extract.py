@@ -33,9 +33,21 @@ def test_json_is_golden(template: Path) -> None:
     assert json.loads(result.stdout) == {
         "template": str(template),
         "placeholders": [
-            {"name": "company", "count": 1, "parts": ["word/header1.xml"], "filters": []},
-            {"name": "full_name", "count": 2, "parts": ["word/document.xml"], "filters": ["upper"]},
-            {"name": "start", "count": 1, "parts": ["word/document.xml"], "filters": ["date:ordinal"]},
+            {"name": "company", "kind": "value", "count": 1, "parts": ["word/header1.xml"], "filters": []},
+            {
+                "name": "full_name",
+                "kind": "value",
+                "count": 2,
+                "parts": ["word/document.xml"],
+                "filters": ["upper"],
+            },
+            {
+                "name": "start",
+                "kind": "value",
+                "count": 1,
+                "parts": ["word/document.xml"],
+                "filters": ["date:ordinal"],
+            },
         ],
         "warnings": ["word/document.xml, paragraph 2: '<<>>' is not a valid placeholder; left as text"],
     }
@@ -108,3 +120,25 @@ capitalize, date, default, lines, lower, money, money_words, number, title, uppe
 def test_bad_delimiters_are_a_usage_error(template: Path) -> None:
     result = runner.invoke(app, ["extract", str(template), "--delimiters", "{{"])
     assert result.exit_code == 2
+
+
+def test_sections_have_kinds_fields_and_a_nested_skeleton(tmp_path: Path) -> None:
+    path = tmp_path / "invoice.docx"
+    body = para("<<client>>") + para("<<?paid>>PAID<</paid>>") + para("<<#items>>")
+    body += para("<<description>> <<amount|money>>") + para("<<#notes>><<.>><</notes>>") + para("<</items>>")
+    path.write_bytes(make_docx(body))
+    result = runner.invoke(app, ["extract", str(path), "--json"])
+    entries = json.loads(result.stdout)["placeholders"]
+    assert [(e["name"], e["kind"], e.get("fields")) for e in entries] == [
+        ("client", "value", None),
+        ("paid", "condition", None),
+        ("items", "list", ["description", "amount", "notes"]),
+    ]
+    result = runner.invoke(app, ["extract", str(path), "--format", "skeleton"])
+    assert json.loads(result.stdout) == {
+        "client": "",
+        "paid": False,
+        "items": [{"description": "", "amount": "", "notes": [""]}],
+    }
+    result = runner.invoke(app, ["extract", str(path), "--format", "csv"])
+    assert result.stdout == "client,paid\n"

@@ -381,3 +381,103 @@ def test_o_dash_refuses_a_terminal(tmp_path: Path, template: Path) -> None:
         os.close(controller)
     assert result.returncode == 2
     assert "refusing to write a .docx to a terminal" in result.stderr
+
+
+INVOICE_ROWS = [
+    ["invoice_no", "client", "description", "amount"],
+    ["INV-2", "Bola", "Paint", "500"],
+    ["INV-1", "Ada", "Rice", "1000"],
+    ["INV-2", "Bola", "Brush", "250.5"],
+    ["INV-1", "Ada", "Beans", "750"],
+    ["INV-3", "Chidi", "Cement", "9000"],
+]
+
+
+@pytest.fixture
+def invoice(tmp_path: Path) -> Path:
+    path = tmp_path / "invoice.docx"
+    body = (
+        para("Invoice <<invoice_no>> for <<client>>")
+        + para("<<#rows>>")
+        + para("<<description>>: <<amount|money>>")
+    )
+    body += para("<</rows>>")
+    path.write_bytes(make_docx(body))
+    return path
+
+
+def test_group_by_makes_one_document_per_key_with_rows_unsorted(tmp_path: Path, invoice: Path) -> None:
+    data = write_csv(tmp_path / "lines.csv", INVOICE_ROWS)
+    out = tmp_path / "invoices"
+    result = runner.invoke(
+        app,
+        [
+            "fill",
+            str(invoice),
+            str(data),
+            "--group-by",
+            "invoice_no",
+            "--out-dir",
+            str(out),
+            "--name",
+            "<<invoice_no>>",
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    assert [Path(line).name for line in result.stdout.splitlines()] == [
+        "INV-2.docx",
+        "INV-1.docx",
+        "INV-3.docx",
+    ]
+    assert texts(out / "INV-1.docx") == ["Invoice INV-1 for Ada", "Rice: ₦1,000.00", "Beans: ₦750.00"]
+    assert texts(out / "INV-2.docx") == ["Invoice INV-2 for Bola", "Paint: ₦500.00", "Brush: ₦250.50"]
+    assert "wrote 3 documents" in result.stderr
+
+
+def test_group_by_counts_groups_for_names_limit_and_start_at(tmp_path: Path, invoice: Path) -> None:
+    data = write_csv(tmp_path / "lines.csv", INVOICE_ROWS)
+    out = tmp_path / "o"
+    result = runner.invoke(
+        app,
+        [
+            "fill",
+            str(invoice),
+            str(data),
+            "--group-by",
+            "invoice_no",
+            "--out-dir",
+            str(out),
+            "--start-at",
+            "2",
+            "--limit",
+            "1",
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    assert [Path(line).name for line in result.stdout.splitlines()] == ["invoice-0002.docx"]
+    assert texts(out / "invoice-0002.docx")[0] == "Invoice INV-1 for Ada"
+
+
+def test_group_by_works_with_ndjson_and_json_arrays(tmp_path: Path, invoice: Path) -> None:
+    lines = [dict(zip(INVOICE_ROWS[0], row, strict=True)) for row in INVOICE_ROWS[1:]]
+    for name, payload in (
+        ("lines.ndjson", "\n".join(json.dumps(line) for line in lines)),
+        ("lines.json", json.dumps(lines)),
+    ):
+        data = tmp_path / name
+        data.write_text(payload, encoding="utf-8")
+        out = tmp_path / name.replace(".", "-")
+        result = runner.invoke(
+            app, ["fill", str(invoice), str(data), "--group-by", "invoice_no", "--out-dir", str(out)]
+        )
+        assert result.exit_code == 0, result.stderr
+        assert len(result.stdout.splitlines()) == 3
+
+
+def test_group_by_a_missing_column_says_where(tmp_path: Path, invoice: Path) -> None:
+    data = write_csv(tmp_path / "lines.csv", INVOICE_ROWS)
+    result = runner.invoke(
+        app, ["fill", str(invoice), str(data), "--group-by", "invoice", "--out-dir", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {data}:2: row 1 has no 'invoice' to group by\n"

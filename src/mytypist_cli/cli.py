@@ -26,7 +26,7 @@ import typer
 from . import __version__
 from . import render as show
 from .errors import DataError, MytypistError, TemplateError
-from .template import Filled, Template
+from .template import Filled, Placeholder, Template
 
 app = typer.Typer(
     name="mytypist",
@@ -220,17 +220,15 @@ def extract(
         show.print_json(
             {
                 "template": label,
-                "placeholders": [
-                    {"name": p.name, "count": p.count, "parts": list(p.parts), "filters": list(p.filters)}
-                    for p in compiled.placeholders
-                ],
+                "placeholders": [_placeholder_json(p) for p in compiled.placeholders],
                 "warnings": [str(w) for w in compiled.warnings],
             }
         )
     elif chosen == "csv":
-        show.print_csv(names)
+        # A spreadsheet has a column per value; lists come from rows (see --group-by).
+        show.print_csv([p.name for p in compiled.placeholders if p.kind != "list"])
     elif chosen == "skeleton":
-        show.print_json(dict.fromkeys(names, ""))
+        show.print_json(_skeleton(compiled.placeholders))
     elif chosen == "names":
         show.print_lines(names)
     else:
@@ -239,6 +237,32 @@ def extract(
             ["name", "uses", "parts"],
             ((p.name, p.count, ", ".join(p.parts)) for p in compiled.placeholders),
         )
+
+
+def _placeholder_json(placeholder: Placeholder) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "name": placeholder.name,
+        "kind": placeholder.kind,
+        "count": placeholder.count,
+        "parts": list(placeholder.parts),
+        "filters": list(placeholder.filters),
+    }
+    if placeholder.kind == "list":
+        entry["fields"] = [field.name for field in placeholder.fields]
+    return entry
+
+
+def _skeleton(placeholders: tuple[Placeholder, ...]) -> dict[str, Any]:
+    """A JSON object to fill in: "" for values, false for conditions, a one-item list for lists."""
+    skeleton: dict[str, Any] = {}
+    for placeholder in placeholders:
+        if placeholder.kind == "list":
+            skeleton[placeholder.name] = [_skeleton(placeholder.fields)] if placeholder.fields else [""]
+        elif placeholder.kind == "condition":
+            skeleton[placeholder.name] = False
+        else:
+            skeleton[placeholder.name] = ""
+    return skeleton
 
 
 def _other_delimiters_hint(data: bytes, delimiters: tuple[str, str]) -> str:
@@ -319,6 +343,13 @@ def fill(
         str | None, typer.Option("--encoding", help="Text encoding of CSV data.", show_default="utf-8")
     ] = None,
     sheet: Annotated[str | None, typer.Option("--sheet", help="Excel sheet to read.")] = None,
+    group_by: Annotated[
+        str | None,
+        typer.Option(
+            "--group-by",
+            help="One document per distinct value of this column; its rows become the list <<#rows>>.",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line.")] = False,
 ) -> None:
     """Fill a template with data: one document, or one per row.
@@ -330,6 +361,7 @@ def fill(
       mytypist fill offer-letter.docx --set full_name="Ada Obi" -o ada.docx
     """
     from .batch import BatchOptions, write_report
+    from .grouping import group_records
 
     if missing not in ("error", "blank", "keep"):
         raise typer.BadParameter("choose error, blank or keep", param_hint="--missing")
@@ -345,6 +377,10 @@ def fill(
     with _data_input(data, encoding, sheet) as source:
         if source is not None and source.columns is not None:
             _check_columns(compiled, source.columns, overrides, missing, source.path)
+        if group_by is not None:
+            if source is None:
+                raise typer.BadParameter("--group-by needs a DATA file", param_hint="--group-by")
+            source = _Grouped(group_records(source, group_by, path=source.path), source)
         # A first pass reads every row before anything is written: a malformed line
         # fails the run with nothing half-done, and the count sizes file names and progress.
         total = 1 if source is None else sum(1 for _ in source)
@@ -438,6 +474,18 @@ def _record_usage(
         )
     except MytypistError as exc:
         show.warning(f"usage was not recorded: {exc}")
+
+
+class _Grouped:
+    """Grouped records with the columns and name of the data they came from."""
+
+    def __init__(self, records: list[Any], source: Any) -> None:
+        self._records = records
+        self.columns = source.columns
+        self.path = source.path
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._records)
 
 
 def _run_batch(
@@ -541,7 +589,8 @@ def _check_columns(
     if missing != "error":
         return
     have = {normalise_name(c) for c in columns} | {normalise_name(k) for k in overrides}
-    absent = [n for n in compiled.names if n not in have and not _nested_column(n, have)]
+    values = [p.name for p in compiled.placeholders if p.kind == "value"]
+    absent = [n for n in values if n not in have and not _nested_column(n, have)]
     if not absent:
         return
     # Suggest only columns no placeholder uses: those are the likely misspellings.
