@@ -45,6 +45,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 
 from .errors import MissingFieldsError, MytypistError
 from .filters import DEFAULT_LOCALE
+from .images import DEFAULT_MAX_IMAGE_BYTES
 from .syntax import DEFAULT_DELIMITERS
 from .template import Missing, Template, fill_text
 
@@ -117,6 +118,8 @@ class BatchOptions:
     missing: Missing = "error"
     allow_macros: bool = False
     locale: str = DEFAULT_LOCALE
+    image_dir: Path | None = None
+    max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES
 
     def __post_init__(self) -> None:
         if self.jobs < 1:
@@ -350,6 +353,8 @@ class _Config:
     allow_macros: bool
     overwrite: bool
     locale: str
+    image_dir: Path | None
+    max_image_bytes: int
 
 
 class _Exists(Exception):
@@ -397,7 +402,11 @@ class _Renderer:
         config = self._config
         try:
             filled = self._template.fill(
-                task.values, missing=config.missing, allow_macros=config.allow_macros
+                task.values,
+                missing=config.missing,
+                allow_macros=config.allow_macros,
+                image_dir=config.image_dir,
+                max_image_bytes=config.max_image_bytes,
             )
         except MytypistError as exc:
             missing = exc.names if isinstance(exc, MissingFieldsError) else ()
@@ -571,7 +580,15 @@ def fill_batch(
     run_id = uuid.uuid4().hex[:12]
     temp_dir = options.zip_path.parent if options.zip_path is not None else options.out_dir
     temp_glob = f"{_TEMP_PREFIX}{run_id}-*.tmp"
-    config = _Config(mode, options.missing, options.allow_macros, options.overwrite, options.locale)
+    config = _Config(
+        mode,
+        options.missing,
+        options.allow_macros,
+        options.overwrite,
+        options.locale,
+        options.image_dir,
+        options.max_image_bytes,
+    )
 
     archive: zipfile.ZipFile | None = None
     zip_temp = temp_dir / f"{_TEMP_PREFIX}{run_id}-zip.tmp"

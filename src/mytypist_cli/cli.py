@@ -26,6 +26,7 @@ import typer
 from . import __version__
 from . import render as show
 from .errors import DataError, MytypistError, TemplateError
+from .images import DEFAULT_MAX_IMAGE_BYTES
 from .template import Filled, Placeholder, Template
 
 app = typer.Typer(
@@ -343,6 +344,15 @@ def fill(
         str | None, typer.Option("--encoding", help="Text encoding of CSV data.", show_default="utf-8")
     ] = None,
     sheet: Annotated[str | None, typer.Option("--sheet", help="Excel sheet to read.")] = None,
+    max_image_mb: Annotated[
+        float,
+        typer.Option(
+            "--max-image-mb",
+            envvar="MYTYPIST_MAX_IMAGE_MB",
+            min=0.0001,
+            help="Refuse pictures larger than this many megabytes.",
+        ),
+    ] = DEFAULT_MAX_IMAGE_BYTES / 1024 / 1024,
     group_by: Annotated[
         str | None,
         typer.Option(
@@ -373,6 +383,9 @@ def fill(
 
     opened = _open_template(template, delimiters, locale)
     compiled = opened.template
+    # Relative picture paths in the data are read from the data file's folder.
+    image_dir = Path(data).resolve().parent if data not in (None, "-") else Path.cwd()
+    max_image_bytes = round(max_image_mb * 1024 * 1024)
     started_utc, started = _now_utc(), time.perf_counter()
     with _data_input(data, encoding, sheet) as source:
         if source is not None and source.columns is not None:
@@ -386,7 +399,8 @@ def fill(
         total = 1 if source is None else sum(1 for _ in source)
         records = _with_overrides(source, overrides)
         if output is not None:
-            filled = _fill_one(compiled, records, total, output, missing, allow_macros, quiet)
+            pictures = {"image_dir": image_dir, "max_image_bytes": max_image_bytes}
+            filled = _fill_one(compiled, records, total, output, missing, allow_macros, quiet, pictures)
             _record_usage(
                 opened,
                 started_utc,
@@ -412,6 +426,8 @@ def fill(
             missing=missing,  # type: ignore[arg-type]
             allow_macros=allow_macros,
             locale=locale,
+            image_dir=image_dir,
+            max_image_bytes=max_image_bytes,
         )
         summary = _run_batch(opened.data, opened.stem, compiled, records, total, options, quiet)
     if report is not None:
@@ -635,6 +651,7 @@ def _fill_one(
     missing: str,
     allow_macros: bool,
     quiet: bool,
+    pictures: dict[str, Any],
 ) -> Filled:
     if total > 1:
         raise typer.BadParameter(
@@ -648,7 +665,12 @@ def _fill_one(
         raise typer.BadParameter(
             "refusing to write a .docx to a terminal; redirect it or name a file", param_hint="-o"
         )
-    filled = compiled.fill(first.values, missing=missing, allow_macros=allow_macros)  # type: ignore[arg-type]
+    filled = compiled.fill(
+        first.values,
+        missing=missing,  # type: ignore[arg-type]
+        allow_macros=allow_macros,
+        **pictures,
+    )
     if output == "-":
         sys.stdout.buffer.write(filled.data)
         sys.stdout.buffer.flush()

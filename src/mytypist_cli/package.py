@@ -253,6 +253,11 @@ def deflated_entry(name: str, date_time: tuple[int, int, int, int, int, int], da
     return _entry(name, date_time, zipfile.ZIP_DEFLATED, zlib.crc32(data), compressed, len(data))
 
 
+def stored_entry(name: str, date_time: tuple[int, int, int, int, int, int], data: bytes) -> Entry:
+    """An entry holding ``data`` uncompressed (pictures are compressed already)."""
+    return _entry(name, date_time, zipfile.ZIP_STORED, zlib.crc32(data), data, len(data))
+
+
 def _entry(
     name: str,
     date_time: tuple[int, int, int, int, int, int],

@@ -16,8 +16,9 @@ from typing import Any
 
 from .errors import RenderError
 from .filters import Chain, FilterValueError
+from .images import PictureBook, PictureError
 from .values import MISSING, Row, clean_text, to_text
-from .wordml import NewId, Node, Section, Slot
+from .wordml import ImageSlot, NewId, Node, Section, Slot
 
 _FALSE_TEXTS = frozenset({"", "false", "no", "0"})
 
@@ -73,12 +74,14 @@ class SectionRenderer:
         keep: bool,
         encode: Callable[[str, str], bytes],
         next_id: Callable[[], int],
+        pictures: PictureBook | None = None,
     ) -> None:
         self._chains = chains
         self._texts = texts  # values of names outside any section, computed once per row
         self._keep = keep
         self._encode = encode
         self._next_id = next_id
+        self._pictures = pictures
         self.missing: dict[str, None] = {}
         self.blank: dict[str, None] = {}
 
@@ -91,6 +94,8 @@ class SectionRenderer:
                 out.append(self._encode(self._text(node, scopes), node.prefix))
             elif isinstance(node, Section):
                 self._section(node, scopes, out)
+            elif isinstance(node, ImageSlot):
+                self._picture(node, scopes, out)
             elif isinstance(node, NewId):
                 out.append(str(self._next_id()).encode())
 
@@ -112,6 +117,40 @@ class SectionRenderer:
         if not text:
             self.blank[slot.name] = None
         return text
+
+    def _picture(self, slot: ImageSlot, scopes: list[Scope], out: list[bytes]) -> None:
+        value = lookup(scopes, slot.name)
+        if value is MISSING:
+            self.missing[slot.name] = None
+            if self._keep:
+                out.append(
+                    f"<{slot.prefix}r>".encode() + self._encode_run(slot) + f"</{slot.prefix}r>".encode()
+                )
+            return
+        if value == "":
+            self.blank[slot.name] = None
+            return
+        assert self._pictures is not None, "a template with pictures renders with a PictureBook"
+        try:
+            out.append(
+                self._pictures.run(
+                    value=value,
+                    part=slot.part,
+                    prefix=slot.prefix,
+                    strict=slot.strict,
+                    size=slot.size,
+                    drawing_id=self._next_id(),
+                )
+            )
+        except PictureError as exc:
+            raise RenderError(f"{slot.raw}: {exc}") from None
+
+    def _encode_run(self, slot: ImageSlot) -> bytes:
+        return (
+            f'<{slot.prefix}t xml:space="preserve">'.encode()
+            + self._encode(slot.raw, slot.prefix)
+            + (f"</{slot.prefix}t>".encode())
+        )
 
     def _section(self, section: Section, scopes: list[Scope], out: list[bytes]) -> None:
         value = lookup(scopes, section.name)

@@ -122,7 +122,7 @@ def place(pairs: list[Pair], names: _WordNames, marker: re.Pattern[str]) -> None
             for site in (pair.opening, pair.closing):
                 _remove_marker(site, names, marker, cells)
     for paragraph in inline_paragraphs.values():
-        _split_runs_at_markers(paragraph, names, marker)
+        split_runs_at_markers(paragraph, names, marker)
     for pair in pairs:
         if pair.kind == "inline":
             opening = _find_pi(pair.opening.paragraph, "s", pair.opening.number)
@@ -226,9 +226,13 @@ def _remove_marker(
     site: Site, names: _WordNames, marker: re.Pattern[str], cells: list[etree._Element]
 ) -> None:
     """Drop a row section's tag from its cell; a paragraph it leaves empty goes too, if the cell keeps one."""
+
+    def own(match: re.Match[str]) -> str:
+        return "" if match.group(1) in "se" and int(match.group(2)) == site.number else match.group(0)
+
     for t in site.paragraph.iter(names.t):
         if t.text and marker.search(t.text):
-            t.text = marker.sub("", t.text)
+            t.text = marker.sub(own, t.text)
     parent = site.paragraph.getparent()
     if (
         site.alone
@@ -241,7 +245,7 @@ def _remove_marker(
         cells.append(parent)
 
 
-def _split_runs_at_markers(paragraph: etree._Element, names: _WordNames, marker: re.Pattern[str]) -> None:
+def split_runs_at_markers(paragraph: etree._Element, names: _WordNames, marker: re.Pattern[str]) -> None:
     """Cut runs where inline section tags sit, so each tag becomes a mark between runs.
 
     Every piece keeps its run's formatting, so repeated copies look like the template.

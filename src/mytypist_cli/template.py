@@ -23,7 +23,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-from . import package
+from . import images, package
 from .errors import (
     MacroTemplateError,
     MissingFieldsError,
@@ -36,7 +36,17 @@ from .filters import DEFAULT_LOCALE, Chain, FilterSyntaxError, FilterValueError,
 from .scopes import SectionRenderer
 from .syntax import DEFAULT_DELIMITERS, parse_delimiters, scan
 from .values import MISSING, Row, clean_text, to_text
-from .wordml import Node, Occurrence, Problem, Section, Slot, compile_part, parse_xml, strip_mail_merge
+from .wordml import (
+    ImageSlot,
+    Node,
+    Occurrence,
+    Problem,
+    Section,
+    Slot,
+    compile_part,
+    parse_xml,
+    strip_mail_merge,
+)
 
 Missing = Literal["error", "blank", "keep"]
 
@@ -89,6 +99,34 @@ class Filled:
 
 
 @dataclass(frozen=True)
+class _Static:
+    """A member written the same way in every document."""
+
+    name: str
+    date_time: tuple[int, int, int, int, int, int]
+    entry: package.Entry
+
+
+@dataclass(frozen=True)
+class _PictureParts:
+    """What filling pictures needs to know about the package, found once when it opens."""
+
+    text_width: int
+    """The body's text width in EMU: a picture without a size is scaled down to fit it."""
+    taken_ids: dict[str, set[str]]
+    rels: dict[str, tuple[str, bytes, bytes, bool]]
+    """Part -> its .rels member name, the bytes before and after where new relationships go, Strict?"""
+
+
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+_EMPTY_RELS = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">',
+    b"</Relationships>",
+)
+
+
+@dataclass(frozen=True)
 class _SectionPart:
     """A part with sections: rendered by walking its nodes."""
 
@@ -121,7 +159,7 @@ class Template:
         *,
         placeholders: tuple[Placeholder, ...],
         warnings: tuple[Problem, ...],
-        layout: list[package.Entry | _DynamicPart | _SectionPart],
+        layout: list[_Static | _DynamicPart | _SectionPart],
         delimiters: tuple[str, str],
         is_macro_enabled: bool,
         is_template_file: bool,
@@ -130,6 +168,7 @@ class Template:
         locale: str,
         slots: tuple[Slot, ...],
         first_id: int,
+        pictures: _PictureParts | None = None,
     ) -> None:
         self.placeholders = placeholders
         self.warnings = warnings
@@ -142,6 +181,8 @@ class Template:
         self._chains = chains
         self._slots = slots  # every distinct slot of the parts without sections
         self._first_id = first_id  # above every wp:docPr id the package has
+        self._picture_parts = pictures
+        self._picture_cache: dict[bytes, images.Picture] = {}
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -186,6 +227,8 @@ class Template:
         *,
         missing: Missing = "error",
         allow_macros: bool = False,
+        image_dir: str | PathLike[str] | None = None,
+        max_image_bytes: int = images.DEFAULT_MAX_IMAGE_BYTES,
     ) -> Filled:
         """Render one document and report which names were missing or blank.
 
@@ -194,6 +237,9 @@ class Template:
         ``"keep"`` leaves the placeholder text as it was.
         ``allow_macros``: a macro-enabled template renders only when True
         (the result is then a .docm).
+        ``image_dir``: the folder relative picture paths are read from (the
+        current one by default); a relative path may not leave it.
+        ``max_image_bytes``: the largest picture accepted (20 MiB by default).
 
         Raises MissingFieldsError, MacroTemplateError, RenderError.
         """
@@ -224,7 +270,16 @@ class Template:
             texts[(name, chain_text)] = text
         if missing_names and missing == "error":
             raise MissingFieldsError(missing_names)
-        entries, walker = self._entries(texts, row, keep=missing == "keep")
+        book = None
+        if self._picture_parts is not None:
+            book = images.PictureBook(
+                base_dir=Path(image_dir) if image_dir is not None else None,
+                max_bytes=max_image_bytes,
+                cache=self._picture_cache,
+                text_width=self._picture_parts.text_width,
+                taken_ids=self._picture_parts.taken_ids,
+            )
+        entries, walker = self._entries(texts, row, keep=missing == "keep", book=book)
         if walker is not None:
             missing_names.update(walker.missing)
             blank_names.update(walker.blank)
@@ -239,12 +294,20 @@ class Template:
         *,
         missing: Missing = "error",
         allow_macros: bool = False,
+        image_dir: str | PathLike[str] | None = None,
+        max_image_bytes: int = images.DEFAULT_MAX_IMAGE_BYTES,
     ) -> bytes:
         """Render one complete document and return its bytes (see :meth:`fill`)."""
-        return self.fill(values, missing=missing, allow_macros=allow_macros).data
+        return self.fill(
+            values,
+            missing=missing,
+            allow_macros=allow_macros,
+            image_dir=image_dir,
+            max_image_bytes=max_image_bytes,
+        ).data
 
     def _entries(
-        self, texts: dict[tuple[str, str], str], row: Row, *, keep: bool
+        self, texts: dict[tuple[str, str], str], row: Row, *, keep: bool, book: images.PictureBook | None
     ) -> tuple[list[package.Entry], SectionRenderer | None]:
         encoded: list[bytes] = []
         for slot in self._slots:
@@ -253,16 +316,14 @@ class Template:
                 # Missing: "keep" shows the placeholder as this occurrence spelt it.
                 text = slot.raw if keep else ""
             encoded.append(_run_text(text, slot.prefix))
-        entries: list[package.Entry] = []
+        rendered: dict[str, bytes] = {}
         walker: SectionRenderer | None = None
         for item in self._layout:
-            if isinstance(item, package.Entry):
-                entries.append(item)
-            elif isinstance(item, _DynamicPart):
+            if isinstance(item, _DynamicPart):
                 chunks = item.layout.copy()
                 chunks[1::2] = [encoded[index] for index in item.slots]
-                entries.append(package.deflated_entry(item.name, item.date_time, b"".join(chunks)))
-            else:
+                rendered[item.name] = b"".join(chunks)
+            elif isinstance(item, _SectionPart):
                 if walker is None:
                     walker = SectionRenderer(
                         chains=self._chains,
@@ -270,11 +331,39 @@ class Template:
                         keep=keep,
                         encode=_run_text,
                         next_id=itertools.count(self._first_id).__next__,
+                        pictures=book,
                     )
                 out: list[bytes] = []
                 walker.render(item.nodes, [row], out)
-                entries.append(package.deflated_entry(item.name, item.date_time, b"".join(out)))
+                rendered[item.name] = b"".join(out)
+        relationships = self._picture_relationships(book)
+        entries: list[package.Entry] = []
+        for item in self._layout:
+            if isinstance(item, _Static):
+                if item.name in relationships:
+                    data = relationships.pop(item.name)
+                    entries.append(package.deflated_entry(item.name, item.date_time, data))
+                else:
+                    entries.append(item.entry)
+            else:
+                entries.append(package.deflated_entry(item.name, item.date_time, rendered[item.name]))
+        for name, data in relationships.items():  # parts that had no .rels of their own
+            entries.append(package.deflated_entry(name, _FIXED_TIME, data))
+        if book is not None:
+            for member, picture in book.media.values():
+                entries.append(package.stored_entry(member, _FIXED_TIME, picture.data))
         return entries, walker
+
+    def _picture_relationships(self, book: images.PictureBook | None) -> dict[str, bytes]:
+        """Each .rels member, with the relationships its part's pictures need added."""
+        if book is None or self._picture_parts is None:
+            return {}
+        updated: dict[str, bytes] = {}
+        for part, (rels_name, before, after, strict) in self._picture_parts.rels.items():
+            added = book.relationship_xml(part, strict)
+            if added:
+                updated[rels_name] = before + added + after
+        return updated
 
 
 def fill_text(
@@ -392,15 +481,21 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str], locale:
         stripped = strip_mail_merge(settings, settings_part) if settings is not None else None
         if stripped is not None:
             replaced[settings_part] = stripped
-    if _AS_DOCUMENT[main_type] != main_type:
-        replaced["[Content_Types].xml"] = _switch_main_type(by_name, main.name, _AS_DOCUMENT[main_type])
+    picture_parts = None
+    picture_holders = [part for part, nodes in dynamic.items() if _has_pictures(nodes)]
+    if _AS_DOCUMENT[main_type] != main_type or picture_holders:
+        replaced["[Content_Types].xml"] = _content_types_xml(
+            by_name, main.name, _AS_DOCUMENT[main_type], with_pictures=bool(picture_holders)
+        )
+    if picture_holders:
+        picture_parts = _picture_parts(by_name, main.name, picture_holders)
 
     slot_index: dict[Slot, int] = {}
-    layout: list[package.Entry | _DynamicPart | _SectionPart] = []
+    layout: list[_Static | _DynamicPart | _SectionPart] = []
     for member in members:
         if member.name in dynamic:
             nodes = dynamic[member.name]
-            if any(isinstance(node, Section) for node in nodes):
+            if any(isinstance(node, Section | ImageSlot) for node in nodes):
                 layout.append(_SectionPart(member.name, member.date_time, tuple(nodes)))
                 continue
             # Without sections, fixed bytes and slots alternate: keep them ready to interleave.
@@ -422,9 +517,10 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str], locale:
                 fixed.append(b"")
             layout.append(_DynamicPart(member.name, member.date_time, fixed, tuple(indexes)))
         elif member.name in replaced:
-            layout.append(package.deflated_entry(member.name, member.date_time, replaced[member.name]))
+            entry = package.deflated_entry(member.name, member.date_time, replaced[member.name])
+            layout.append(_Static(member.name, member.date_time, entry))
         else:
-            layout.append(package.entry_from_member(member))
+            layout.append(_Static(member.name, member.date_time, package.entry_from_member(member)))
 
     uses: dict[tuple[str, str], str] = {}
     chains: dict[str, Chain] = {}
@@ -432,7 +528,7 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str], locale:
         tag = occurrence.tag
         if not occurrence.scope and occurrence.kind == "value":
             uses.setdefault((tag.name, tag.filters), tag.raw)  # outside sections: resolved once per row
-        if tag.filters and tag.filters not in chains:
+        if tag.filters and tag.filters not in chains and occurrence.kind != "image":
             try:
                 chains[tag.filters] = compile_chain(tag.filters, locale)
             except FilterSyntaxError as exc:
@@ -450,7 +546,52 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str], locale:
         locale=locale,
         slots=tuple(slot_index),
         first_id=_first_free_id(members),
+        pictures=picture_parts,
     )
+
+
+def _has_pictures(nodes: list[Node] | tuple[Node, ...]) -> bool:
+    return any(
+        isinstance(node, ImageSlot) or (isinstance(node, Section) and _has_pictures(node.children))
+        for node in nodes
+    )
+
+
+_PAGE_WIDTH = re.compile(rb'<(?:\w+:)?pgSz\b[^>]*?\s(?:\w+:)?w="(\d+)"')
+_MARGIN = re.compile(
+    rb'<(?:\w+:)?pgMar\b[^>]*?\s(?:\w+:)?(left|right)="(-?\d+)"[^>]*?\s(?:\w+:)?(left|right)="(-?\d+)"'
+)
+_RELATIONSHIP_ID = re.compile(rb'\bId="([^"]+)"')
+
+
+def _picture_parts(by_name: dict[str, package.Member], main: str, holders: list[str]) -> _PictureParts:
+    """Text width, relationship ids in use and where new relationships go, for each part with pictures."""
+    data = by_name[main.lower()].data or b""
+    width_twips = 9026  # A4 with 1-inch margins, when the document does not say
+    widths = _PAGE_WIDTH.findall(data)
+    margins = _MARGIN.findall(data)
+    if widths:
+        width_twips = int(widths[-1])
+        if margins:
+            sides = dict(zip(margins[-1][0::2], margins[-1][1::2], strict=True))
+            width_twips -= sum(max(0, int(value)) for value in sides.values())
+    taken: dict[str, set[str]] = {}
+    rels: dict[str, tuple[str, bytes, bytes, bool]] = {}
+    for part in holders:
+        folder, base = posixpath.split(part)
+        rels_name = posixpath.join(folder, "_rels", base + ".rels")
+        member = by_name.get(rels_name.lower())
+        existing = member.data if member is not None else None
+        strict = b"purl.oclc.org/ooxml/wordprocessingml" in (by_name[part.lower()].data or b"")
+        if existing is not None and b"</Relationships>" in existing:
+            closing = existing.rindex(b"</Relationships>")
+            before, after = existing[:closing], existing[closing:]
+            rels_name = member.name if member is not None else rels_name
+        else:
+            before, after = _EMPTY_RELS
+        taken[part] = {match.decode() for match in _RELATIONSHIP_ID.findall(existing or b"")}
+        rels[part] = (rels_name, before, after, strict)
+    return _PictureParts(max(width_twips, 720) * 635, taken, rels)
 
 
 _DOCPR_IDS = re.compile(rb'<wp:docPr\b[^>]*?\sid="(\d+)"')
@@ -493,7 +634,7 @@ def _placeholders(
     for name in names:
         mine = [(part, occ) for part, occ in level if occ.tag.name == name]
         kinds = {occ.kind for _, occ in mine}
-        kind = "list" if "list" in kinds else "value" if "value" in kinds else "condition"
+        kind = next(k for k in ("list", "image", "value", "condition") if k in kinds)
         uses = [(part, occ) for part, occ in counted if occ.tag.name == name]
         entries.append(
             Placeholder(
@@ -568,7 +709,10 @@ def _not_word_message(content_type: str) -> str:
     return "not a Word document: the package has no Word main document part"
 
 
-def _switch_main_type(by_name: dict[str, package.Member], main: str, new_type: str) -> bytes:
+def _content_types_xml(
+    by_name: dict[str, package.Member], main: str, new_type: str, *, with_pictures: bool
+) -> bytes:
+    """[Content_Types].xml with the main part's type as a document's, and picture types if needed."""
     member = by_name["[content_types].xml"]
     assert member.data is not None
     root = parse_xml(member.data, member.name)
@@ -581,6 +725,14 @@ def _switch_main_type(by_name: dict[str, package.Member], main: str, new_type: s
         override = etree.SubElement(root, f"{{{_CT_NS}}}Override")
         override.set("PartName", "/" + main)
         override.set("ContentType", new_type)
+    if with_pictures:
+        known = {(element.get("Extension") or "").lower() for element in root.iter(f"{{{_CT_NS}}}Default")}
+        for extension, content_type in images.CONTENT_TYPES.items():
+            if extension not in known:
+                default = etree.Element(f"{{{_CT_NS}}}Default")
+                default.set("Extension", extension)
+                default.set("ContentType", content_type)
+                root.insert(0, default)  # Defaults come before Overrides
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 

@@ -12,12 +12,13 @@ Imports neither typer nor rich.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
 from lxml import etree
 
-from . import sections
+from . import images, sections
 from .errors import CorruptDocumentError, TemplateSyntaxError, UnsafeDocumentError
 from .syntax import Stray, Tag, scan
 
@@ -138,6 +139,18 @@ class Section:
     children: tuple[Node, ...]
 
 
+@dataclass(frozen=True)
+class ImageSlot:
+    """A place where a picture goes: the tag's run is replaced by an inline drawing."""
+
+    name: str
+    raw: str
+    prefix: str
+    size: images.SizeSpec
+    part: str
+    strict: bool
+
+
 class NewId:
     """Stands for a fresh ``wp:docPr`` id: copies of a repeated picture must not share one."""
 
@@ -145,7 +158,7 @@ class NewId:
 
 
 NEW_ID = NewId()
-Node = bytes | Slot | Section | NewId
+Node = bytes | Slot | ImageSlot | Section | NewId
 
 
 @dataclass
@@ -171,6 +184,7 @@ def compile_part(part: str, data: bytes, delimiters: tuple[str, str]) -> Compile
     occurrences: list[Occurrence] = []
     problems: list[Problem] = []
     slots: list[Slot] = []
+    pictures: list[ImageSlot] = []
     sites: list[sections.Site] = []
     events: list[tuple[str, int]] = []  # ("value", occurrence index) / ("section", site number), in order
     marker_open, marker_close = _markers(data)
@@ -199,24 +213,49 @@ def compile_part(part: str, data: bytes, delimiters: tuple[str, str]) -> Compile
                 continue
             element = _first_element(pieces, tag.start)
             prefix = f"{element.prefix}:" if element.prefix else ""
+            if "image" in (step.split(":", 1)[0].strip() for step in tag.filters.split("|")):
+                markers.append(f"{marker_open}i{len(pictures)}{marker_close}")
+                pictures.append(_image_slot(tag, prefix, part, ns, index))
+                events.append(("value", len(occurrences)))
+                occurrences.append(Occurrence(tag, counted, index, in_table, kind="image"))
+                continue
             markers.append(f"{marker_open}{len(slots)}{marker_close}")
             slots.append(Slot(tag.name, tag.raw, prefix, tag.filters))
             events.append(("value", len(occurrences)))
             occurrences.append(Occurrence(tag, counted, index, in_table))
         _rewrite(pieces, tags, markers)
 
+    run_marker = re.compile(re.escape(marker_open) + r"([sei])(\d+)" + re.escape(marker_close))
     if sites:
-        section_marker = re.compile(re.escape(marker_open) + r"([se])(\d+)" + re.escape(marker_close))
         pairs = sections.pair_sites([event for event in events if event[0] == "section"], sites)
-        sections.place(pairs, sections.word_names(ns), section_marker)
+        sections.place(pairs, sections.word_names(ns), run_marker)
         occurrences = _scoped(occurrences, events, sites, part)
     elif any(o.tag.name == "." for o in occurrences):
         raise TemplateSyntaxError(f"<<.>> in {part} stands for the item of a list, but it is not inside one")
-    if not slots and not sites:
+    if pictures:
+        # A picture replaces its tag's run: cut the run so the tag stands alone between runs.
+        word = sections.word_names(ns)
+        holders = {}
+        for t in root.iter(names.t):
+            if t.text and run_marker.search(t.text):
+                paragraph = next(t.iterancestors(names.p))
+                holders[id(paragraph)] = paragraph
+        for paragraph in holders.values():
+            sections.split_runs_at_markers(paragraph, word, run_marker)
+    if not slots and not sites and not pictures:
         return CompiledPart(None, occurrences, problems)
-    return CompiledPart(
-        _nodes(serialise(root), slots, sites, marker_open, marker_close), occurrences, problems
-    )
+    nodes = _nodes(serialise(root), slots, pictures, sites, marker_open, marker_close)
+    return CompiledPart(nodes, occurrences, problems)
+
+
+def _image_slot(tag: Tag, prefix: str, part: str, ns: str, paragraph: int) -> ImageSlot:
+    name, _, argument = tag.filters.partition(":")
+    if "|" in tag.filters or name.strip() != "image":
+        raise TemplateSyntaxError(
+            f"{tag.raw} in {part}, paragraph {paragraph}: the image filter stands alone (image or image:4cm)"
+        )
+    size = images.parse_size(argument.strip() or None, tag.raw)
+    return ImageSlot(tag.name, tag.raw, prefix, size, part, ns == W_NAMESPACES[1])
 
 
 def _scoped(
@@ -243,11 +282,7 @@ def _scoped(
                 f"<<.>> in {part}, paragraph {occurrence.paragraph} stands for the item of a list, "
                 "but it is not inside one"
             )
-        scoped.append(
-            Occurrence(
-                occurrence.tag, occurrence.counted, occurrence.paragraph, occurrence.in_table, tuple(stack)
-            )
-        )
+        scoped.append(dataclasses.replace(occurrence, scope=tuple(stack)))
     return scoped
 
 
@@ -255,7 +290,12 @@ _DOCPR_ID = re.compile(rb'(<wp:docPr\b[^>]*?\sid=")\d+(")')
 
 
 def _nodes(
-    serialised: bytes, slots: list[Slot], sites: list[sections.Site], marker_open: str, marker_close: str
+    serialised: bytes,
+    slots: list[Slot],
+    pictures: list[ImageSlot],
+    sites: list[sections.Site],
+    marker_open: str,
+    marker_close: str,
 ) -> list[Node]:
     """Split serialised bytes at value markers and section marks into nested nodes."""
     pattern = re.compile(
@@ -264,7 +304,7 @@ def _nodes(
         + re.escape(marker_close.encode())
         + rb"|<\?"
         + sections.PI_TARGET.encode()
-        + rb" ([se])(\d+)\?>"
+        + rb" ([sei])(\d+)\?>"
     )
     stack: list[tuple[list[Node], bytes]] = [([], b"")]
     position = 0
@@ -274,6 +314,8 @@ def _nodes(
         position = match.end()
         if match.group(1) is not None:
             children.append(slots[int(match.group(1))])
+        elif match.group(2) == b"i":
+            children.append(pictures[int(match.group(3))])
         elif match.group(2) == b"s":
             stack.append(([], match.group(3)))
         else:
