@@ -69,4 +69,8 @@ def progress(total: int | None) -> Progress:
         TimeRemainingColumn(),
         console=stderr,
         transient=True,
+        # Paths written to stdout pass above the bar only when stdout is the same terminal;
+        # redirected, they must reach the file or pipe untouched.
+        redirect_stdout=sys.stdout.isatty(),
+        redirect_stderr=False,
     )
