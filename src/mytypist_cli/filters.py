@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .values import MISSING, to_text
+from .errors import RenderError
+from .values import MISSING, clean_text, to_text
 
 DEFAULT_LOCALE = "en_NG"
 _QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019", "\u201d": "\u201d", "\u2019": "\u2019"}
@@ -55,6 +56,21 @@ class Chain:
         if value is MISSING:
             return ""
         return to_text(value, name)
+
+
+def display_text(value: Any, chain: Chain | None, name: str, raw: str) -> str | None:
+    """The text ``value`` shows as, through ``chain`` if there is one; None when it is missing.
+
+    A chain with a default is never missing. Raises RenderError naming the
+    placeholder (``raw``) when a filter cannot take the value.
+    """
+    if value is MISSING and (chain is None or not chain.has_default):
+        return None
+    try:
+        text = chain.apply(value, name) if chain is not None else to_text(value, name)
+    except FilterValueError as exc:
+        raise RenderError(f"{raw}: {exc}") from None
+    return clean_text(text)
 
 
 def compile_chain(text: str, locale: str = DEFAULT_LOCALE) -> Chain:

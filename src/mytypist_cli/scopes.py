@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .errors import RenderError
-from .filters import Chain, FilterValueError
+from .filters import Chain, display_text
 from .images import PictureBook, PictureError
-from .values import MISSING, Row, clean_text, to_text
+from .values import MISSING, Row
 from .wordml import ImageSlot, NewId, Node, Section, Slot
 
 _FALSE_TEXTS = frozenset({"", "false", "no", "0"})
@@ -104,16 +104,11 @@ class SectionRenderer:
             known = self._texts.get((slot.name, slot.filters))
             if known is not None:
                 return known
-        value = lookup(scopes, slot.name)
         chain = self._chains.get(slot.filters) if slot.filters else None
-        if value is MISSING and (chain is None or not chain.has_default):
+        text = display_text(lookup(scopes, slot.name), chain, slot.name, slot.raw)
+        if text is None:
             self.missing[slot.name] = None
             return slot.raw if self._keep else ""
-        try:
-            text = chain.apply(value, slot.name) if chain is not None else to_text(value, slot.name)
-        except FilterValueError as exc:
-            raise RenderError(f"{slot.raw}: {exc}") from None
-        text = clean_text(text)
         if not text:
             self.blank[slot.name] = None
         return text

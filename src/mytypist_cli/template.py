@@ -28,14 +28,13 @@ from .errors import (
     MacroTemplateError,
     MissingFieldsError,
     NotADocxError,
-    RenderError,
     TemplateError,
     TemplateSyntaxError,
 )
-from .filters import DEFAULT_LOCALE, Chain, FilterSyntaxError, FilterValueError, compile_chain
+from .filters import DEFAULT_LOCALE, Chain, FilterSyntaxError, compile_chain, display_text
 from .scopes import SectionRenderer
 from .syntax import DEFAULT_DELIMITERS, parse_delimiters, scan
-from .values import MISSING, Row, clean_text, to_text
+from .values import Row
 from .wordml import (
     ImageSlot,
     Node,
@@ -255,16 +254,10 @@ class Template:
         missing_names: dict[str, None] = {}
         blank_names: dict[str, None] = {}
         for (name, chain_text), raw in self._uses.items():
-            value = row.lookup(name)
-            chain = self._chains.get(chain_text)
-            if value is MISSING and (chain is None or not chain.has_default):
+            text = display_text(row.lookup(name), self._chains.get(chain_text), name, raw)
+            if text is None:
                 missing_names[name] = None
                 continue
-            try:
-                text = chain.apply(value, name) if chain is not None else to_text(value, name)
-            except FilterValueError as exc:
-                raise RenderError(f"{raw}: {exc}") from None
-            text = clean_text(text)
             if not text:
                 blank_names[name] = None
             texts[(name, chain_text)] = text
@@ -394,15 +387,11 @@ def fill_text(
             chain = compile_chain(tag.filters, locale) if tag.filters else None
         except FilterSyntaxError as exc:
             raise TemplateSyntaxError(f"{tag.raw}: {exc}") from None
-        value = row.lookup(tag.name)
-        if value is MISSING and (chain is None or not chain.has_default):
+        text = display_text(row.lookup(tag.name), chain, tag.name, tag.raw)
+        if text is None:
             missing[tag.name] = None
             continue
-        try:
-            text = chain.apply(value, tag.name) if chain is not None else to_text(value, tag.name)
-        except FilterValueError as exc:
-            raise RenderError(f"{tag.raw}: {exc}") from None
-        out.append(clean_text(text))
+        out.append(text)
     out.append(pattern[position:])
     if missing:
         raise MissingFieldsError(missing)
