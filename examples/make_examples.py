@@ -1,9 +1,13 @@
 """Regenerate the example templates and their data, byte for byte.
 
-Run ``python3 examples/make_examples.py`` from anywhere. It writes three
-Word templates with ``<<placeholders>>`` (an offer letter, a receipt and an
-affidavit of change of name) and, for each, the same rows as CSV, JSON and
-.xlsx. The templates imitate what Word itself saves, including placeholders
+Run ``python3 examples/make_examples.py`` from anywhere. It writes four
+Word templates with ``<<placeholders>>`` (an offer letter, a receipt, an
+affidavit of change of name and an invoice with line items) and, for each,
+the same rows as CSV, JSON and .xlsx. The invoice's data is flat (one row
+per line item, for ``--group-by invoice_no``) in the CSV and .xlsx, and
+nested (a ``rows`` list per invoice) in the JSON; its footer carries a
+signature picture, ``signature.png``, drawn here with Pillow. The templates
+imitate what Word itself saves, including placeholders
 that are split across several runs (``<<full_`` + ``name>>``, also inside a
 filter: ``<<salary|mo`` + ``ney>>``) and spelling
 marks (``w:proofErr``) between runs, so they exercise the engine's run
@@ -12,7 +16,7 @@ joining.
 Output is deterministic: fixed document properties and fixed zip entry
 timestamps, so re-running gives identical bytes.
 
-Needs python-docx and openpyxl only; it must not import mytypist_cli (the
+Needs python-docx, openpyxl and Pillow only; it must not import mytypist_cli (the
 examples are inputs for the engine, not products of it).
 """
 
@@ -22,10 +26,12 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +48,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml import etree
 from openpyxl.styles import Alignment, Font, PatternFill
+from PIL import Image, ImageDraw
 
 HERE = Path(__file__).resolve().parent
 
@@ -403,8 +410,9 @@ def write_data(
     sheet_title: str,
     date_columns: Iterable[str] = (),
     money_columns: Iterable[str] = (),
+    write_json: bool = True,
 ) -> None:
-    """Write rows as ``stem``.csv, .json and .xlsx.
+    """Write rows as ``stem``.csv, .json (unless ``write_json`` is false) and .xlsx.
 
     The data is raw, the way a spreadsheet holds it; the template's filters
     format it. Numbers are numbers (plain in the CSV, JSON numbers, number
@@ -422,9 +430,10 @@ def write_data(
         writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\r\n")
         writer.writeheader()
         writer.writerows(rows)
-    (HERE / f"{stem}.json").write_text(
-        json.dumps(rows, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
+    if write_json:
+        (HERE / f"{stem}.json").write_text(
+            json.dumps(rows, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
 
     dates, money = set(date_columns), set(money_columns)
     wb = openpyxl.Workbook()
@@ -944,6 +953,321 @@ def make_affidavit() -> list[str]:
     return docx_placeholders(path)
 
 
+# ---------------------------------------------------------------------------
+# 4. Invoice with line items (Abuja)
+# ---------------------------------------------------------------------------
+PRINTER = "Asokoro Print & Branding Limited"
+BANK_LINES = [
+    "Bank: Zenith Bank Plc",
+    f"Account name: {PRINTER}",
+    "Account number: 1014 552 873",
+]
+
+# One dict per invoice with its line items. Totals are the data's job, not the
+# template's: the template only formats what it is given, so each line's
+# ``amount`` (qty × unit price) and the invoice's ``total`` are columns of the data,
+# worked out here the way a spreadsheet formula would (with Decimal, so kobo stay exact).
+# ``paid`` is yes/no text in the CSV and .xlsx (as people type it) and true/false in the
+# JSON; ``signature`` is a path relative to the data file's folder.
+INVOICES: list[dict[str, Any]] = [
+    {
+        "invoice_no": "APB/INV/2025/0311",
+        "invoice_date": "2025-10-06",
+        "client_name": "Chukwuma & Partners (Legal Practitioners)",
+        "client_address": "Suite 12 Banex Plaza, Aminu Kano Crescent, Wuse II, Abuja",
+        "paid": True,
+        "lines": [
+            ("Business cards, 350 gsm matt, boxes of 100", 12, 7_500),
+            ("Letterhead paper, 100 gsm, A4, reams of 500", 6, 38_000),
+            ("Roll-up banner with stand, 85 × 200 cm", 2, 45_000),
+        ],
+    },
+    {
+        "invoice_no": "APB/INV/2025/0312",
+        "invoice_date": "2025-10-07",
+        "client_name": "Hajiya Amina Events Ltd",
+        "client_address": "14 Ahmadu Bello Way, Garki Area 11, Abuja",
+        "paid": False,
+        "lines": [
+            ("Wedding invitation cards, gold foil, with envelopes", 300, 850),
+            ("Souvenir programme booklets, 8 pages, full colour", 300, 1_200),
+            ("Stage backdrop banner, 3 × 2.4 m, flex", 1, 96_500),
+            ("Laminated A3 table-plan posters", 15, 1_250.50),
+        ],
+    },
+    {
+        "invoice_no": "APB/INV/2025/0313",
+        "invoice_date": "2025-10-08",
+        "client_name": "Grace Foundation Schools, Kubwa",
+        "client_address": "Plot 57 Gbazango Road, Kubwa, FCT Abuja",
+        "paid": False,
+        "lines": [
+            ("Branded exercise books, 60 leaves", 1_000, 350),
+            ("Termly report cards, printed and numbered", 450, 400),
+            ("Student ID cards, PVC, with lanyards", 450, 1_100),
+            ("Delivery within Abuja", 1, 4_500),
+        ],
+    },
+    {
+        "invoice_no": "APB/INV/2025/0314",
+        "invoice_date": "2025-10-09",
+        "client_name": "Bákàrè Pharmacy & Stores",
+        "client_address": "Shop C7, Garki International Market, Garki, Abuja",
+        "paid": True,
+        "lines": [
+            ("A5 promotional flyers, full colour, 130 gsm", 5_000, 45),
+            ("Receipt booklets, carbonless, 50 sets each", 20, 2_500),
+        ],
+    },
+]
+
+# The CSV's row order: line items of the four invoices interleaved, as they might be
+# keyed in through the day. (invoice, line) pairs, zero-based; each invoice first
+# appears in INVOICES order, so --group-by numbers them as the JSON does.
+INVOICE_LINE_ORDER = [
+    (0, 0), (1, 0), (1, 1), (0, 1), (2, 0), (1, 2), (3, 0), (2, 1),
+    (0, 2), (3, 1), (2, 2), (1, 3), (2, 3),
+]  # fmt: skip
+INVOICE_COLUMNS = [
+    "invoice_no",
+    "invoice_date",
+    "client_name",
+    "client_address",
+    "description",
+    "qty",
+    "unit_price",
+    "amount",
+    "total",
+    "paid",
+    "signature",
+]
+
+
+def _number(value: Decimal) -> int | float:
+    """A Decimal as the plain number a spreadsheet cell or JSON holds (int when whole)."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def invoice_data() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The invoices nested (for the JSON) and flat, one row per line item (CSV, .xlsx)."""
+    nested: list[dict[str, Any]] = []
+    for invoice in INVOICES:
+        rows = []
+        for description, qty, unit_price in invoice["lines"]:
+            amount = Decimal(qty) * Decimal(str(unit_price))
+            rows.append(
+                {"description": description, "qty": qty, "unit_price": unit_price, "amount": _number(amount)}
+            )
+        total = sum((Decimal(str(row["amount"])) for row in rows), Decimal(0))
+        nested.append(
+            {
+                "invoice_no": invoice["invoice_no"],
+                "invoice_date": invoice["invoice_date"],
+                "client_name": invoice["client_name"],
+                "client_address": invoice["client_address"],
+                "total": _number(total),
+                "paid": invoice["paid"],
+                "signature": "signature.png",
+                "rows": rows,
+            }
+        )
+    every_line = [(i, j) for i, invoice in enumerate(INVOICES) for j in range(len(invoice["lines"]))]
+    if sorted(INVOICE_LINE_ORDER) != every_line:
+        raise SystemExit("INVOICE_LINE_ORDER must list every line item once")
+    flat: list[dict[str, Any]] = []
+    for i, j in INVOICE_LINE_ORDER:
+        invoice, row = nested[i], nested[i]["rows"][j]
+        values = {**invoice, **row, "paid": "yes" if invoice["paid"] else "no"}
+        flat.append({column: values[column] for column in INVOICE_COLUMNS})
+    return nested, flat
+
+
+def draw_signature(path: Path) -> None:
+    """A handwritten-looking signature: black ink on a transparent 600 × 200 PNG.
+
+    Drawn at four times the size with round pen dabs whose width follows a
+    "pressure" curve, then scaled down for smooth edges. Pure arithmetic, no
+    randomness: the same bytes every time.
+    """
+    scale = 4
+    width, height = 600, 200
+    big = Image.new("L", (width * scale, height * scale), 0)
+    pen = ImageDraw.Draw(big)
+
+    def stroke(points: list[tuple[float, float, float]]) -> None:
+        """Pen dabs along (x, y, thickness) points, in 600 × 200 coordinates."""
+        for (x0, y0, w0), (x1, y1, w1) in zip(points, points[1:], strict=False):
+            steps = max(1, int(math.hypot(x1 - x0, y1 - y0) * scale / 2))
+            for k in range(steps + 1):
+                t = k / steps
+                x, y, w = x0 + (x1 - x0) * t, y0 + (y1 - y0) * t, (w0 + (w1 - w0) * t) * scale / 2
+                cx, cy = x * scale, y * scale
+                pen.ellipse((cx - w, cy - w, cx + w, cy + w), fill=255)
+
+    def slanted(x: float, y: float, w: float, base: float = 128) -> tuple[float, float, float]:
+        return x + 0.32 * (base - y), y, w  # forward slant, as most right hands write
+
+    # A tall capital: a lead-in hairline, a big open bowl, and a downstroke through it.
+    capital = []
+    for k in range(161):
+        t = k / 160
+        angle = math.pi * (1.15 + 2.15 * t)
+        radius = 34 + 10 * t
+        x = 92 + radius * math.cos(angle) + 22 * t
+        y = 92 - 52 * math.sin(angle) * (1 - 0.25 * t)
+        capital.append(slanted(x, y, 1.2 + 2.8 * math.sin(math.pi * t) ** 0.7))
+    stroke(capital)
+    stroke([slanted(104, 40, 1.4), slanted(100, 90, 3.6), slanted(97, 150, 2.8), slanted(88, 176, 0.8)])
+
+    # The name in running hand, letter by letter: (width, height, loop) where a loop
+    # over 1 draws an "e" or "l", under 1 an "n" or "m" hump, and a negative height a
+    # descender below the line.
+    letters = [
+        (22, 26, 0.6),
+        (20, 22, 1.3),
+        (24, 70, 1.5),
+        (20, 24, 0.5),
+        (20, 24, 0.5),
+        (22, 28, 1.2),
+        (24, -56, 1.4),
+        (20, 22, 0.7),
+        (24, 64, 1.6),
+        (22, 20, 1.1),
+        (26, 18, 0.4),
+    ]
+    writing: list[tuple[float, float, float]] = []
+    x0, base = 150.0, 128.0
+    total = sum(w for w, _h, _r in letters)
+    for width_, height_, loop in letters:
+        for k in range(41):
+            t = k / 40
+            phase = 2 * math.pi * t
+            x = x0 + width_ * t - loop * (width_ / (2 * math.pi)) * math.sin(phase)
+            y = base - height_ * (0.5 - 0.5 * math.cos(phase))
+            done = (x0 - 150 + width_ * t) / total
+            writing.append(slanted(x, y, 1.3 + 1.9 * math.sin(math.pi * min(1.0, done)) ** 0.5, base))
+        x0 += width_
+        base -= 1.6  # the line drifts upwards
+    stroke(writing)
+
+    # A flourish: from the last letter back under the name, then out to the right.
+    flourish = []
+    for k in range(201):
+        t = k / 200
+        x = 420 - 330 * math.sin(math.pi * t * 0.9) + 210 * t**2
+        y = 138 + 30 * math.sin(math.pi * t) ** 1.5 - 18 * t
+        flourish.append((x, y, 0.9 + 2.6 * math.sin(math.pi * t) ** 0.8))
+    stroke(flourish)
+    # The dot of an i.
+    stroke([(247, 76, 3.4), (249, 77, 3.2)])
+
+    alpha = big.resize((width, height), Image.Resampling.LANCZOS)
+    ink = Image.new("RGBA", (width, height), (16, 16, 24, 0))
+    ink.putalpha(alpha)
+    buf = io.BytesIO()
+    ink.save(buf, format="PNG", optimize=True)
+    path.write_bytes(buf.getvalue())
+
+
+def make_invoice() -> list[str]:
+    doc = new_document("Invoice", f"{PRINTER}: invoice template with line items")
+    section = doc.sections[0]
+    section.bottom_margin = Cm(4.2)  # room for the signature in the footer
+    letterhead(
+        section.header,
+        PRINTER,
+        [
+            "Plot 23, Yakubu Gowon Crescent, Asokoro, Abuja, FCT 900231",
+            "Tel: 0809 440 1172, 0703 118 5530  ·  hello@asokoroprint.ng  ·  "
+            "RC 1561420  ·  TIN 21874530-0001",
+        ],
+    )
+
+    # Footer: the signature picture over "Authorised signatory", then the page line.
+    footer = section.footer
+    first_para(footer, "<<signature|image:¦3cm>>", after=0)
+    para(footer, "**Authorised signatory**", size=9, after=0)
+    para(footer, f"For: {PRINTER}", size=8.5, color=GREY, after=6)
+    rule = para(footer, "", after=0)
+    top_border(rule)
+    right_tab(rule, 16.4)
+    add_markup(rule, "Invoice <<invoice_no>>  ·  Thank you for your business", size=8.5, color=GREY)
+    add_markup(rule, "\tPage ", size=8.5, color=GREY)
+    add_field(rule, "PAGE", "1", size=8.5, color=GREY)
+    add_markup(rule, " of ", size=8.5, color=GREY)
+    add_field(rule, "NUMPAGES", "1", size=8.5, color=GREY)
+
+    para(doc, "INVOICE", style="Title", before=6, after=6)
+    p = para(doc, "Invoice No: **<<invoice_no>>**\tDate: **<<invoice_¦date|date:ordinal>>**", after=12)
+    right_tab(p, 16.4)
+    para(doc, "BILL TO", bold=True, size=9, color=ACCENT, after=0)
+    para(doc, "**<<client_¦name>>**", after=0)
+    para(doc, "<<client_address|lines>>", after=12)
+
+    left = WD_ALIGN_PARAGRAPH.LEFT
+    right = WD_ALIGN_PARAGRAPH.RIGHT
+    centre = WD_ALIGN_PARAGRAPH.CENTER
+    # The template row: <<#rows>> opens in its first cell and <</rows>> closes in its
+    # last, so the whole row repeats once per line item.
+    table = add_table(
+        doc,
+        [
+            ["Description", "Qty", "Unit price", "Amount"],
+            ["<<#ro¦ws>><<§description¤>>", "<<qty>>", "<<unit_price|money>>", "<<amount|mo¦ney>><</rows>>"],
+            ["", "", "**Total**", "**<<total|money>>**"],
+        ],
+        [8.0, 1.8, 3.2, 3.4],
+        aligns=[left, centre, right, right],
+        size=10,
+    )
+    for c in range(2):
+        table.cell(2, c).paragraphs[0].text = ""
+    merged = table.cell(2, 0).merge(table.cell(2, 1))
+    for extra in merged.paragraphs[1:]:
+        extra._p.getparent().remove(extra._p)
+    shade(table.cell(2, 2), "F2F2F2")
+    shade(table.cell(2, 3), "F2F2F2")
+
+    para(doc, "Amount in words: ~~<<total|money_¦words>>~~", before=10, after=12)
+
+    # Each section tag alone in its paragraph: the tag paragraphs vanish with the section.
+    para(doc, "<<?paid>>")
+    para(
+        doc,
+        "PAID — thank you. We have received your payment in full; this invoice is settled.",
+        bold=True,
+        color=ACCENT,
+        size=12,
+        after=6,
+    )
+    para(doc, "<</pa¦id>>")
+    para(doc, "<<^paid>>")
+    para(doc, "**Payment details.** Please pay within 14 days by transfer to:", after=2)
+    for line in BANK_LINES:
+        para(doc, line, after=0, indent_cm=0.6)
+    para(doc, "Please quote **<<invoice_no>>** as the payment reference.", before=4)
+    para(doc, "<</paid>>")
+
+    path = HERE / "invoice.docx"
+    save_docx(doc, path)
+    return docx_placeholders(path)
+
+
+def write_invoice_data() -> None:
+    nested, flat = invoice_data()
+    write_data(
+        "invoice-lines",
+        flat,
+        sheet_title="Invoice lines",
+        date_columns={"invoice_date"},
+        money_columns={"unit_price", "amount", "total"},
+        write_json=False,  # the JSON holds the invoices nested instead: invoices.json
+    )
+    text = json.dumps(nested, ensure_ascii=False, indent=2) + "\n"
+    (HERE / "invoices.json").write_text(unicodedata.normalize("NFC", text), encoding="utf-8")
+    draw_signature(HERE / "signature.png")
+
+
 def main() -> None:
     jobs = [
         (make_offer_letter, "staff", STAFF, "Staff", {"offer_date", "start_date"}, {"salary"}),
@@ -957,6 +1281,15 @@ def main() -> None:
             raise SystemExit(f"{stem}: template placeholders {names} != data columns {columns}")
         write_data(stem, rows, sheet_title=sheet, date_columns=dates, money_columns=money)
         print(f"{make.__name__[5:]}: {', '.join(names)}")
+
+    # The invoice's value placeholders are the flat data's columns, except paid, which
+    # appears only in the section tags <<?paid>> and <<^paid>> (not matched here).
+    names = make_invoice()
+    expected = [column for column in INVOICE_COLUMNS if column != "paid"]
+    if names != expected:
+        raise SystemExit(f"invoice: template placeholders {names} != data columns {expected}")
+    write_invoice_data()
+    print(f"invoice: {', '.join(names)} (sections: rows, paid)")
 
 
 if __name__ == "__main__":
