@@ -235,8 +235,17 @@ def extract(
     else:
         show.print_table(
             f"{label}: {len(names)} placeholder{'s' if len(names) != 1 else ''}",
-            ["name", "uses", "parts"],
-            ((p.name, p.count, ", ".join(p.parts)) for p in compiled.placeholders),
+            ["name", "kind", "uses", "filters", "parts"],
+            (
+                (
+                    p.name + (f" ({', '.join(f.name for f in p.fields)})" if p.fields else ""),
+                    p.kind,
+                    p.count,
+                    ", ".join(p.filters),
+                    ", ".join(p.parts),
+                )
+                for p in compiled.placeholders
+            ),
         )
 
 
