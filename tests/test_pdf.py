@@ -249,11 +249,15 @@ def test_batch_with_two_jobs_and_a_corrupt_document(tmp_path: Path) -> None:
         package.writestr("[Content_Types].xml", "<not xml")
         package.writestr("word/document.xml", "nope")
     documents.insert(2, broken)
+    (tmp_path / "other").mkdir()
+    namesake = tmp_path / "other" / "receipt-1.docx"  # would overwrite receipt-1.pdf
+    shutil.copyfile(documents[0], namesake)
     seen = []
-    results = convert_to_pdf(documents, tmp_path / "out", jobs=2, on_result=seen.append)
-    assert len(seen) == len(documents)
-    assert [r.source for r in results] == documents
-    by_name = {r.source.name: r for r in results}
+    results = convert_to_pdf([*documents, namesake], tmp_path / "out", jobs=2, on_result=seen.append)
+    assert len(seen) == len(documents) + 1
+    assert [r.source for r in results] == [*documents, namesake]
+    assert results[-1].error == f"same output name (receipt-1.pdf) as {documents[0]}"
+    by_name = {r.source.name: r for r in results[:-1]}
     assert by_name["broken.docx"].pdf is None
     assert by_name["broken.docx"].error == "LibreOffice could not convert it"
     for number, values in enumerate(rows, 1):

@@ -142,7 +142,7 @@ def convert_to_pdf(
     of the same name is replaced.
 
     Raises ConverterMissingError when LibreOffice cannot be found, ConversionError
-    when ``out_dir`` cannot be created, ValueError for ``jobs < 1`` or ``timeout <= 0``.
+    when ``out_dir`` cannot be created or written to, ValueError for ``jobs < 1`` or ``timeout <= 0``.
     """
     if jobs < 1:
         raise ValueError("jobs must be at least 1")
@@ -166,12 +166,14 @@ def convert_to_pdf(
     todo: list[Path] = []
     by_stem: dict[str, Path] = {}
     for source in sources:
+        if by_stem.get(source.stem) == source:
+            continue  # the same file twice: converted once
         problem = _precheck(source)
-        if problem is None and source.stem in by_stem and by_stem[source.stem] != source:
+        if problem is None and source.stem in by_stem:
             problem = f"same output name ({source.stem}.pdf) as {by_stem[source.stem]}"
         if problem is not None:
             finish(ConversionResult(source, None, problem))
-        elif source not in by_stem.values():
+        else:
             by_stem[source.stem] = source
             todo.append(source)
 
@@ -201,8 +203,15 @@ def _run_batches(
     size = max(1, min(MAX_CHUNK, math.ceil(len(todo) / jobs)))
     queue: deque[_Chunk] = deque(_Chunk(todo[i : i + size]) for i in range(0, len(todo), size))
     # PDFs are staged beside their final place (os.replace stays atomic); profiles go to /tmp.
-    work = Path(tempfile.mkdtemp(prefix=".mytypist-pdf-", dir=target))
-    profiles = Path(tempfile.mkdtemp(prefix=PROFILE_PREFIX))
+    try:
+        work = Path(tempfile.mkdtemp(prefix=".mytypist-pdf-", dir=target))
+    except OSError as exc:
+        raise ConversionError(f"{target}: cannot write there ({exc.strerror})") from None
+    try:
+        profiles = Path(tempfile.mkdtemp(prefix=PROFILE_PREFIX))
+    except OSError as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        raise ConversionError(f"cannot make a temporary LibreOffice profile ({exc.strerror})") from None
     instances = [_Instance(profile=profiles / f"profile{n}") for n in range(min(jobs, len(queue)))]
     try:
         while queue or any(i.process is not None for i in instances):
