@@ -128,6 +128,7 @@ def test_convert_command_without_libreoffice(no_libreoffice: None, tmp_path: Pat
     assert result.stdout == ""
     assert result.stderr.startswith("error: LibreOffice (soffice) was not found on PATH")
     assert "apt-get install libreoffice-writer-nogui" in result.stderr
+    assert "MYTYPIST_SOFFICE" in result.stderr
 
 
 def test_a_bad_soffice_setting_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -274,12 +275,14 @@ def test_convert_command(tmp_path: Path) -> None:
     good.write_bytes((EXAMPLES / "offer-letter.docx").read_bytes())
     bad = tmp_path / "bad.docx"
     bad.write_text("not a zip")
-    result = runner.invoke(app, ["convert", str(good), str(bad), "--jobs", "2"])
+    small = tmp_path / "receipt.docx"  # one page: likely done first, still printed second
+    small.write_bytes((EXAMPLES / "receipt.docx").read_bytes())
+    result = runner.invoke(app, ["convert", str(good), str(bad), str(small), "--jobs", "2"])
     assert result.exit_code == 1
-    assert result.stdout == f"{tmp_path / 'offer.pdf'}\n"
+    assert result.stdout == f"{tmp_path / 'offer.pdf'}\n{tmp_path / 'receipt.pdf'}\n"
     assert result.stderr == textwrap.dedent(f"""\
         error: {bad}: not a Word document (not a zip package)
-        error: 1 of 2 documents not converted
+        error: 1 of 3 documents not converted
         """)
     assert _pages(tmp_path / "offer.pdf") >= 1
 

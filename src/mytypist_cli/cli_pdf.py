@@ -13,11 +13,14 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from . import render as show
+
+if TYPE_CHECKING:
+    from .pdf import ConversionResult
 
 _registered: weakref.WeakSet[typer.Typer] = weakref.WeakSet()
 
@@ -77,20 +80,41 @@ def convert(
     for file in files:
         groups.setdefault(out_dir if out_dir is not None else file.parent, []).append(file)
 
-    def report(result: Any) -> None:
-        if result.pdf is not None:
-            show.print_lines([str(result.pdf)])
-        else:
-            show.error(f"{result.source}: {result.error}")
-
     failed = 0
     for target, group in groups.items():
-        results = convert_to_pdf(group, target, jobs=jobs, timeout=timeout, soffice=soffice, on_result=report)
+        printer = _InOrder(group)
+        results = convert_to_pdf(
+            group, target, jobs=jobs, timeout=timeout, soffice=soffice, on_result=printer.add
+        )
         failed += sum(1 for result in results if result.pdf is None)
     if failed:
         raise ConversionError(
             f"{failed} of {len(files)} document{'s' if len(files) != 1 else ''} not converted"
         )
+
+
+class _InOrder:
+    """Prints results in the order the files were given, each as soon as those before it are done.
+
+    Instances finish out of order; this keeps the output stable. Paths are shown
+    as the user typed them.
+    """
+
+    def __init__(self, files: list[Path]) -> None:
+        self._shown = {path.absolute(): path for path in files}
+        self._order = list(self._shown)
+        self._done: dict[Path, ConversionResult] = {}
+        self._next = 0
+
+    def add(self, result: ConversionResult) -> None:
+        self._done[result.source] = result
+        while self._next < len(self._order) and self._order[self._next] in self._done:
+            item = self._done[self._order[self._next]]
+            self._next += 1
+            if item.pdf is not None:
+                show.print_lines([str(item.pdf)])
+            else:
+                show.error(f"{self._shown[item.source]}: {item.error}")
 
 
 # -- preview ------------------------------------------------------------------------------

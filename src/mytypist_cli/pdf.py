@@ -50,8 +50,7 @@ __all__ = [
 SOFFICE_ENV = "MYTYPIST_SOFFICE"
 INSTALL_HINT = (
     "install LibreOffice: `apt-get install libreoffice-writer-nogui` on Debian/Ubuntu, "
-    "or the download from https://www.libreoffice.org/download/ elsewhere; "
-    f"or point {SOFFICE_ENV} at its soffice program"
+    "or the download from https://www.libreoffice.org/download/ elsewhere"
 )
 # Start-ups cost ~2 s each; bigger chunks only delay the first results and the retry after a hang.
 MAX_CHUNK = 64
@@ -91,13 +90,18 @@ def find_soffice(env: Mapping[str, str] = os.environ) -> Path:
     if given:
         found = shutil.which(given, path=env.get("PATH"))
         if found is None:
-            raise ConverterMissingError(f"{SOFFICE_ENV}={given} is not an executable program; {INSTALL_HINT}")
+            raise ConverterMissingError(
+                f"{SOFFICE_ENV}={given} is not an executable program; point it at LibreOffice's "
+                f"soffice, or unset it and {INSTALL_HINT}"
+            )
         return Path(found)
     for name in ("soffice", "libreoffice"):
         found = shutil.which(name, path=env.get("PATH", os.defpath))
         if found is not None:
             return Path(found)
-    raise ConverterMissingError(f"LibreOffice (soffice) was not found on PATH; {INSTALL_HINT}")
+    raise ConverterMissingError(
+        f"LibreOffice (soffice) was not found on PATH; {INSTALL_HINT} (or set {SOFFICE_ENV} to its soffice)"
+    )
 
 
 # -- batches ------------------------------------------------------------------------------
