@@ -303,10 +303,10 @@ def test_preview_command_filled_and_blank(tmp_path: Path) -> None:
     assert result.stderr == ""
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
+    # By library name, without data: the placeholders as they are.
+    assert runner.invoke(app, ["add", str(EXAMPLES / "offer-letter.docx")]).exit_code == 0
     blank = tmp_path / "blank.png"
-    result = runner.invoke(
-        app, ["preview", str(EXAMPLES / "offer-letter.docx"), "-o", str(blank), "--dpi", "50"]
-    )
+    result = runner.invoke(app, ["preview", "offer-letter", "-o", str(blank), "--dpi", "50"])
     assert result.exit_code == 0, result.stderr
     assert blank.read_bytes().startswith(b"\x89PNG")
     assert blank.stat().st_size < png.stat().st_size  # 50 dpi against 96
