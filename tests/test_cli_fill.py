@@ -380,7 +380,7 @@ def test_o_dash_refuses_a_terminal(tmp_path: Path, template: Path) -> None:
         os.close(terminal)
         os.close(controller)
     assert result.returncode == 2
-    assert "refusing to write a .docx to a terminal" in result.stderr
+    assert "refusing to write a document to a terminal" in result.stderr
 
 
 INVOICE_ROWS = [

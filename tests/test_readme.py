@@ -66,8 +66,13 @@ def test_every_readme_command_prints_what_the_readme_shows(tmp_path: Path) -> No
     }
     env.pop("MYTYPIST_NO_ANALYTICS", None)
     failures = []
+    converter = shutil.which("soffice") is not None
     for session in sessions():
         for command, expected in session:
+            if not converter and any(
+                word in command for word in ("--pdf", "--to pdf", " convert ", " preview ")
+            ):
+                continue  # LibreOffice is not installed here: the PDF commands are tested where it is
             result = subprocess.run(
                 ["bash", "-c", command],
                 cwd=sandbox,

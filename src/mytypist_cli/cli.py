@@ -9,6 +9,7 @@ commands that need them, so ``--help`` and ``extract`` start fast.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import functools
 import os
@@ -362,6 +363,21 @@ def fill(
             help="Refuse pictures larger than this many megabytes.",
         ),
     ] = DEFAULT_MAX_IMAGE_BYTES / 1024 / 1024,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also write a PDF beside each document (needs LibreOffice).")
+    ] = False,
+    to: Annotated[
+        str, typer.Option("--to", help="docx, or pdf to keep only the PDFs (needs LibreOffice).")
+    ] = "docx",
+    pdf_timeout: Annotated[
+        float,
+        typer.Option(
+            "--pdf-timeout",
+            envvar="MYTYPIST_PDF_TIMEOUT",
+            min=1,
+            help="Seconds one document may take in LibreOffice before it is stopped and its row fails.",
+        ),
+    ] = 120.0,
     group_by: Annotated[
         str | None,
         typer.Option(
@@ -386,12 +402,15 @@ def fill(
         raise typer.BadParameter("choose error, blank or keep", param_hint="--missing")
     if output is not None and (out_dir is not None or zip_path is not None):
         raise typer.BadParameter("-o writes one file; it cannot be combined with --out-dir or --zip")
+    if to not in ("docx", "pdf"):
+        raise typer.BadParameter("choose docx or pdf", param_hint="--to")
     overrides = _parse_sets(sets or [])
     if data is None and not overrides:
         raise typer.BadParameter("give a DATA file (or -), or values with --set", param_hint="DATA")
 
     opened = _open_template(template, delimiters, locale)
     compiled = opened.template
+    soffice, converter_missing = _converter(pdf or to == "pdf", needed=to == "pdf" and not dry_run)
     # Relative picture paths in the data are read from the data file's folder.
     image_dir = Path(data).resolve().parent if data not in (None, "-") else Path.cwd()
     max_image_bytes = round(max_image_mb * 1024 * 1024)
@@ -409,7 +428,10 @@ def fill(
         records = _with_overrides(source, overrides)
         if output is not None:
             pictures = {"image_dir": image_dir, "max_image_bytes": max_image_bytes}
-            filled = _fill_one(compiled, records, total, output, missing, allow_macros, quiet, pictures)
+            conversion = _Conversion(soffice, to, pdf_timeout) if soffice is not None else None
+            filled = _fill_one(
+                compiled, records, total, output, missing, allow_macros, quiet, pictures, conversion
+            )
             _record_usage(
                 opened,
                 started_utc,
@@ -417,10 +439,11 @@ def fill(
                 rows=1,
                 documents=1,
                 failures=0,
-                kind=filled.extension.lstrip("."),
+                kind=_output_kind(filled.extension, soffice is not None, to, zipped=False),
                 missing=dict.fromkeys(filled.missing, 1),
                 blank=dict.fromkeys(filled.blank, 1),
             )
+            _converter_missing_exit(converter_missing)
             return
         options = BatchOptions(
             out_dir=out_dir if out_dir is not None else Path.cwd(),
@@ -438,7 +461,12 @@ def fill(
             image_dir=image_dir,
             max_image_bytes=max_image_bytes,
         )
-        summary = _run_batch(opened.data, opened.stem, compiled, records, total, options, quiet)
+        if soffice is not None and not dry_run:
+            summary = _run_batch_with_pdf(
+                opened, compiled, records, total, options, quiet, _Conversion(soffice, to, pdf_timeout)
+            )
+        else:
+            summary = _run_batch(opened.data, opened.stem, compiled, records, total, options, quiet)
     if report is not None:
         write_report(summary.results, report)
     if not dry_run:
@@ -449,10 +477,11 @@ def fill(
             rows=summary.rows,
             documents=summary.written,
             failures=summary.failed,
-            kind="zip" if zip_path is not None else compiled.extension.lstrip("."),
+            kind=_output_kind(compiled.extension, soffice is not None, to, zipped=zip_path is not None),
             missing=summary.missing,
             blank=summary.blank,
         )
+    _converter_missing_exit(converter_missing)
     if summary.failed:
         first = next(r.row for r in summary.results if r.status == "failed")
         show.note(f"hint: fix the data, then resume with --start-at {first} --skip-existing")
@@ -513,6 +542,135 @@ class _Grouped:
         return iter(self._records)
 
 
+@dataclass(frozen=True)
+class _Conversion:
+    """What turning documents into PDFs needs: LibreOffice, whether to keep the .docx, a timeout."""
+
+    soffice: Path
+    to: str
+    timeout: float
+
+    @property
+    def keep_docx(self) -> bool:
+        return self.to == "docx"
+
+
+def _converter(wanted: bool, *, needed: bool) -> tuple[Path | None, MytypistError | None]:
+    """LibreOffice, looked for before anything is written.
+
+    Missing when only --pdf asked for it: the documents are still written and
+    the run ends with status 1; missing for --to pdf: an error now.
+    """
+    if not wanted:
+        return None, None
+    from .pdf import ConverterMissingError, find_soffice
+
+    try:
+        return find_soffice(), None
+    except ConverterMissingError as exc:
+        if needed:
+            raise
+        show.error(f"{exc}; the .docx files are written, without PDFs")
+        return None, exc
+
+
+def _converter_missing_exit(problem: MytypistError | None) -> None:
+    if problem is not None:
+        raise typer.Exit(1)
+
+
+def _output_kind(extension: str, converted: bool, to: str, *, zipped: bool) -> str:
+    """The output kind usage analytics count: docx, docm, pdf, docx+pdf, each with +zip when bundled."""
+    kind = extension.lstrip(".")
+    if converted:
+        kind = "pdf" if to == "pdf" else f"{kind}+pdf"
+    return f"{kind}+zip" if zipped else kind
+
+
+def _run_batch_with_pdf(
+    opened: _Opened,
+    compiled: Template,
+    records: Iterator[Any],
+    total: int,
+    options: Any,
+    quiet: bool,
+    conversion: _Conversion,
+) -> Any:
+    """Fill, then convert with LibreOffice; --to pdf and --zip stage the documents in a private folder."""
+    from .pdf_batch import bundle, convert_rows
+
+    zipped = options.zip_path is not None
+    final_dir = options.zip_path.parent if zipped else options.out_dir
+    final_dir.mkdir(parents=True, exist_ok=True)
+    staging = (
+        Path(tempfile.mkdtemp(prefix=".mytypist-", dir=final_dir))
+        if zipped or not conversion.keep_docx
+        else None
+    )
+    try:
+        documents = dataclasses.replace(options, out_dir=staging or options.out_dir, zip_path=None)
+        summary = _run_batch(
+            opened.data,
+            opened.stem,
+            compiled,
+            records,
+            total,
+            documents,
+            quiet=True,
+            print_paths=conversion.keep_docx and not zipped,
+        )
+        pdf_dir = staging if zipped and staging is not None else final_dir
+        started = time.perf_counter()
+
+        def on_row(row: Any) -> None:
+            if row.status == "failed":
+                show.note(f"row {row.row}: {row.error}")
+            elif not zipped:
+                show.print_lines(
+                    [str(pdf_dir / (Path(row.file).stem + ".pdf")) if conversion.keep_docx else row.file]
+                )
+
+        results = convert_rows(
+            summary.results,
+            pdf_dir,
+            keep_docx=conversion.keep_docx,
+            overwrite=options.overwrite,
+            jobs=options.jobs,
+            timeout=conversion.timeout,
+            soffice=conversion.soffice,
+            on_row=on_row,
+        )
+        converted = sum(
+            1
+            for before, after in zip(summary.results, results, strict=True)
+            if before.status == after.status == "ok"
+        )
+        if zipped:
+            members: list[tuple[str, Path]] = []
+            for row in results:
+                if row.status == "ok" and row.file:
+                    document = Path(row.file)
+                    if conversion.keep_docx:
+                        members.append((document.name, document))
+                    pdf_file = pdf_dir / (document.stem + ".pdf")
+                    members.append((pdf_file.name, pdf_file))
+            bundle(options.zip_path, members, overwrite=options.overwrite)
+        failed = sum(1 for row in results if row.status == "failed")
+        summary = dataclasses.replace(
+            summary, results=tuple(results), failed=failed, written=converted, ok=converted
+        )
+        if not quiet:
+            where = options.zip_path if zipped else final_dir
+            kind = "PDFs" if not conversion.keep_docx else "documents with their PDFs"
+            tail = f" ({failed} failed)" if failed else ""
+            seconds = time.perf_counter() - started
+            show.note(f"wrote {converted} {kind} to {where} in {summary.elapsed + seconds:.2f} s{tail}")
+        return summary
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
 def _run_batch(
     template_bytes: bytes,
     stem: str,
@@ -521,6 +679,8 @@ def _run_batch(
     total: int,
     options: Any,
     quiet: bool,
+    *,
+    print_paths: bool = True,
 ) -> Any:
     """Fill every row, streaming paths to stdout and problems and progress to stderr."""
     from .batch import RowResult, fill_batch
@@ -532,7 +692,13 @@ def _run_batch(
     def on_result(result: RowResult) -> None:
         if result.status == "failed":
             show.note(f"row {result.row}: {result.error}")
-        elif result.status == "ok" and result.file and not options.dry_run and options.zip_path is None:
+        elif (
+            result.status == "ok"
+            and result.file
+            and print_paths
+            and not options.dry_run
+            and options.zip_path is None
+        ):
             show.print_lines([result.file])
         if bar is not None and task is not None:
             if not bar.live.is_started:
@@ -663,6 +829,7 @@ def _fill_one(
     allow_macros: bool,
     quiet: bool,
     pictures: dict[str, Any],
+    conversion: _Conversion | None = None,
 ) -> Filled:
     if total > 1:
         raise typer.BadParameter(
@@ -674,7 +841,7 @@ def _fill_one(
         raise DataError("the data has no rows")
     if output == "-" and sys.stdout.isatty():
         raise typer.BadParameter(
-            "refusing to write a .docx to a terminal; redirect it or name a file", param_hint="-o"
+            "refusing to write a document to a terminal; redirect it or name a file", param_hint="-o"
         )
     filled = compiled.fill(
         first.values,
@@ -682,21 +849,49 @@ def _fill_one(
         allow_macros=allow_macros,
         **pictures,
     )
+    data = filled.data
+    pdf_data = _one_pdf(filled, output, conversion) if conversion is not None else None
+    if conversion is not None and not conversion.keep_docx:
+        assert pdf_data is not None
+        data = pdf_data
     if output == "-":
-        sys.stdout.buffer.write(filled.data)
+        sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return filled
     target = Path(output)
+    _write_atomically(target, data)
+    if conversion is not None and conversion.keep_docx and pdf_data is not None:
+        _write_atomically(target.with_suffix(".pdf"), pdf_data)
+    if not quiet:
+        show.note(
+            f"wrote {target}"
+            + (f" and {target.with_suffix('.pdf')}" if conversion and conversion.keep_docx else "")
+        )
+    return filled
+
+
+def _one_pdf(filled: Filled, output: str, conversion: _Conversion) -> bytes:
+    """The PDF of one filled document, made in a private folder."""
+    from .pdf import ConversionError, convert_to_pdf
+
+    stem = Path(output).stem if output != "-" else "document"
+    with tempfile.TemporaryDirectory(prefix=".mytypist-") as folder:
+        document = Path(folder) / f"{stem}{filled.extension}"
+        document.write_bytes(filled.data)
+        (result,) = convert_to_pdf([document], folder, timeout=conversion.timeout, soffice=conversion.soffice)
+        if result.pdf is None:
+            raise ConversionError(f"{output}: no PDF: {result.error}")
+        return result.pdf.read_bytes()
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        temporary.write_bytes(filled.data)
+        temporary.write_bytes(data)
         os.replace(temporary, target)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
         raise MytypistError(f"{target}: cannot write ({exc.strerror})") from None
-    if not quiet:
-        show.note(f"wrote {target}")
-    return filled
 
 
 def main() -> None:
@@ -704,8 +899,10 @@ def main() -> None:
     app()
 
 
-# The template library's commands live in their own module; registered last because they
-# use this module's error translation (_errors_to_exit).
+# The library's and the PDF commands live in their own modules; registered last because
+# they use this module's error translation (_errors_to_exit).
 from .cli_library import register as _register_library  # noqa: E402
+from .cli_pdf import register as _register_pdf  # noqa: E402
 
 _register_library(app)
+_register_pdf(app)

@@ -176,7 +176,9 @@ def preview(
         if first is None:
             raise DataError(f"{data}: no rows")
         values = first.values
-    document = opened.template.render(values, missing="keep", allow_macros=True)
+    # Relative picture paths in the data are read from the data file's folder, as fill does.
+    image_dir = Path(data).resolve().parent if data is not None else Path.cwd()
+    document = opened.template.render(values, missing="keep", allow_macros=True, image_dir=image_dir)
     written = render_preview_png(document, output, dpi=dpi, timeout=timeout, soffice=soffice)
     show.print_lines([str(written)])
 

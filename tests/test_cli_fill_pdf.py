@@ -1,0 +1,123 @@
+"""fill --pdf, --to pdf and --zip with PDFs; LibreOffice missing is checked before anything is written."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from docx_factory import make_docx, para
+from mytypist_cli.cli import app
+
+runner = CliRunner()
+needs_libreoffice = pytest.mark.skipif(
+    shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+    reason="LibreOffice and poppler-utils are not installed (apt-get install libreoffice-writer-nogui poppler-utils)",
+)
+
+
+@pytest.fixture
+def template(tmp_path: Path) -> Path:
+    path = tmp_path / "note.docx"
+    path.write_bytes(make_docx(para("Hello <<name>>, you owe <<fee|money>>.")))
+    return path
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    path = tmp_path / "people.csv"
+    path.write_text("name,fee\nAdaeze,1500\nTunde,250.5\n", encoding="utf-8")
+    return path
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+@needs_libreoffice
+def test_pdf_beside_each_document(tmp_path: Path, template: Path, data: Path) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["fill", str(template), str(data), "--out-dir", str(out), "--pdf", "-j", "1"])
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "note-0001.docx",
+        "note-0001.pdf",
+        "note-0002.docx",
+        "note-0002.pdf",
+    ]
+    assert result.stdout.splitlines()[-2:] == [str(out / "note-0001.pdf"), str(out / "note-0002.pdf")]
+    assert "Hello Tunde, you owe ₦250.50." in pdf_text(out / "note-0002.pdf")
+
+
+@needs_libreoffice
+def test_to_pdf_keeps_only_pdfs_and_zip_bundles_them(tmp_path: Path, template: Path, data: Path) -> None:
+    out = tmp_path / "pdfs"
+    result = runner.invoke(
+        app, ["fill", str(template), str(data), "--out-dir", str(out), "--to", "pdf", "-j", "2"]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["note-0001.pdf", "note-0002.pdf"]
+    assert result.stdout.splitlines() == [str(out / "note-0001.pdf"), str(out / "note-0002.pdf")]
+    archive = tmp_path / "notes.zip"
+    result = runner.invoke(app, ["fill", str(template), str(data), "--zip", str(archive), "--to", "pdf"])
+    assert result.exit_code == 0, result.stderr
+    assert zipfile.ZipFile(archive).namelist() == ["note-0001.pdf", "note-0002.pdf"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@needs_libreoffice
+def test_one_document_to_pdf(tmp_path: Path, template: Path) -> None:
+    target = tmp_path / "ada.pdf"
+    result = runner.invoke(
+        app, ["fill", str(template), "--set", "name=Ada", "--set", "fee=2", "--to", "pdf", "-o", str(target)]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "Hello Ada, you owe ₦2.00." in pdf_text(target)
+
+
+@needs_libreoffice
+def test_a_hung_conversion_fails_its_row_and_keeps_the_docx(
+    tmp_path: Path, template: Path, data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stand_in = tmp_path / "soffice"
+    stand_in.write_text("#!/bin/sh\nexec sleep 60\n")
+    stand_in.chmod(0o755)
+    monkeypatch.setenv("MYTYPIST_SOFFICE", str(stand_in))
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app,
+        ["fill", str(template), str(data), "--out-dir", str(out), "--pdf", "--pdf-timeout", "2", "-j", "1"],
+    )
+    assert result.exit_code == 1
+    assert "row 1: PDF: " in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["note-0001.docx", "note-0002.docx"]
+    assert subprocess.run(["pgrep", "-f", str(stand_in)], capture_output=True).returncode == 1
+
+
+def test_missing_libreoffice_with_pdf_still_writes_documents(
+    tmp_path: Path, template: Path, data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.delenv("MYTYPIST_SOFFICE", raising=False)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["fill", str(template), str(data), "--out-dir", str(out), "--pdf"])
+    assert result.exit_code == 1
+    assert "apt-get install libreoffice-writer-nogui" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["note-0001.docx", "note-0002.docx"]
+
+
+def test_missing_libreoffice_with_to_pdf_writes_nothing(
+    tmp_path: Path, template: Path, data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.delenv("MYTYPIST_SOFFICE", raising=False)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["fill", str(template), str(data), "--out-dir", str(out), "--to", "pdf"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: LibreOffice")
+    assert not out.exists()
