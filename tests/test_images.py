@@ -225,4 +225,7 @@ def test_cli_reads_pictures_beside_the_data_file(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 1
-    assert re.search(r"row 1: <<photo\|image:2cm>>: ada.png: the image is [\d,]+ bytes, more than the 105 allowed", result.stderr)
+    assert re.search(
+        r"row 1: <<photo\|image:2cm>>: ada.png: the image is [\d,]+ bytes, more than the 105 allowed",
+        result.stderr,
+    )
