@@ -260,3 +260,17 @@ def test_paragraph_sections_render_n_copies(count: int, fmt: str) -> None:
     body = p(r("<<#x", fmt), r("s>>")) + para("line <<.>>") + p(r("<</", fmt), r("xs>>"))
     out = Template.open(make_docx(body)).render({"xs": list(range(count))})
     assert paragraphs(out) == [f"line {i}" for i in range(count)]
+
+
+def test_a_table_whose_every_row_repeats_goes_when_the_list_is_empty() -> None:
+    body = (
+        para("Before")
+        + table(row(para("<<#items>><<description>>"), para("<<qty>><</items>>")))
+        + para("After")
+    )
+    template = Template.open(make_docx(body))
+    empty = part_xml(template.render({"items": []}))
+    assert empty.find(f".//{W}tbl") is None
+    assert paragraphs(template.render({"items": []})) == ["Before", "After"]
+    full = part_xml(template.render(ITEMS))
+    assert len(full.findall(f".//{W}tr")) == 2

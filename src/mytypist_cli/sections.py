@@ -111,6 +111,13 @@ def place(pairs: list[Pair], names: _WordNames, marker: re.Pattern[str]) -> None
                 )
             pair.kind = "rows"
             start, end = rows
+            table = start.getparent()
+            assert table is not None
+            every_row = table.findall(names.tr)
+            if first.tag.sigil == "#" and every_row[0] is start and every_row[-1] is end:
+                # Word refuses a table without rows: an empty list takes the whole table with it.
+                table.addprevious(_pi("g", first.number))
+                table.addnext(_pi("G", first.number))
             start.addprevious(_pi("s", first.number))
             end.addnext(_pi("e", second.number))
     cells: list[etree._Element] = []

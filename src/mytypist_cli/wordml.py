@@ -304,7 +304,7 @@ def _nodes(
         + re.escape(marker_close.encode())
         + rb"|<\?"
         + sections.PI_TARGET.encode()
-        + rb" ([sei])(\d+)\?>"
+        + rb" ([seigG])(\d+)\?>"
     )
     stack: list[tuple[list[Node], bytes]] = [([], b"")]
     position = 0
@@ -316,8 +316,14 @@ def _nodes(
             children.append(slots[int(match.group(1))])
         elif match.group(2) == b"i":
             children.append(pictures[int(match.group(3))])
-        elif match.group(2) == b"s":
+        elif match.group(2) in (b"s", b"g"):
             stack.append(([], match.group(3)))
+        elif match.group(2) == b"G":
+            # The guard around a table whose every row a list repeats: shown only when it has items.
+            body, number = stack.pop()
+            tag = sites[int(number)].tag
+            guard = dataclasses.replace(tag, sigil="?", raw=f"{tag.raw} (its table)")
+            stack[-1][0].append(_section(body, guard))
         else:
             body, number = stack.pop()
             stack[-1][0].append(_section(body, sites[int(number)].tag))
