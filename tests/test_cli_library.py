@@ -226,6 +226,7 @@ def test_list_json_has_the_contract_keys() -> None:
         "description",
         "placeholders",
         "delimiters",
+        "locale",
         "sha256",
         "size",
         "created",
@@ -233,6 +234,7 @@ def test_list_json_has_the_contract_keys() -> None:
     }
     assert data[0]["placeholders"] == ["full_name", "start", "company", "role"]
     assert data[0]["category"] == "letters"  # carried over from version 1
+    assert data[0]["locale"] is None  # none stored: the default, en_NG
     assert data[0]["sha256"] == __import__("hashlib").sha256(OFFER_V2).hexdigest()
     datetime.fromisoformat(str(data[0]["created"]))
 
@@ -455,6 +457,71 @@ def test_edit_refusals() -> None:
     assert result.stderr.startswith("error: ")
     assert invoke("edit", "offer@1", "--category", "x").exit_code == 1
     assert invoke("edit", "ghost", "--category", "x").exit_code == 1
+
+
+# -- locale ---------------------------------------------------------------------------------
+
+DATED = make_docx(para("Signed on <<d|date>> for <<fee|money>>"))
+
+
+def test_add_with_a_locale_stores_it(tmp_path: Path) -> None:
+    path = tmp_path / "lettre.docx"
+    path.write_bytes(DATED)
+    result = invoke("add", str(path), "--locale", "fr_fr", "--json")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "added lettre (version 1, 2 placeholders, locale fr_FR)\n"
+    assert json.loads(result.stdout)["locale"] == "fr_FR"  # in babel's spelling
+    assert [t["locale"] for t in listed()] == ["fr_FR"]
+    shown = json.loads(invoke("show", "lettre", "--json").stdout)
+    assert shown["locale"] == "fr_FR"
+    text = invoke("show", "lettre").stdout
+    assert "locale       fr_FR\n" in text
+    # A new version keeps the locale; the same bytes in another locale are a new version.
+    path.write_bytes(make_docx(para("Signed on <<d|date>> for <<fee|money>> by <<who>>")))
+    assert invoke("add", str(path)).exit_code == 0
+    assert [t["locale"] for t in listed("--all-versions")] == ["fr_FR", "fr_FR"]
+    result = invoke("add", str(path), "--locale", "en_GB")
+    assert result.exit_code == 0, result.output
+    assert "version 3 added" in result.stderr
+    assert invoke("add", str(path), "--locale", "en_GB").stderr.startswith("lettre: unchanged")
+    assert [t["locale"] for t in listed("--all-versions")] == ["fr_FR", "fr_FR", "en_GB"]
+
+
+def test_add_without_a_locale_stores_none_and_show_text_omits_it(offer: Path) -> None:
+    assert invoke("add", str(offer)).exit_code == 0
+    assert json.loads(invoke("show", "offer", "--json").stdout)["locale"] is None
+    assert "locale" not in invoke("show", "offer").stdout
+
+
+@pytest.mark.parametrize("bad", ["xx_YY", "fr-FR", "nonsense!"])
+def test_add_refuses_an_unknown_locale_in_one_line(tmp_path: Path, bad: str) -> None:
+    for data in (DATED, OFFER):  # with and without locale-dependent filters
+        path = tmp_path / "lettre.docx"
+        path.write_bytes(data)
+        result = invoke("add", str(path), "--locale", bad)
+        assert result.exit_code == 1, result.output
+        assert result.stdout == ""
+        assert result.stderr.startswith(f"error: unknown locale {bad!r}")
+        assert result.stderr.count("\n") == 1
+    assert listed() == []
+
+
+def test_edit_sets_and_clears_the_locale_of_every_version(tmp_path: Path) -> None:
+    add(tmp_path, "lettre", DATED)
+    add(tmp_path, "lettre", make_docx(para("On <<d|date:ordinal>>")))
+    result = invoke("edit", "lettre", "--locale", "fr_FR", "--json")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "lettre: locale fr_FR\n"
+    assert json.loads(result.stdout)["locale"] == "fr_FR"
+    assert [t["locale"] for t in listed("--all-versions")] == ["fr_FR", "fr_FR"]
+    result = invoke("edit", "lettre", "--locale", "")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "lettre: locale cleared (en_NG)\n"
+    assert [t["locale"] for t in listed("--all-versions")] == [None, None]
+    result = invoke("edit", "lettre", "--locale", "xx_YY")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: unknown locale 'xx_YY'")
+    assert [t["locale"] for t in listed("--all-versions")] == [None, None]
 
 
 # -- backup and restore -----------------------------------------------------------------------

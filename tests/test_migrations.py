@@ -29,7 +29,7 @@ def tables(conn: sqlite3.Connection) -> set[str]:
 
 def test_blank_database_gets_the_expected_schema(tmp_path: Path) -> None:
     conn = connect(tmp_path / "x.db")
-    assert migrations.migrate(conn) == ["m001_templates", "m002_usage_runs"]
+    assert migrations.migrate(conn) == ["m001_templates", "m002_usage_runs", "m003_template_locale"]
     assert tables(conn) == {
         "_mytypist_migrations",
         "template_blobs",
@@ -56,7 +56,7 @@ def test_upto_builds_an_older_schema(tmp_path: Path) -> None:
     conn = connect(tmp_path / "x.db")
     assert migrations.migrate(conn, upto="m001_templates") == ["m001_templates"]
     assert "runs" not in tables(conn)
-    assert migrations.migrate(conn) == ["m002_usage_runs"]
+    assert migrations.migrate(conn) == ["m002_usage_runs", "m003_template_locale"]
 
 
 def test_migration_names_are_ordered_and_unique() -> None:
@@ -69,16 +69,16 @@ def test_migration_names_are_ordered_and_unique() -> None:
 def test_a_failing_step_leaves_neither_its_changes_nor_its_record(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def m003_broken(conn: sqlite3.Connection) -> None:
+    def m999_broken(conn: sqlite3.Connection) -> None:
         conn.execute("CREATE TABLE half_done (x INTEGER)")
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(migrations, "MIGRATIONS", (*migrations.MIGRATIONS, m003_broken))
+    monkeypatch.setattr(migrations, "MIGRATIONS", (*migrations.MIGRATIONS, m999_broken))
     conn = connect(tmp_path / "x.db")
     with pytest.raises(RuntimeError, match="boom"):
         migrations.migrate(conn)
     assert "half_done" not in tables(conn)
-    assert migrations.applied(conn) == {"m001_templates", "m002_usage_runs"}
+    assert migrations.applied(conn) == set(migrations.KNOWN_NAMES)
 
 
 def test_unknown_names_mean_a_newer_schema() -> None:

@@ -22,6 +22,7 @@ from mytypist_cli.store import (
     IngestReport,
     Store,
     check_library_file,
+    lookup_template,
     open_store,
     parse_ref,
     restore,
@@ -336,6 +337,47 @@ def test_database_of_the_first_schema_is_migrated_on_open(db: Path) -> None:
     assert done == set(migrations.KNOWN_NAMES)
 
 
+def test_library_of_the_previous_schema_gets_a_null_locale_column(db: Path) -> None:
+    db.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(db, isolation_level=None)
+    assert migrations.migrate(conn, upto="m002_usage_runs") == ["m001_templates", "m002_usage_runs"]
+    digest = hashlib.sha256(b"old bytes").hexdigest()
+    conn.execute("INSERT INTO template_blobs VALUES (?, ?)", (digest, b"old bytes"))
+    for version in (1, 2):
+        conn.execute(
+            "INSERT INTO templates (name, version, sha256, size, created_utc, updated_utc)"
+            " VALUES ('legacy', ?, ?, 9, '2026-01-01T00:00:00.000000+00:00',"
+            " '2026-01-01T00:00:00.000000+00:00')",
+            (version, digest),
+        )
+    conn.close()
+    assert lookup_template(db, "legacy") is None  # the fast path leaves an old schema to open_store
+    with open_store(db) as opened:
+        assert [t.locale for t in opened.versions("legacy")] == [None, None]
+        assert opened.get_info("legacy").to_json_dict()["locale"] is None
+        assert opened.edit_template("legacy", locale="fr_FR").locale == "fr_FR"
+    with sqlite3.connect(db) as check:
+        assert check.execute("SELECT locale FROM templates ORDER BY version").fetchall() == [
+            ("fr_FR",),
+            ("fr_FR",),
+        ]
+    check.close()
+    got = lookup_template(db, "legacy@1")  # the migrated schema is the known one again
+    assert got is not None
+    assert got.info.locale == "fr_FR"
+
+
+def test_locale_is_carried_over_and_set_apart_from_bytes(store: Store) -> None:
+    assert store.add_template(b"v1", name="x", placeholders=[], locale="fr_FR").template.locale == "fr_FR"
+    assert store.add_template(b"v2", name="x", placeholders=[]).template.locale == "fr_FR"
+    assert store.add_template(b"v2", name="x", placeholders=[], locale="fr_FR").status == "unchanged"
+    cleared = store.add_template(b"v2", name="x", placeholders=[], locale="")
+    assert (cleared.status, cleared.template.locale) == ("new_version", None)
+    assert store.edit_template("x", locale="en_GB").locale == "en_GB"
+    assert {t.locale for t in store.versions("x")} == {"en_GB"}
+    assert store.edit_template("x", locale="").locale is None
+
+
 # --- backup and restore ---------------------------------------------------------------
 
 
@@ -376,7 +418,7 @@ def test_restore_migrates_a_first_schema_library(db: Path, tmp_path: Path) -> No
     conn.close()
     open_store(db).close()
     result = restore(old, db)
-    assert result.migrations_applied == ["m002_usage_runs"]
+    assert result.migrations_applied == ["m002_usage_runs", "m003_template_locale"]
     with open_store(db) as restored:
         assert restored.run_count() == 0
 

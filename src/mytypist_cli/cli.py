@@ -103,11 +103,12 @@ DelimitersOption = Annotated[
 
 
 LocaleOption = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--locale",
         envvar="MYTYPIST_LOCALE",
         help="Locale for month names, separators and currency symbols in filters.",
+        show_default="en_NG, or the one stored with a library template",
     ),
 ]
 
@@ -127,10 +128,10 @@ class _Opened:
         return self.library_name or Path(self.label).stem
 
 
-def _open_template(source: str, delimiters: str | None, locale: str) -> _Opened:
+def _open_template(source: str, delimiters: str | None, locale: str | None) -> _Opened:
     """Open a template by path or, when no such file exists, by library name (NAME or NAME@VERSION).
 
-    Explicit --delimiters win over the ones stored with a library template.
+    Explicit --delimiters and --locale win over the ones stored with a library template.
     """
     path = Path(source)
     stored = None
@@ -143,6 +144,8 @@ def _open_template(source: str, delimiters: str | None, locale: str) -> _Opened:
         stored = _from_library(source)
         data = stored.data
     chosen = delimiters or (" ".join(stored.info.delimiters) if stored is not None else "<< >>")
+    if locale is None:
+        locale = (stored.info.locale if stored is not None else None) or "en_NG"
     try:
         template = Template.open(data, delimiters=chosen, locale=locale)
     except ValueError as exc:
@@ -198,7 +201,7 @@ def extract(
         ),
     ] = None,
     delimiters: DelimitersOption = None,
-    locale: LocaleOption = "en_NG",
+    locale: LocaleOption = None,
 ) -> None:
     """Show the placeholders a template needs.
 
@@ -331,7 +334,7 @@ def fill(
         str, typer.Option("--missing", help="What a name without a value does: error, blank or keep.")
     ] = "error",
     delimiters: DelimitersOption = None,
-    locale: LocaleOption = "en_NG",
+    locale: LocaleOption = None,
     allow_macros: Annotated[
         bool, typer.Option("--allow-macros", help="Allow a macro-enabled template (makes .docm files).")
     ] = False,
@@ -457,7 +460,7 @@ def fill(
             jobs=jobs or os.cpu_count() or 1,
             missing=missing,  # type: ignore[arg-type]
             allow_macros=allow_macros,
-            locale=locale,
+            locale=compiled.locale,
             image_dir=image_dir,
             max_image_bytes=max_image_bytes,
         )

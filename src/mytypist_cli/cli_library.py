@@ -83,6 +83,21 @@ def _one_format(json_output: bool, csv_output: bool) -> str | None:
     return "json" if json_output else "csv" if csv_output else None
 
 
+def _check_locale(locale: str) -> str:
+    """Return ``locale`` in babel's spelling (``fr_fr`` gives ``fr_FR``), "" for none.
+
+    Raises MytypistError ``unknown locale 'xx_YY'`` for one babel does not know.
+    """
+    if not locale.strip():
+        return ""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return str(Locale.parse(locale.strip()))
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise MytypistError(f"unknown locale {locale!r} (write it like en_NG or fr_FR)") from None
+
+
 def _can_prompt() -> bool:
     """True when someone at a terminal can answer a question (tests replace this)."""
     return sys.stdin.isatty()
@@ -123,6 +138,14 @@ def add(
             help='The placeholder delimiters, open and close separated by a space: "{{ }}", "${ }", "« »".',
         ),
     ] = "<< >>",
+    locale: Annotated[
+        str | None,
+        typer.Option(
+            "--locale",
+            help='The locale its filters use when filled by name (month names, separators); "" for en_NG.',
+            show_default="the previous version's, or en_NG",
+        ),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the stored template as JSON.")] = False,
 ) -> None:
     """Store a template in the library; adding a name again with new content makes a new version.
@@ -134,8 +157,14 @@ def add(
       mytypist add offer-letter.docx --category letters --tag hr
 
       mytypist add new-offer.docx --name offer-letter
+
+      mytypist add lettre.docx --locale fr_FR
     """
+    from .filters import DEFAULT_LOCALE
     from .template import Template
+
+    if locale is not None:
+        locale = _check_locale(locale)
 
     if path == "-":
         if name is None:
@@ -149,7 +178,7 @@ def add(
         except OSError as exc:
             raise TemplateError(f"{path}: cannot read ({exc.strerror})") from None
     try:
-        compiled = Template.open(data, delimiters=delimiters)
+        compiled = Template.open(data, delimiters=delimiters, locale=locale or DEFAULT_LOCALE)
         if compiled.is_macro_enabled:
             # The engine's own refusal, so the wording is the engine's; it raises before rendering.
             compiled.fill({}, missing="blank")
@@ -174,11 +203,13 @@ def add(
             category=category,
             tags=tags,
             description=description,
+            locale=locale,
         )
         info = result.template
         if result.status == "added":
             count = _plural(len(info.placeholders), "placeholder")
-            show.note(f"added {info.name} (version {info.version}, {count})")
+            in_locale = f", locale {info.locale}" if info.locale else ""
+            show.note(f"added {info.name} (version {info.version}, {count}{in_locale})")
         elif result.status == "new_version":
             kept = [v.version for v in store.versions(info.name) if v.version != info.version]
             show.note(f"{info.name}: version {info.version} added ({_versions_text(kept)} kept)")
@@ -337,6 +368,7 @@ def show_template(ref: RefArgument, json_output: JsonOption = False) -> None:
         ("category", info.category or ""),
         ("tags", ", ".join(info.tags)),
         ("delimiters", " ".join(info.delimiters)),
+        *([("locale", info.locale)] if info.locale else []),
         ("size", f"{info.size:,} bytes"),
         ("sha256", info.sha256),
         ("created", _local(info.created)),
@@ -464,20 +496,32 @@ def edit(
         list[str] | None, typer.Option("--tag", help='Replace the tags (repeatable); --tag "" clears them.')
     ] = None,
     description: Annotated[str | None, typer.Option("--description", help="A new description.")] = None,
+    locale: Annotated[
+        str | None,
+        typer.Option("--locale", help='The locale its filters use, e.g. fr_FR; "" goes back to en_NG.'),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the edited template as JSON.")] = False,
 ) -> None:
-    """Change a template's name, category, tags or description (for every version).
+    """Change a template's name, category, tags, description or locale (for every version).
 
     Examples:
 
       mytypist edit offer-letter --category letters --tag hr --tag 2026
 
       mytypist edit offer-letter --rename offer
+
+      mytypist edit lettre --locale fr_FR
     """
-    if rename is None and category is None and tags is None and description is None:
-        raise typer.BadParameter("nothing to change: give --rename, --category, --tag or --description")
+    if rename is None and category is None and tags is None and description is None and locale is None:
+        raise typer.BadParameter(
+            "nothing to change: give --rename, --category, --tag, --description or --locale"
+        )
+    if locale:
+        locale = _check_locale(locale)
     with _open_library() as store:
-        info = store.edit_template(name, rename=rename, category=category, tags=tags, description=description)
+        info = store.edit_template(
+            name, rename=rename, category=category, tags=tags, description=description, locale=locale
+        )
     changes = []
     if rename is not None and rename != name:
         changes.append(f"renamed from {name}")
@@ -487,6 +531,8 @@ def edit(
         changes.append(f"tags {', '.join(info.tags)}" if info.tags else "tags cleared")
     if description is not None:
         changes.append("description set")
+    if locale is not None:
+        changes.append(f"locale {info.locale}" if info.locale else "locale cleared (en_NG)")
     show.note(f"{info.name}: {'; '.join(changes) or 'unchanged'}")
     if json_output:
         show.print_json(info.to_json_dict())

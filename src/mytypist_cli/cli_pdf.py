@@ -142,13 +142,14 @@ def preview(
         ),
     ] = None,
     locale: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--locale",
             envvar="MYTYPIST_LOCALE",
             help="Locale for month names, separators and currency symbols in filters.",
+            show_default="en_NG, or the one stored with a library template",
         ),
-    ] = "en_NG",
+    ] = None,
     dpi: Annotated[int, typer.Option("--dpi", min=10, max=600, help="Resolution of the picture.")] = 96,
     timeout: TimeoutOption = 120.0,
 ) -> None:

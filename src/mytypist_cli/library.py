@@ -45,6 +45,7 @@ class TemplateInfo:
     placeholders: tuple[str, ...]
     created: datetime
     updated: datetime
+    locale: str | None = None  # None: the default locale (en_NG)
 
     @property
     def ref(self) -> str:
@@ -61,6 +62,7 @@ class TemplateInfo:
             "description": self.description,
             "placeholders": list(self.placeholders),
             "delimiters": list(self.delimiters),
+            "locale": self.locale,
             "sha256": self.sha256,
             "size": self.size,
             "created": format_utc(self.created),
@@ -90,6 +92,7 @@ def info_from_columns(columns: Mapping[str, Any]) -> TemplateInfo:
         placeholders=tuple(json.loads(columns["placeholders"])),
         created=datetime.fromisoformat(columns["created_utc"]),
         updated=datetime.fromisoformat(columns["updated_utc"]),
+        locale=columns.get("locale"),
     )
 
 

@@ -102,9 +102,17 @@ def m002_usage_runs(conn: sqlite3.Connection) -> None:
     )
 
 
+def m003_template_locale(conn: sqlite3.Connection) -> None:
+    """A template remembers its locale (month names, separators), as it remembers its delimiters."""
+    # Nullable with no default: NULL means the default locale (en_NG), so the
+    # rows of older libraries keep filling exactly as they did.
+    conn.execute("ALTER TABLE templates ADD COLUMN locale TEXT")
+
+
 MIGRATIONS: Sequence[Migration] = (
     m001_templates,
     m002_usage_runs,
+    m003_template_locale,
 )
 
 KNOWN_NAMES: frozenset[str] = frozenset(step.__name__ for step in MIGRATIONS)

@@ -40,6 +40,7 @@ class TemplateRow(SQLModel, table=True):
     delimiter_open: str = "<<"
     delimiter_close: str = ">>"
     placeholders: str = "[]"  # JSON array of strings, as found when added
+    locale: str | None = None  # None: the default locale (en_NG)
     created_utc: str
     updated_utc: str
 

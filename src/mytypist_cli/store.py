@@ -369,6 +369,7 @@ class Store:
         category: str | None = None,
         tags: Sequence[str] | None = None,
         description: str | None = None,
+        locale: str | None = None,
     ) -> AddResult:
         """Store template bytes under ``name`` (default: the stem of ``path``).
 
@@ -376,8 +377,11 @@ class Store:
         placeholder names and delimiters it found. A new name becomes version
         1; different bytes (or delimiters) under an existing name become the
         next version, keeping the old ones; bytes identical to the latest
-        version change nothing (status ``unchanged``). Category, tags and
-        description not given are carried over from the previous version.
+        version change nothing (status ``unchanged``). Category, tags,
+        description and locale not given are carried over from the previous
+        version; ``locale=""`` stores none (the default, en_NG). The same bytes
+        with another locale are a new version, as with other delimiters: the
+        locale changes what the template prints. The caller validates the locale.
         Raises StoreError for a bad name or a database failure.
         """
         if name is None:
@@ -393,10 +397,15 @@ class Store:
         with self.writing() as session:
             rows = self._rows(session, name)
             latest = rows[-1] if rows else None
+            if locale is not None:
+                chosen_locale = locale.strip() or None
+            else:
+                chosen_locale = latest.locale if latest else None
             if (
                 latest is not None
                 and latest.sha256 == digest
                 and (latest.delimiter_open, latest.delimiter_close) == delimiters
+                and latest.locale == chosen_locale
             ):
                 info = _info(latest)
                 return AddResult(status="unchanged", template=info, previous=info)
@@ -420,6 +429,7 @@ class Store:
                 delimiter_open=open_,
                 delimiter_close=close,
                 placeholders=json.dumps(_clean_list(placeholders)),
+                locale=chosen_locale,
                 created_utc=now,
                 updated_utc=now,
             )
@@ -464,11 +474,13 @@ class Store:
         category: str | None = None,
         tags: Sequence[str] | None = None,
         description: str | None = None,
+        locale: str | None = None,
     ) -> TemplateInfo:
         """Change the metadata of every version of ``name``; return the latest version.
 
         ``None`` leaves a field alone; ``category=""`` clears it, ``tags=[]``
-        clears the tags. ``rename`` moves every version and the usage history to
+        clears the tags, ``locale=""`` goes back to the default locale (en_NG;
+        the caller validates a locale it sets). ``rename`` moves every version and the usage history to
         the new name. Raises NotFoundError, or StoreError for ``NAME@VERSION``,
         a bad new name, or a new name already in use.
         """
@@ -482,6 +494,8 @@ class Store:
             values["tags"] = json.dumps(_clean_list(tags))
         if description is not None:
             values["description"] = description
+        if locale is not None:
+            values["locale"] = locale.strip() or None
         if rename is not None and rename != plain:
             values["name"] = validate_name(rename)
         with self.writing() as session:
