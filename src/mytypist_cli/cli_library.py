@@ -42,8 +42,7 @@ def register(app: typer.Typer) -> None:
     """Add the library commands to ``app``; a second call for the same app does nothing."""
     if app in _registered:
         return
-    # Imported here: cli.py imports this module and calls register at its bottom.
-    from .cli import _errors_to_exit
+    from .cli_common import _errors_to_exit
 
     for name, function in _COMMANDS:
         app.command(name=name)(_errors_to_exit(function))

@@ -29,8 +29,7 @@ def register(app: typer.Typer) -> None:
     """Add ``convert`` and ``preview`` to ``app``; a second call for the same app does nothing."""
     if app in _registered:
         return
-    # Imported here: cli.py imports this module and calls register at its bottom.
-    from .cli import _errors_to_exit
+    from .cli_common import _errors_to_exit
 
     for name, function in _COMMANDS:
         app.command(name=name)(_errors_to_exit(function))
@@ -163,7 +162,7 @@ def preview(
 
       mytypist preview offer-letter.docx -o blank.png
     """
-    from .cli import _open_template
+    from .cli_common import _open_template
     from .errors import DataError
     from .pdf import find_soffice, render_preview_png
     from .records import open_records
