@@ -87,3 +87,13 @@ def test_every_readme_command_prints_what_the_readme_shows(tmp_path: Path) -> No
                 failures.append(f"$ {command}\n--- README\n{expected}\n--- actual\n{result.stdout}")
     if failures:
         pytest.fail("\n\n".join(failures))
+
+
+def test_readme_python_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ```python block of the README runs, from a folder holding the examples."""
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert blocks
+    shutil.copytree(REPO / "examples", tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
