@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from . import render as show
+from .cli_common import DelimitersOption, LocaleOption
 
 if TYPE_CHECKING:
     from .pdf import ConversionResult
@@ -131,24 +132,8 @@ def preview(
             show_default="none: the placeholders show as they are",
         ),
     ] = None,
-    delimiters: Annotated[
-        str | None,
-        typer.Option(
-            "--delimiters",
-            envvar="MYTYPIST_DELIMITERS",
-            help='The placeholder delimiters, open and close separated by a space: "{{ }}", "${ }", "« »".',
-            show_default="<< >>, or the ones stored with a library template",
-        ),
-    ] = None,
-    locale: Annotated[
-        str | None,
-        typer.Option(
-            "--locale",
-            envvar="MYTYPIST_LOCALE",
-            help="Locale for month names, separators and currency symbols in filters.",
-            show_default="en_NG, or the one stored with a library template",
-        ),
-    ] = None,
+    delimiters: DelimitersOption = None,
+    locale: LocaleOption = None,
     dpi: Annotated[int, typer.Option("--dpi", min=10, max=600, help="Resolution of the picture.")] = 96,
     timeout: TimeoutOption = 120.0,
 ) -> None:
