@@ -28,17 +28,12 @@ from .errors import DataError, MytypistError
 from .images import DEFAULT_MAX_IMAGE_BYTES
 from .template import Filled, Template
 
-_registered: set[int] = set()
-
 
 def register(app: typer.Typer) -> None:
     """Add ``fill`` to ``app``; a second call for the same app does nothing."""
-    if id(app) in _registered:
-        return
-    from .cli_common import _errors_to_exit
+    from .cli_common import register_commands
 
-    app.command(name="fill")(_errors_to_exit(fill))
-    _registered.add(id(app))
+    register_commands(app, "fill", [("fill", fill)])
 
 
 def _parse_sets(pairs: list[str]) -> dict[str, str]:

@@ -40,13 +40,9 @@ CHART_DAYS = 60
 
 def register(app: typer.Typer) -> None:
     """Add the library commands to ``app``; a second call for the same app does nothing."""
-    if app in _registered:
-        return
-    from .cli_common import _errors_to_exit
+    from .cli_common import register_commands
 
-    for name, function in _COMMANDS:
-        app.command(name=name)(_errors_to_exit(function))
-    _registered.add(app)
+    register_commands(app, "library", _COMMANDS)
 
 
 # -- helpers ------------------------------------------------------------------------------

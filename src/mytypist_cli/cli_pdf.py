@@ -10,7 +10,6 @@ LibreOffice is found through ``MYTYPIST_SOFFICE`` or PATH (see ``pdf.find_soffic
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -23,18 +22,12 @@ from .cli_common import DelimitersOption, LocaleOption
 if TYPE_CHECKING:
     from .pdf import ConversionResult
 
-_registered: weakref.WeakSet[typer.Typer] = weakref.WeakSet()
-
 
 def register(app: typer.Typer) -> None:
     """Add ``convert`` and ``preview`` to ``app``; a second call for the same app does nothing."""
-    if app in _registered:
-        return
-    from .cli_common import _errors_to_exit
+    from .cli_common import register_commands
 
-    for name, function in _COMMANDS:
-        app.command(name=name)(_errors_to_exit(function))
-    _registered.add(app)
+    register_commands(app, "pdf", _COMMANDS)
 
 
 TimeoutOption = Annotated[
