@@ -74,7 +74,12 @@ def main_options(
 @app.command()
 @_errors_to_exit
 def extract(
-    template: Annotated[str, typer.Argument(help="The template (.docx, .docm, .dotx, .dotm).")],
+    template: Annotated[
+        str,
+        typer.Argument(
+            help="The template: a .docx, .docm, .dotx or .dotm path, or a library NAME[@VERSION]."
+        ),
+    ],
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     output_format: Annotated[
         str | None,

@@ -47,7 +47,12 @@ def _parse_sets(pairs: list[str]) -> dict[str, str]:
 
 
 def fill(
-    template: Annotated[str, typer.Argument(help="The template (.docx, .docm, .dotx, .dotm).")],
+    template: Annotated[
+        str,
+        typer.Argument(
+            help="The template: a .docx, .docm, .dotx or .dotm path, or a library NAME[@VERSION]."
+        ),
+    ],
     data: Annotated[
         str | None,
         typer.Argument(help="JSON, NDJSON, CSV or .xlsx data; - for standard input.", show_default=False),
