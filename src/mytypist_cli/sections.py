@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from lxml import etree
 
@@ -48,12 +48,12 @@ class Site:
 
 @dataclass
 class Pair:
+    """An opening and its closing tag, and what they repeat or guard once placed."""
+
     opening: Site
     closing: Site
-    scope: tuple[str, ...]
-    """Names of the sections enclosing this one, outermost first."""
     kind: str = ""
-    children_sites: list[Site] = field(default_factory=list)
+    """``inline``, ``paragraphs`` or ``rows``."""
 
 
 def describe(site: Site) -> str:
@@ -81,7 +81,7 @@ def pair_sites(events: list[tuple[str, int]], sites: list[Site]) -> list[Pair]:
                 f"{describe(site)} does not close {describe(opening)}: sections must nest "
                 f"(close <</{opening.tag.name}>> first, or rename one of them)"
             )
-        pairs.append(Pair(opening, site, tuple(s.tag.name for s in stack)))
+        pairs.append(Pair(opening, site))
     if stack:
         site = stack[-1]
         raise TemplateSyntaxError(f"{describe(site)} is never closed (add <</{site.tag.name}>>)")
