@@ -13,7 +13,7 @@ from lxml import etree
 from PIL import Image
 from typer.testing import CliRunner
 
-from docx_factory import make_docx, para, paragraphs
+from docx_factory import make_docx, p, para, paragraphs
 from mytypist_cli import RenderError, Template, TemplateSyntaxError
 from mytypist_cli.cli import app
 
@@ -229,3 +229,20 @@ def test_cli_reads_pictures_beside_the_data_file(tmp_path: Path) -> None:
         r"row 1: <<photo\|image:2cm>>: ada.png: the image is [\d,]+ bytes, more than the 105 allowed",
         result.stderr,
     )
+
+
+def test_a_picture_in_a_narrow_cell_fits_the_cell(tmp_path: Path) -> None:
+    picture(tmp_path / "big.png", size=(3000, 1500))
+    cell = '<w:tc><w:tcPr><w:tcW w:w="1440" w:type="dxa"/></w:tcPr>' + para("<<p|image>>") + "</w:tc>"
+    body = "<w:tbl><w:tr>" + cell + "</w:tr></w:tbl>" + para("")
+    out = members(Template.open(make_docx(body)).render({"p": "big.png"}, image_dir=tmp_path))
+    assert extents(out["word/document.xml"]) == [(914400, 457200)]
+
+
+def test_a_picture_fits_the_width_of_its_own_section(tmp_path: Path) -> None:
+    picture(tmp_path / "big.png", size=(3000, 1500))
+    narrow = '<w:pPr><w:sectPr><w:pgSz w:w="5040"/><w:pgMar w:left="720" w:right="1440"/></w:sectPr></w:pPr>'
+    wide = '<w:sectPr><w:pgSz w:w="12240"/><w:pgMar w:left="1440" w:right="1440"/></w:sectPr>'
+    body = para("<<p|image>>") + p(narrow) + para("<<p|image>>") + wide
+    out = members(Template.open(make_docx(body)).render({"p": "big.png"}, image_dir=tmp_path))
+    assert extents(out["word/document.xml"]) == [(2880 * 635, 1440 * 635), (9360 * 635, 4680 * 635)]

@@ -231,9 +231,20 @@ class PictureBook:
         self.relationships: dict[str, dict[str, str]] = {}  # part -> sha256 -> relationship id
 
     def run(
-        self, *, value: Any, part: str, prefix: str, strict: bool, size: SizeSpec, drawing_id: int
+        self,
+        *,
+        value: Any,
+        part: str,
+        prefix: str,
+        strict: bool,
+        size: SizeSpec,
+        drawing_id: int,
+        max_width: int | None = None,
     ) -> bytes:
-        """A run holding the picture for ``value``. Raises PictureError."""
+        """A run holding the picture for ``value``; without a size it fits ``max_width`` (EMU).
+
+        Raises PictureError.
+        """
         picture = read_picture(value, base_dir=self._base_dir, max_bytes=self._max_bytes, cache=self._cache)
         if picture.sha256 not in self.media:
             self.media[picture.sha256] = (
@@ -258,7 +269,7 @@ class PictureBook:
             strict=strict,
             rid=rid,
             drawing_id=drawing_id,
-            size=fitted_size(picture, size, self._text_width),
+            size=fitted_size(picture, size, max_width or self._text_width),
             name=Path(name).name,
         )
         return f"<{prefix}r>".encode() + drawing + f"</{prefix}r>".encode()

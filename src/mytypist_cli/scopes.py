@@ -135,6 +135,7 @@ class SectionRenderer:
                     strict=slot.strict,
                     size=slot.size,
                     drawing_id=self._next_id(),
+                    max_width=slot.max_width,
                 )
             )
         except PictureError as exc:

@@ -149,6 +149,8 @@ class ImageSlot:
     size: images.SizeSpec
     part: str
     strict: bool
+    max_width: int | None = None
+    """The width (EMU) of the table cell or page section it sits in, when the part says; else the body's."""
 
 
 class NewId:
@@ -215,7 +217,7 @@ def compile_part(part: str, data: bytes, delimiters: tuple[str, str]) -> Compile
             prefix = f"{element.prefix}:" if element.prefix else ""
             if "image" in (step.split(":", 1)[0].strip() for step in tag.filters.split("|")):
                 markers.append(f"{marker_open}i{len(pictures)}{marker_close}")
-                pictures.append(_image_slot(tag, prefix, part, ns, index))
+                pictures.append(_image_slot(tag, prefix, part, ns, index, _room(paragraph, names)))
                 events.append(("value", len(occurrences)))
                 occurrences.append(Occurrence(tag, counted, index, in_table, kind="image"))
                 continue
@@ -248,14 +250,56 @@ def compile_part(part: str, data: bytes, delimiters: tuple[str, str]) -> Compile
     return CompiledPart(nodes, occurrences, problems)
 
 
-def _image_slot(tag: Tag, prefix: str, part: str, ns: str, paragraph: int) -> ImageSlot:
+def _image_slot(tag: Tag, prefix: str, part: str, ns: str, paragraph: int, room: int | None) -> ImageSlot:
     name, _, argument = tag.filters.partition(":")
     if "|" in tag.filters or name.strip() != "image":
         raise TemplateSyntaxError(
             f"{tag.raw} in {part}, paragraph {paragraph}: the image filter stands alone (image or image:4cm)"
         )
     size = images.parse_size(argument.strip() or None, tag.raw)
-    return ImageSlot(tag.name, tag.raw, prefix, size, part, ns == W_NAMESPACES[1])
+    return ImageSlot(tag.name, tag.raw, prefix, size, part, ns == W_NAMESPACES[1], room)
+
+
+_TWIPS_TO_EMU = 635
+
+
+def _room(paragraph: etree._Element, names: _Names) -> int | None:
+    """How wide a picture here may be: its table cell's width, else its page section's text width."""
+    w = names.p[: -len("p")]
+    cell = next(paragraph.iterancestors(names.cell), None)
+    if cell is not None:
+        width = cell.find(f"{w}tcPr/{w}tcW")
+        if (
+            width is not None
+            and width.get(f"{w}type") in (None, "dxa")
+            and (width.get(f"{w}w") or "").isdigit()
+        ):
+            return int(width.get(f"{w}w") or 0) * _TWIPS_TO_EMU or None
+        return None
+    # A paragraph belongs to the section whose w:sectPr comes next: in a later paragraph's
+    # properties, or the body's own at the end.
+    section = paragraph.find(f"{w}pPr/{w}sectPr")
+    if section is None:
+        for following in paragraph.itersiblings(names.p):
+            section = following.find(f"{w}pPr/{w}sectPr")
+            if section is not None:
+                break
+        else:
+            parent = paragraph.getparent()
+            section = parent.find(f"{w}sectPr") if parent is not None else None
+    if section is None:
+        return None
+    size, margins = section.find(f"{w}pgSz"), section.find(f"{w}pgMar")
+    try:
+        page = int(size.get(f"{w}w") or "") if size is not None else 0
+        sides = (
+            sum(max(0, int(margins.get(f"{w}{side}") or 0)) for side in ("left", "right"))
+            if margins is not None
+            else 0
+        )
+    except ValueError:
+        return None
+    return (page - sides) * _TWIPS_TO_EMU if page - sides > 0 else None
 
 
 def _scoped(
