@@ -274,3 +274,12 @@ def test_a_table_whose_every_row_repeats_goes_when_the_list_is_empty() -> None:
     assert paragraphs(template.render({"items": []})) == ["Before", "After"]
     full = part_xml(template.render(ITEMS))
     assert len(full.findall(f".//{W}tr")) == 2
+
+
+def test_names_also_used_around_a_list_are_not_its_fields() -> None:
+    body = para("For <<client_name>>") + para("<<#orders>>") + para("Order <<id>> for <<client_name>>")
+    body += para("<<#lines>>") + para("<<sku>> (order <<id>>)") + para("<</lines>>") + para("<</orders>>")
+    (client, orders) = Template.open(make_docx(body)).placeholders
+    assert (client.name, orders.name) == ("client_name", "orders")
+    assert [f.name for f in orders.fields] == ["id", "lines"]
+    assert [f.name for f in orders.fields[1].fields] == ["sku"]

@@ -632,10 +632,22 @@ def _placeholders(
                 tuple(dict.fromkeys(part for part, _ in uses)),
                 tuple(dict.fromkeys(occ.tag.filters for _, occ in mine if occ.tag.filters)),
                 kind,
-                _placeholders(occurrences, (*within, name)) if kind == "list" else (),
+                _fields(occurrences, (*within, name), set(names)) if kind == "list" else (),
             )
         )
     return tuple(entries)
+
+
+def _fields(
+    occurrences: list[tuple[str, Occurrence]], path: tuple[str, ...], outside: set[str]
+) -> tuple[Placeholder, ...]:
+    """A list's fields: the names used inside it, less those also used around it.
+
+    ``<<client_name>>`` inside ``<<#items>>`` resolves outside the item when the
+    items have no such key; when the template also uses it outside, that is
+    what it is, so it is not listed as a field of the items.
+    """
+    return tuple(field for field in _placeholders(occurrences, path) if field.name not in outside)
 
 
 def _list_path(occurrence: Occurrence) -> tuple[str, ...]:
