@@ -283,3 +283,27 @@ def test_names_also_used_around_a_list_are_not_its_fields() -> None:
     assert (client.name, orders.name) == ("client_name", "orders")
     assert [f.name for f in orders.fields] == ["id", "lines"]
     assert [f.name for f in orders.fields[1].fields] == ["sku"]
+
+
+def test_comment_anchors_and_bookmarks_in_a_repeated_stretch_appear_once() -> None:
+    anchored = p(
+        '<w:commentRangeStart w:id="0"/>',
+        '<w:bookmarkStart w:id="5" w:name="line"/>',
+        r("<<description>>"),
+        '<w:bookmarkEnd w:id="5"/>',
+        '<w:commentRangeEnd w:id="0"/>',
+        '<w:r><w:commentReference w:id="0"/></w:r>',
+    )
+    comments = f'<w:comment w:id="0" w:author="a">{para("check this")}</w:comment>'
+    body = para("<<#items>>") + anchored + para("<</items>>")
+    out = Template.open(make_docx(body, comments=comments)).render(ITEMS)
+    xml = zipfile.ZipFile(io.BytesIO(out)).read("word/document.xml")
+    for element in (
+        b"commentRangeStart",
+        b"commentRangeEnd",
+        b"commentReference",
+        b"bookmarkStart",
+        b"bookmarkEnd",
+    ):
+        assert xml.count(element) == 1, element
+    assert paragraphs(out) == ["Rice", "Beans"]

@@ -18,7 +18,7 @@ from .errors import RenderError
 from .filters import Chain, display_text
 from .images import PictureBook, PictureError
 from .values import MISSING, Row
-from .wordml import ImageSlot, NewId, Node, Section, Slot
+from .wordml import ImageSlot, NewId, Node, Once, Section, Slot
 
 _FALSE_TEXTS = frozenset({"", "false", "no", "0"})
 
@@ -82,6 +82,7 @@ class SectionRenderer:
         self._encode = encode
         self._next_id = next_id
         self._pictures = pictures
+        self._shown: set[Once] = set()  # comment anchors and bookmarks already written once
         self.missing: dict[str, None] = {}
         self.blank: dict[str, None] = {}
 
@@ -98,6 +99,9 @@ class SectionRenderer:
                 self._picture(node, scopes, out)
             elif isinstance(node, NewId):
                 out.append(str(self._next_id()).encode())
+            elif isinstance(node, Once) and node not in self._shown:
+                self._shown.add(node)
+                out.append(node.markup)
 
     def _text(self, slot: Slot, scopes: list[Scope]) -> str:
         if len(scopes) == 1:

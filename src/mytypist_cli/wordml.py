@@ -160,7 +160,20 @@ class NewId:
 
 
 NEW_ID = NewId()
-Node = bytes | Slot | ImageSlot | Section | NewId
+
+
+@dataclass(frozen=True, eq=False)
+class Once:
+    """Markup that must appear once in a document: kept in the first copy of a repeated stretch only.
+
+    Comment anchors and bookmarks carry ids that Word wants unique; a second
+    copy of a comment's anchor makes Word call the file corrupt.
+    """
+
+    markup: bytes
+
+
+Node = bytes | Slot | ImageSlot | Section | NewId | Once
 
 
 @dataclass
@@ -330,7 +343,10 @@ def _scoped(
     return scoped
 
 
-_DOCPR_ID = re.compile(rb'(<wp:docPr\b[^>]*?\sid=")\d+(")')
+_REPEAT_SENSITIVE = re.compile(
+    rb'(?P<docpr><wp:docPr\b[^>]*?\sid=")\d+"'
+    rb"|(?P<once><(?:\w+:)?(?:commentRangeStart|commentRangeEnd|commentReference|bookmarkStart|bookmarkEnd)\b[^>]*/>)"
+)
 
 
 def _nodes(
@@ -378,16 +394,23 @@ def _nodes(
 def _section(body: list[Node], tag: Tag) -> Section:
     children: list[Node] = []
     for node in body:
-        if isinstance(node, bytes) and b"docPr" in node:
-            # Copies of a picture in a repeated stretch each need their own id (Word refuses duplicates).
-            position = 0
-            for match in _DOCPR_ID.finditer(node):
-                children.append(node[position : match.end(1)])
-                children.append(NEW_ID)
-                position = match.start(2)
-            children.append(node[position:])
-        elif node != b"":
+        if not isinstance(node, bytes):
             children.append(node)
+            continue
+        # Copies of a picture each need their own id, and comment anchors and bookmarks may
+        # appear only once: Word refuses duplicates of either.
+        position = 0
+        for match in _REPEAT_SENSITIVE.finditer(node):
+            if match.group("docpr") is not None:
+                children.append(node[position : match.end("docpr")])
+                children.append(NEW_ID)
+                children.append(b'"')
+            else:
+                children.append(node[position : match.start()])
+                children.append(Once(match.group("once")))
+            position = match.end()
+        children.append(node[position:])
+    children = [child for child in children if child != b""]
     return Section(tag.sigil, tag.name, tag.raw, tag.filters, tuple(children))
 
 
