@@ -89,7 +89,7 @@ def pair_sites(events: list[tuple[str, int]], sites: list[Site]) -> list[Pair]:
     return pairs
 
 
-def place(pairs: list[Pair], names: _WordNames, marker: re.Pattern[str]) -> None:
+def place(pairs: list[Pair], names: WordNames, marker: re.Pattern[str]) -> None:
     """Turn every pair into two processing instructions around what it repeats.
 
     Raises TemplateSyntaxError where the tags' positions say nothing sensible.
@@ -144,11 +144,11 @@ def place(pairs: list[Pair], names: _WordNames, marker: re.Pattern[str]) -> None
             etree.SubElement(cell, names.p)  # a table cell must keep a paragraph
 
 
-class _WordNames:
-    """What sections need to know of the part's WordprocessingML names."""
+class WordNames:
+    """The part's qualified WordprocessingML tag names (transitional or Strict namespace)."""
 
     def __init__(self, ns: str) -> None:
-        w = "{" + ns + "}"
+        self.w = w = "{" + ns + "}"
         self.p = w + "p"
         self.r = w + "r"
         self.t = w + "t"
@@ -158,10 +158,6 @@ class _WordNames:
         self.ppr = w + "pPr"
         self.rpr = w + "rPr"
         self.sect_pr = w + "sectPr"
-
-
-def word_names(ns: str) -> _WordNames:
-    return _WordNames(ns)
 
 
 def _pi(kind: str, number: int) -> etree._ProcessingInstruction:
@@ -181,7 +177,7 @@ def _find_pi(paragraph: etree._Element, kind: str, number: int) -> etree._Elemen
 
 
 def _shared_table_rows(
-    first: etree._Element, second: etree._Element, names: _WordNames
+    first: etree._Element, second: etree._Element, names: WordNames
 ) -> tuple[etree._Element, etree._Element] | None:
     """The innermost rows, one above each paragraph, that belong to the same table, in order."""
     first_rows = list(first.iterancestors(names.tr))
@@ -197,14 +193,14 @@ def _shared_table_rows(
     return None
 
 
-def _paragraph_text(paragraph: etree._Element, names: _WordNames) -> str:
+def _paragraph_text(paragraph: etree._Element, names: WordNames) -> str:
     return "".join(t.text or "" for t in paragraph.iter(names.t))
 
 
 def _replace_paragraph(
     site: Site,
     mark: etree._ProcessingInstruction,
-    names: _WordNames,
+    names: WordNames,
     *,
     before: bool,
     cells: list[etree._Element],
@@ -230,7 +226,7 @@ def _replace_paragraph(
 
 
 def _remove_marker(
-    site: Site, names: _WordNames, marker: re.Pattern[str], cells: list[etree._Element]
+    site: Site, names: WordNames, marker: re.Pattern[str], cells: list[etree._Element]
 ) -> None:
     """Drop a row section's tag from its cell; a paragraph it leaves empty goes too, if the cell keeps one."""
 
@@ -252,7 +248,7 @@ def _remove_marker(
         cells.append(parent)
 
 
-def split_runs_at_markers(paragraph: etree._Element, names: _WordNames, marker: re.Pattern[str]) -> None:
+def split_runs_at_markers(paragraph: etree._Element, names: WordNames, marker: re.Pattern[str]) -> None:
     """Cut runs where inline section tags sit, so each tag becomes a mark between runs.
 
     Every piece keeps its run's formatting, so repeated copies look like the template.

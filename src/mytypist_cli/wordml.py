@@ -93,13 +93,12 @@ def serialise(root: etree._Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-class _Names:
-    """The qualified tag names used while walking one part's paragraphs."""
+class _Names(sections.WordNames):
+    """The tag names, and the tables of them, used while walking one part's paragraphs."""
 
     def __init__(self, ns: str) -> None:
-        w = "{" + ns + "}"
-        self.p = w + "p"
-        self.t = w + "t"
+        super().__init__(ns)
+        w = self.w
         self.text_breaks = {w + "tab": "\t", w + "ptab": "\t", w + "br": "\n", w + "cr": "\n"}
         self.chars = {w + "noBreakHyphen": "\u2011", w + "sym": _OBJECT}
         # Subtrees whose text is not the paragraph's visible text, or belongs
@@ -124,7 +123,6 @@ class _Names:
         }
         self.objects = {w + name for name in ("drawing", "pict", "object")}
         self.fallback = "{" + MC_NS + "}Fallback"
-        self.cell = w + "tc"
 
 
 @dataclass(frozen=True)
@@ -212,7 +210,7 @@ def compile_part(part: str, data: bytes, delimiters: tuple[str, str]) -> Compile
         if not tags:
             continue
         counted = next(paragraph.iterancestors(names.fallback), None) is None
-        in_table = next(paragraph.iterancestors(names.cell), None) is not None
+        in_table = next(paragraph.iterancestors(names.tc), None) is not None
         markers: list[str] = []
         for tag in tags:
             if tag.sigil:
@@ -243,20 +241,19 @@ def compile_part(part: str, data: bytes, delimiters: tuple[str, str]) -> Compile
     run_marker = re.compile(re.escape(marker_open) + r"([sei])(\d+)" + re.escape(marker_close))
     if sites:
         pairs = sections.pair_sites([event for event in events if event[0] == "section"], sites)
-        sections.place(pairs, sections.word_names(ns), run_marker)
+        sections.place(pairs, names, run_marker)
         occurrences = _scoped(occurrences, events, sites, part)
     elif any(o.tag.name == "." for o in occurrences):
         raise TemplateSyntaxError(f"<<.>> in {part} stands for the item of a list, but it is not inside one")
     if pictures:
         # A picture replaces its tag's run: cut the run so the tag stands alone between runs.
-        word = sections.word_names(ns)
         holders = {}
         for t in root.iter(names.t):
             if t.text and run_marker.search(t.text):
                 paragraph = next(t.iterancestors(names.p))
                 holders[id(paragraph)] = paragraph
         for paragraph in holders.values():
-            sections.split_runs_at_markers(paragraph, word, run_marker)
+            sections.split_runs_at_markers(paragraph, names, run_marker)
     if not slots and not sites and not pictures:
         return CompiledPart(None, occurrences, problems)
     nodes = _nodes(serialise(root), slots, pictures, sites, marker_open, marker_close)
@@ -278,8 +275,8 @@ _TWIPS_TO_EMU = 635
 
 def _room(paragraph: etree._Element, names: _Names) -> int | None:
     """How wide a picture here may be: its table cell's width, else its page section's text width."""
-    w = names.p[: -len("p")]
-    cell = next(paragraph.iterancestors(names.cell), None)
+    w = names.w
+    cell = next(paragraph.iterancestors(names.tc), None)
     if cell is not None:
         width = cell.find(f"{w}tcPr/{w}tcW")
         if (
