@@ -344,7 +344,7 @@ def _run_batch_with_pdf(
     conversion: _Conversion,
 ) -> Any:
     """Fill, then convert with LibreOffice; --to pdf and --zip stage the documents in a private folder."""
-    from .pdf_batch import bundle, convert_rows
+    from .pdf_batch import bundle, convert_rows, pdf_path
 
     zipped = options.zip_path is not None
     final_dir = options.zip_path.parent if zipped else options.out_dir
@@ -373,9 +373,7 @@ def _run_batch_with_pdf(
             if row.status == "failed":
                 show.note(f"row {row.row}: {row.error}")
             elif not zipped:
-                show.print_lines(
-                    [str(pdf_dir / (Path(row.file).stem + ".pdf")) if conversion.keep_docx else row.file]
-                )
+                show.print_lines([str(pdf_path(row, pdf_dir))])
 
         results = convert_rows(
             summary.results,
@@ -399,7 +397,7 @@ def _run_batch_with_pdf(
                     document = Path(row.file)
                     if conversion.keep_docx:
                         members.append((document.name, document))
-                    pdf_file = pdf_dir / (document.stem + ".pdf")
+                    pdf_file = pdf_path(row, pdf_dir)
                     members.append((pdf_file.name, pdf_file))
             bundle(options.zip_path, members, overwrite=options.overwrite)
         failed = sum(1 for row in results if row.status == "failed")
@@ -534,7 +532,8 @@ def _check_columns(
     if not absent:
         return
     # Suggest only columns no placeholder uses: those are the likely misspellings.
-    unused = [c for c in columns if normalise_name(c) not in set(compiled.names)]
+    used = set(compiled.names)
+    unused = [c for c in columns if normalise_name(c) not in used]
     folded = {_fold(c): c for c in unused}
     described = []
     for n in absent:

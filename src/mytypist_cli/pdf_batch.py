@@ -45,7 +45,7 @@ def convert_rows(
         if row.status != "ok" or row.file is None:
             final[index] = row
             continue
-        target = pdf_dir / (Path(row.file).stem + ".pdf")
+        target = pdf_path(row, pdf_dir)
         if target.exists() and not overwrite:
             final[index] = dataclasses.replace(
                 row, status="failed", error=f"{target} exists; pass --overwrite to replace it"
