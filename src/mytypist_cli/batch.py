@@ -542,6 +542,7 @@ def fill_batch(
     delimiters: str | tuple[str, str] = DEFAULT_DELIMITERS,
     total: int | None = None,
     on_result: Callable[[RowResult], object] | None = None,
+    compiled: Template | None = None,
 ) -> BatchSummary:
     """Fill the template once per record and write (or zip, or just check) the documents.
 
@@ -552,6 +553,8 @@ def fill_batch(
     ``on_result`` is called in row order as each row finishes, after its file
     is in place; an exception from it (KeyboardInterrupt included) stops the
     batch, shuts the workers down, removes temporary files and propagates.
+    ``compiled``: the template already opened from ``template_bytes`` with the
+    same delimiters and ``options.locale``, so this process need not compile it again.
 
     Raises TemplateError for an unusable template, MacroTemplateError for a
     macro-enabled one without ``allow_macros``, BatchError when the output
@@ -559,7 +562,9 @@ def fill_batch(
     ``overwrite``). Row problems are results, never exceptions.
     """
     started = time.perf_counter()
-    template = Template.open(template_bytes, delimiters=delimiters, locale=options.locale)
+    # A caller that has already opened the template (the CLI has) spares compiling it again
+    # here; worker processes still compile their own copy from the bytes.
+    template = compiled or Template.open(template_bytes, delimiters=delimiters, locale=options.locale)
     if template.is_macro_enabled and not options.allow_macros:
         template.fill({}, allow_macros=False)  # raises the engine's MacroTemplateError
 

@@ -462,6 +462,7 @@ def _run_batch(
             delimiters=compiled.delimiters,
             total=total,
             on_result=on_result,
+            compiled=compiled,
         )
     finally:
         if bar is not None:
