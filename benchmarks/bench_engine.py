@@ -87,7 +87,7 @@ def run_stream(n: int) -> dict[str, float]:
     from make_bench_template import write_rows_csv
 
     from mytypist_cli import Template
-    from mytypist_cli.records import open_records
+    from mytypist_cli.data.records import open_records
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "rows.csv"

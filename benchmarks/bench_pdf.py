@@ -39,8 +39,8 @@ sys.path.insert(0, str(FIXTURES))
 
 from make_bench_template import iter_rows  # noqa: E402
 
-from mytypist_cli.pdf import convert_to_pdf, find_soffice  # noqa: E402
-from mytypist_cli.template import Template  # noqa: E402
+from mytypist_cli.engine.template import Template  # noqa: E402
+from mytypist_cli.pdf.convert import convert_to_pdf, find_soffice  # noqa: E402
 
 UNO_PYTHON = "/usr/bin/python3"
 UNO_CLIENT = textwrap.dedent(

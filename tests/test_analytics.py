@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from mytypist_cli import analytics, home, usage
+from mytypist_cli import home
 from mytypist_cli.errors import StoreError
-from mytypist_cli.store import Store, open_store
+from mytypist_cli.library.store import Store, open_store
+from mytypist_cli.usage import analytics
+from mytypist_cli.usage import journal as usage
 
 LETTER = "/srv/templates/letter.docx"
 

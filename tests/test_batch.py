@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from docx_factory import DOCM_TYPE, make_docx, p, para, paragraphs, r
 from mytypist_cli import MacroTemplateError
-from mytypist_cli import batch as batch_module
-from mytypist_cli.batch import (
+from mytypist_cli.fill import batch as batch_module
+from mytypist_cli.fill.batch import (
     INLINE_BELOW,
     MAX_NAME_BYTES,
     BatchError,

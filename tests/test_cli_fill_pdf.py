@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from docx_factory import make_docx, para
-from mytypist_cli.cli import app
+from mytypist_cli.cli.app import app
 
 runner = CliRunner()
 needs_libreoffice = pytest.mark.skipif(

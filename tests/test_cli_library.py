@@ -15,13 +15,14 @@ import typer
 from typer.testing import CliRunner, Result
 
 from docx_factory import make_docx, para
-from mytypist_cli import cli_library, usage
-from mytypist_cli.cli import app
-from mytypist_cli.cli_library import register
+from mytypist_cli.cli import library as cli_library
+from mytypist_cli.cli.app import app
+from mytypist_cli.cli.library import register
+from mytypist_cli.engine.template import Template
 from mytypist_cli.errors import MacroTemplateError, TemplateError
 from mytypist_cli.home import db_path
-from mytypist_cli.store import open_store
-from mytypist_cli.template import Template
+from mytypist_cli.library.store import open_store
+from mytypist_cli.usage import journal as usage
 
 register(app)
 register(app)  # the lead's cli.py calls it too: a second call must change nothing
@@ -80,8 +81,8 @@ def test_help_does_not_import_the_database_layer() -> None:
     code = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
-        "from mytypist_cli.cli import app\n"
-        "from mytypist_cli.cli_library import register\n"
+        "from mytypist_cli.cli.app import app\n"
+        "from mytypist_cli.cli.library import register\n"
         "register(app)\n"
         "for args in (['--help'], ['add', '--help'], ['list', '--help'], ['stats', '--help']):\n"
         "    assert CliRunner().invoke(app, args).exit_code == 0\n"

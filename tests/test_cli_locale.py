@@ -7,8 +7,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from docx_factory import make_docx, para, paragraphs
-from mytypist_cli.cli import app
-from mytypist_cli.cli_library import register
+from mytypist_cli.cli.app import app
+from mytypist_cli.cli.library import register
 
 register(app)
 

@@ -11,10 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from docx_factory import make_docx, para, paragraphs
-from mytypist_cli import analytics
-from mytypist_cli.cli import app
+from mytypist_cli.cli.app import app
 from mytypist_cli.home import db_path, journal_path
-from mytypist_cli.store import open_store
+from mytypist_cli.library.store import open_store
+from mytypist_cli.usage import analytics
 
 runner = CliRunner()
 
@@ -137,7 +137,7 @@ def test_unknown_name_says_so(tmp_path: Path) -> None:
 def test_help_and_extract_do_not_import_the_database_layer(template: Path) -> None:
     code = (
         "import sys\n"
-        "from mytypist_cli.cli import app\n"
+        "from mytypist_cli.cli.app import app\n"
         "for args in (['--help'], ['extract', sys.argv[1]]):\n"
         "    try:\n"
         "        app(args)\n"

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from docx_factory import make_docx, para, paragraphs
 from mytypist_cli import RenderError, Template, TemplateSyntaxError, fill_text
-from mytypist_cli.records import open_records
+from mytypist_cli.data.records import open_records
 
 
 def show(pattern: str, value: object, locale: str = "en_NG") -> str:

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from docx_factory import make_docx, p, para, paragraphs
 from mytypist_cli import RenderError, Template, TemplateSyntaxError
-from mytypist_cli.cli import app
+from mytypist_cli.cli.app import app
 
 EMU_CM = 360000
 

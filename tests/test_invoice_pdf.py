@@ -22,7 +22,7 @@ from lxml import etree
 from typer.testing import CliRunner
 
 from conftest import REPO
-from mytypist_cli.cli import app
+from mytypist_cli.cli.app import app
 
 runner = CliRunner()
 EXAMPLES = REPO / "examples"

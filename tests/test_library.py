@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from mytypist_cli import home, migrations
+from mytypist_cli import home
 from mytypist_cli.errors import NotFoundError, StoreError
-from mytypist_cli.library import lookup_template
-from mytypist_cli.store import open_store
+from mytypist_cli.library import migrations
+from mytypist_cli.library.lookup import lookup_template
+from mytypist_cli.library.store import open_store
 
 
 @pytest.fixture
@@ -75,7 +76,7 @@ def test_lookup_refuses_foreign_files(tmp_path: Path) -> None:
 
 def test_library_import_does_not_pull_in_sqlmodel() -> None:
     code = (
-        "import sys, mytypist_cli.library; "
+        "import sys, mytypist_cli.library.lookup; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlmodel', 'sqlalchemy')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

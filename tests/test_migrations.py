@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import SQLModel
 
-from mytypist_cli import migrations, models
+from mytypist_cli.library import migrations, models
 
 
 def connect(path: Path) -> sqlite3.Connection:

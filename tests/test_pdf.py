@@ -22,16 +22,16 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import REPO
-from mytypist_cli.cli import app
-from mytypist_cli.cli_pdf import register
-from mytypist_cli.pdf import (
+from mytypist_cli.cli.app import app
+from mytypist_cli.cli.pdf import register
+from mytypist_cli.data.records import open_records
+from mytypist_cli.engine.template import Template
+from mytypist_cli.pdf.convert import (
     ConverterMissingError,
     convert_to_pdf,
     find_soffice,
     render_preview_png,
 )
-from mytypist_cli.records import open_records
-from mytypist_cli.template import Template
 
 register(app)
 register(app)  # the lead's cli.py calls it too: a second call must change nothing
@@ -175,7 +175,7 @@ def test_ctrl_c_leaves_no_process_behind(hanging_soffice: tuple[Path, str], tmp_
     script, pattern = hanging_soffice
     document = _word_zip(tmp_path / "slow.docx")
     code = (
-        "import sys\nfrom mytypist_cli.pdf import convert_to_pdf\n"
+        "import sys\nfrom mytypist_cli.pdf.convert import convert_to_pdf\n"
         f"convert_to_pdf([{str(document)!r}], {str(tmp_path / 'out')!r}, timeout=60)\n"
     )
     child = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE)

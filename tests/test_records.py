@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mytypist_cli.data.records import DataSource, Record, open_records
 from mytypist_cli.errors import DataError
-from mytypist_cli.records import DataSource, Record, open_records
 
 
 def rows_of(source: DataSource) -> list[tuple[int, int, dict[str, Any]]]:

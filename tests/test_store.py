@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from mytypist_cli import home, migrations, usage
+from mytypist_cli import home
 from mytypist_cli.errors import NotFoundError, StoreError
-from mytypist_cli.store import (
+from mytypist_cli.library import migrations
+from mytypist_cli.library.store import (
     IngestReport,
     Store,
     check_library_file,
@@ -27,6 +28,7 @@ from mytypist_cli.store import (
     parse_ref,
     restore,
 )
+from mytypist_cli.usage import journal as usage
 
 
 @pytest.fixture
@@ -473,7 +475,8 @@ WORKER = textwrap.dedent(
     """
     import os, sys, time
     from pathlib import Path
-    from mytypist_cli import store, usage
+    from mytypist_cli.library import store
+    from mytypist_cli.usage import journal as usage
     home, k, go = Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
     (go.parent / f"ready-{k}").touch()
     while not go.exists():
@@ -536,7 +539,7 @@ ADDER = textwrap.dedent(
     """
     import os, sys
     from pathlib import Path
-    from mytypist_cli import store
+    from mytypist_cli.library import store
     with store.open_store(Path(sys.argv[1])) as s:
         i = 0
         while True:
@@ -574,7 +577,7 @@ WRITER = textwrap.dedent(
     """
     import os, sys
     from pathlib import Path
-    from mytypist_cli import store
+    from mytypist_cli.library import store
     db, stop = Path(sys.argv[1]), Path(sys.argv[2])
     with store.open_store(db) as s:
         i = 0

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from mytypist_cli import home, usage
+from mytypist_cli import home
 from mytypist_cli.errors import StoreError
+from mytypist_cli.usage import journal as usage
 
 STARTED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -148,7 +149,7 @@ APPENDER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from mytypist_cli import usage
+    from mytypist_cli.usage import journal as usage
     journal, k = Path(sys.argv[1]), sys.argv[2]
     for i in range(300):
         usage.record_run(
@@ -184,7 +185,7 @@ def test_parallel_appends_and_claims_lose_and_tear_nothing(tmp_path: Path) -> No
 
 def test_usage_import_does_not_pull_in_sqlmodel(tmp_path: Path) -> None:
     code = (
-        "import sys, mytypist_cli.usage; "
+        "import sys, mytypist_cli.usage.journal; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlmodel', 'sqlalchemy')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -8,7 +8,8 @@ The library API; the command line (``mytypist``) is a thin layer over it::
     data = t.render({"full_name": "Adébáyọ̀ Okonkwo"})
 """
 
-from .errors import (
+from mytypist_cli.engine.template import Filled, Placeholder, Problem, Template, fill_text
+from mytypist_cli.errors import (
     CorruptDocumentError,
     DataError,
     EncryptedDocumentError,
@@ -22,7 +23,6 @@ from .errors import (
     TemplateSyntaxError,
     UnsafeDocumentError,
 )
-from .template import Filled, Placeholder, Problem, Template, fill_text
 
 __version__ = "0.1.0"
 

@@ -1,5 +1,5 @@
 """python -m mytypist_cli: the same as the mytypist command."""
 
-from .cli import main
+from mytypist_cli.cli.app import main
 
 main()

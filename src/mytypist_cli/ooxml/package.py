@@ -20,7 +20,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .errors import (
+from mytypist_cli.errors import (
     CorruptDocumentError,
     EncryptedDocumentError,
     NotADocxError,

@@ -17,17 +17,17 @@ from typing import Annotated, Any
 
 import typer
 
-from . import __version__
-from . import render as show
-from .cli_common import (
+from mytypist_cli import __version__
+from mytypist_cli.cli import output as show
+from mytypist_cli.cli.common import (
     DelimitersOption,
     LocaleOption,
     _errors_to_exit,
     _open_template,
     _state,
 )
-from .errors import MytypistError
-from .template import Placeholder, Template
+from mytypist_cli.engine.template import Placeholder, Template
+from mytypist_cli.errors import MytypistError
 
 app = typer.Typer(
     name="mytypist",
@@ -188,9 +188,9 @@ def main() -> None:
 
 # fill, the library's and the PDF commands live in their own modules; registered last
 # because they import this module's error translation (_errors_to_exit).
-from .cli_fill import register as _register_fill  # noqa: E402
-from .cli_library import register as _register_library  # noqa: E402
-from .cli_pdf import register as _register_pdf  # noqa: E402
+from mytypist_cli.cli.fill import register as _register_fill  # noqa: E402
+from mytypist_cli.cli.library import register as _register_library  # noqa: E402
+from mytypist_cli.cli.pdf import register as _register_pdf  # noqa: E402
 
 _register_fill(app)
 _register_library(app)

@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from . import render as show
-from .errors import MytypistError, StoreError, TemplateError
+from mytypist_cli.cli import output as show
+from mytypist_cli.errors import MytypistError, StoreError, TemplateError
 
 if TYPE_CHECKING:
-    from .analytics import Stats
-    from .library import TemplateInfo
-    from .store import Store
+    from mytypist_cli.library.lookup import TemplateInfo
+    from mytypist_cli.library.store import Store
+    from mytypist_cli.usage.analytics import Stats
 
 _registered: weakref.WeakSet[typer.Typer] = weakref.WeakSet()
 
@@ -40,7 +40,7 @@ CHART_DAYS = 60
 
 def register(app: typer.Typer) -> None:
     """Add the library commands to ``app``; a second call for the same app does nothing."""
-    from .cli_common import register_commands
+    from mytypist_cli.cli.common import register_commands
 
     register_commands(app, "library", _COMMANDS)
 
@@ -51,8 +51,8 @@ def register(app: typer.Typer) -> None:
 @contextlib.contextmanager
 def _open_library() -> Iterator[Store]:
     """The library in the home folder (``--home`` / ``MYTYPIST_HOME``), opened and migrated."""
-    from .home import db_path
-    from .store import open_store
+    from mytypist_cli.home import db_path
+    from mytypist_cli.library.store import open_store
 
     with open_store(db_path()) as store:
         yield store
@@ -155,8 +155,8 @@ def add(
 
       mytypist add lettre.docx --locale fr_FR
     """
-    from .filters import DEFAULT_LOCALE
-    from .template import Template
+    from mytypist_cli.engine.filters import DEFAULT_LOCALE
+    from mytypist_cli.engine.template import Template
 
     if locale is not None:
         locale = _check_locale(locale)
@@ -264,7 +264,7 @@ def list_templates(
     if chosen == "json":
         show.print_json([info.to_json_dict() for info in found])
     elif chosen == "csv":
-        from .analytics import write_csv
+        from mytypist_cli.usage.analytics import write_csv
 
         write_csv(sys.stdout, _LIST_CSV_HEADER, (_list_csv_row(info) for info in found))
     elif chosen == "names":
@@ -400,7 +400,7 @@ def remove(
 
       mytypist remove offer-letter --yes
     """
-    from .library import parse_ref
+    from mytypist_cli.library.lookup import parse_ref
 
     name, version = parse_ref(ref)
     with _open_library() as store:
@@ -544,7 +544,7 @@ def backup(
 
     Example: mytypist backup mytypist-2026-11-26.db
     """
-    from .home import db_path, journal_path
+    from mytypist_cli.home import db_path, journal_path
 
     library = db_path()
     if not library.exists() and not journal_path().exists():
@@ -568,8 +568,8 @@ def restore(
 
     Example: mytypist restore mytypist-2026-11-26.db
     """
-    from .home import db_path
-    from .store import restore as restore_library
+    from mytypist_cli.home import db_path
+    from mytypist_cli.library.store import restore as restore_library
 
     result = restore_library(file, db_path())
     show.note(f"restored the library {result.db_path} from {result.restored_from}")
@@ -610,8 +610,8 @@ def stats(
 
       mytypist stats --template offer-letter --json
     """
-    from .analytics import parse_since, write_stats_csv
-    from .analytics import stats as compute
+    from mytypist_cli.usage.analytics import parse_since, write_stats_csv
+    from mytypist_cli.usage.analytics import stats as compute
 
     chosen = _one_format(json_output, csv_output)
     start = parse_since(since) if since is not None else None

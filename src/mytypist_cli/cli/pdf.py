@@ -1,7 +1,7 @@
 """The PDF commands of ``mytypist``: convert (existing .docx files to PDF) and preview (first page as PNG).
 
 cli.py calls :func:`register` to add them to its app; registering twice does
-nothing. Each command parses its options, calls :mod:`mytypist_cli.pdf` and
+nothing. Each command parses its options, calls :mod:`mytypist_cli.pdf.convert` and
 reports: written paths on stdout, failures on stderr. Every ``MytypistError``
 goes through cli.py's one ``_errors_to_exit`` (one ``error: ...`` line, exit 1).
 
@@ -16,16 +16,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from . import render as show
-from .cli_common import DelimitersOption, LocaleOption
+from mytypist_cli.cli import output as show
+from mytypist_cli.cli.common import DelimitersOption, LocaleOption
 
 if TYPE_CHECKING:
-    from .pdf import ConversionResult
+    from mytypist_cli.pdf.convert import ConversionResult
 
 
 def register(app: typer.Typer) -> None:
     """Add ``convert`` and ``preview`` to ``app``; a second call for the same app does nothing."""
-    from .cli_common import register_commands
+    from mytypist_cli.cli.common import register_commands
 
     register_commands(app, "pdf", _COMMANDS)
 
@@ -66,7 +66,7 @@ def convert(
 
       mytypist convert letters/*.docx --out-dir pdf/ --jobs 2
     """
-    from .pdf import ConversionError, convert_to_pdf, find_soffice
+    from mytypist_cli.pdf.convert import ConversionError, convert_to_pdf, find_soffice
 
     soffice = find_soffice()  # before any work: the message says how to install it
     groups: dict[Path, list[Path]] = {}
@@ -140,10 +140,10 @@ def preview(
 
       mytypist preview offer-letter.docx -o blank.png
     """
-    from .cli_common import _open_template
-    from .errors import DataError
-    from .pdf import find_soffice, render_preview_png
-    from .records import open_records
+    from mytypist_cli.cli.common import _open_template
+    from mytypist_cli.data.records import open_records
+    from mytypist_cli.errors import DataError
+    from mytypist_cli.pdf.convert import find_soffice, render_preview_png
 
     soffice = find_soffice()
     opened = _open_template(template, delimiters, locale)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import TemplateSyntaxError
+from mytypist_cli.errors import TemplateSyntaxError
 
 EMU_PER_INCH = 914400
 DEFAULT_MAX_IMAGE_BYTES = 20 * 1024 * 1024

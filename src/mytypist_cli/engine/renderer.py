@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .errors import RenderError
-from .filters import Chain, display_text
-from .images import PictureBook, PictureError
-from .values import MISSING, Row
-from .wordml import ImageSlot, NewId, Node, Once, Section, Slot
+from mytypist_cli.engine.filters import Chain, display_text
+from mytypist_cli.engine.pictures import PictureBook, PictureError
+from mytypist_cli.engine.values import MISSING, Row
+from mytypist_cli.errors import RenderError
+from mytypist_cli.ooxml.compiler import ImageSlot, NewId, Node, Once, Section, Slot
 
 _FALSE_TEXTS = frozenset({"", "false", "no", "0"})
 

@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import MytypistError
+from mytypist_cli.errors import MytypistError
 
 __all__ = [
     "ConversionError",

@@ -43,11 +43,11 @@ from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol
 
-from .errors import MissingFieldsError, MytypistError
-from .filters import DEFAULT_LOCALE
-from .images import DEFAULT_MAX_IMAGE_BYTES
-from .syntax import DEFAULT_DELIMITERS
-from .template import Missing, Template, fill_text
+from mytypist_cli.engine.filters import DEFAULT_LOCALE
+from mytypist_cli.engine.pictures import DEFAULT_MAX_IMAGE_BYTES
+from mytypist_cli.engine.syntax import DEFAULT_DELIMITERS
+from mytypist_cli.engine.template import Missing, Template, fill_text
+from mytypist_cli.errors import MissingFieldsError, MytypistError
 
 __all__ = [
     "INLINE_BELOW",

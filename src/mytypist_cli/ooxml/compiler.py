@@ -18,9 +18,10 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from . import images, sections
-from .errors import CorruptDocumentError, TemplateSyntaxError, UnsafeDocumentError
-from .syntax import Stray, Tag, scan
+from mytypist_cli.engine import pictures as images
+from mytypist_cli.engine.syntax import Stray, Tag, scan
+from mytypist_cli.errors import CorruptDocumentError, TemplateSyntaxError, UnsafeDocumentError
+from mytypist_cli.ooxml import placement as sections
 
 W_NAMESPACES = (
     "http://schemas.openxmlformats.org/wordprocessingml/2006/main",

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 
-from .errors import DataError
-from .records import Record
-from .syntax import normalise_name
+from mytypist_cli.data.records import Record
+from mytypist_cli.engine.syntax import normalise_name
+from mytypist_cli.errors import DataError
 
 ROWS = "rows"
 

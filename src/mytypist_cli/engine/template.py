@@ -23,19 +23,20 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-from . import images, package
-from .errors import (
+from mytypist_cli.engine import pictures as images
+from mytypist_cli.engine.filters import DEFAULT_LOCALE, Chain, FilterSyntaxError, compile_chain, display_text
+from mytypist_cli.engine.renderer import SectionRenderer
+from mytypist_cli.engine.syntax import DEFAULT_DELIMITERS, parse_delimiters, scan
+from mytypist_cli.engine.values import Row
+from mytypist_cli.errors import (
     MacroTemplateError,
     MissingFieldsError,
     NotADocxError,
     TemplateError,
     TemplateSyntaxError,
 )
-from .filters import DEFAULT_LOCALE, Chain, FilterSyntaxError, compile_chain, display_text
-from .scopes import SectionRenderer
-from .syntax import DEFAULT_DELIMITERS, parse_delimiters, scan
-from .values import Row
-from .wordml import (
+from mytypist_cli.ooxml import package
+from mytypist_cli.ooxml.compiler import (
     ImageSlot,
     Node,
     Occurrence,

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .errors import RenderError
-from .values import MISSING, clean_text, to_text
+from mytypist_cli.engine.values import MISSING, clean_text, to_text
+from mytypist_cli.errors import RenderError
 
 DEFAULT_LOCALE = "en_NG"
 _QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019", "\u201d": "\u201d", "\u2019": "\u2019"}

@@ -22,16 +22,16 @@ from typing import Annotated, Any
 
 import typer
 
-from . import render as show
-from .cli_common import DelimitersOption, LocaleOption, _open_template, _Opened
-from .errors import DataError, MytypistError
-from .images import DEFAULT_MAX_IMAGE_BYTES
-from .template import Filled, Template
+from mytypist_cli.cli import output as show
+from mytypist_cli.cli.common import DelimitersOption, LocaleOption, _open_template, _Opened
+from mytypist_cli.engine.pictures import DEFAULT_MAX_IMAGE_BYTES
+from mytypist_cli.engine.template import Filled, Template
+from mytypist_cli.errors import DataError, MytypistError
 
 
 def register(app: typer.Typer) -> None:
     """Add ``fill`` to ``app``; a second call for the same app does nothing."""
-    from .cli_common import register_commands
+    from mytypist_cli.cli.common import register_commands
 
     register_commands(app, "fill", [("fill", fill)])
 
@@ -142,8 +142,8 @@ def fill(
 
       mytypist fill offer-letter.docx --set full_name="Ada Obi" -o ada.docx
     """
-    from .batch import BatchOptions, write_report
-    from .grouping import group_records
+    from mytypist_cli.data.grouping import group_records
+    from mytypist_cli.fill.batch import BatchOptions, write_report
 
     if missing not in ("error", "blank", "keep"):
         raise typer.BadParameter("choose error, blank or keep", param_hint="--missing")
@@ -256,7 +256,7 @@ def _record_usage(
     """Append the run to the usage journal (never the values); a journal problem is only a warning."""
     import hashlib
 
-    from . import usage
+    from mytypist_cli.usage import journal as usage
 
     try:
         usage.record_run(
@@ -310,7 +310,7 @@ def _converter(wanted: bool, *, needed: bool) -> tuple[Path | None, MytypistErro
     """
     if not wanted:
         return None, None
-    from .pdf import ConverterMissingError, find_soffice
+    from mytypist_cli.pdf.convert import ConverterMissingError, find_soffice
 
     try:
         return find_soffice(), None
@@ -344,7 +344,7 @@ def _run_batch_with_pdf(
     conversion: _Conversion,
 ) -> Any:
     """Fill, then convert with LibreOffice; --to pdf and --zip stage the documents in a private folder."""
-    from .pdf_batch import bundle, convert_rows, pdf_path
+    from mytypist_cli.fill.pdfs import bundle, convert_rows, pdf_path
 
     zipped = options.zip_path is not None
     final_dir = options.zip_path.parent if zipped else options.out_dir
@@ -428,7 +428,7 @@ def _run_batch(
     print_paths: bool = True,
 ) -> Any:
     """Fill every row, streaming paths to stdout and problems and progress to stderr."""
-    from .batch import RowResult, fill_batch
+    from mytypist_cli.fill.batch import RowResult, fill_batch
 
     started = time.perf_counter()
     bar = show.progress(total) if show.stderr.is_terminal and not quiet else None
@@ -475,7 +475,7 @@ def _run_batch(
 @contextlib.contextmanager
 def _data_input(data: str | None, encoding: str | None, sheet: str | None) -> Iterator[Any]:
     """The data as a re-readable source; standard input is spooled to a temporary file first."""
-    from .records import open_records
+    from mytypist_cli.data.records import open_records
 
     if data is None:
         yield None
@@ -523,7 +523,7 @@ def _check_columns(
     compiled: Template, columns: tuple[str, ...], overrides: dict[str, str], missing: str, path: str
 ) -> None:
     """Before any file is written: every name the data's columns lack, with the closest column."""
-    from .syntax import normalise_name
+    from mytypist_cli.engine.syntax import normalise_name
 
     if missing != "error":
         return
@@ -556,7 +556,7 @@ def _nested_column(name: str, have: set[str]) -> bool:
 
 
 def _with_overrides(source: Any, overrides: dict[str, str]) -> Iterator[Any]:
-    from .records import Record
+    from mytypist_cli.data.records import Record
 
     if source is None:
         yield Record(number=1, line=0, values=dict(overrides))
@@ -619,7 +619,7 @@ def _fill_one(
 
 def _one_pdf(filled: Filled, output: str, conversion: _Conversion) -> bytes:
     """The PDF of one filled document, made in a private folder."""
-    from .pdf import ConversionError, convert_to_pdf
+    from mytypist_cli.pdf.convert import ConversionError, convert_to_pdf
 
     stem = Path(output).stem if output != "-" else "document"
     with tempfile.TemporaryDirectory(prefix=".mytypist-") as folder:

@@ -37,10 +37,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, col, create_engine, select
 
-from mytypist_cli import migrations, usage
 from mytypist_cli.errors import NotFoundError, StoreError
 from mytypist_cli.home import JOURNAL_FILENAME
-from mytypist_cli.library import (
+from mytypist_cli.library import migrations
+from mytypist_cli.library.lookup import (
     BUSY_TIMEOUT_MS,
     StoredTemplate,
     TemplateInfo,
@@ -53,7 +53,8 @@ from mytypist_cli.library import (
     parse_ref,
     validate_name,
 )
-from mytypist_cli.models import RunFieldRow, RunRow, TemplateBlob, TemplateRow
+from mytypist_cli.library.models import RunFieldRow, RunRow, TemplateBlob, TemplateRow
+from mytypist_cli.usage import journal as usage
 
 # Re-exported: the store's public API includes the plain types and helpers.
 __all__ = [

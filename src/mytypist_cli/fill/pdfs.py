@@ -16,8 +16,8 @@ import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from .batch import BatchError, RowResult
-from .pdf import ConversionResult, convert_to_pdf
+from mytypist_cli.fill.batch import BatchError, RowResult
+from mytypist_cli.pdf.convert import ConversionResult, convert_to_pdf
 
 
 def convert_rows(

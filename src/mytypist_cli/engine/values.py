@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from .errors import RenderError
-from .syntax import normalise_name
+from mytypist_cli.engine.syntax import normalise_name
+from mytypist_cli.errors import RenderError
 
 MISSING: Any = object()
 """Returned by :func:`lookup` when a name has no value."""

@@ -23,7 +23,7 @@ journal instead. Claimed files are deleted only after their runs are committed
 nothing and double-counts nothing.
 
 Stdlib only, and no heavy stdlib modules either (no dataclasses, uuid,
-hashlib at import): ``python -X importtime -c "import mytypist_cli.usage"``
+hashlib at import): ``python -X importtime -c "import mytypist_cli.usage.journal"``
 stays in the low milliseconds. Never imports sqlmodel, sqlalchemy, typer or rich.
 """
 

@@ -22,9 +22,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from mytypist_cli import migrations
 from mytypist_cli.errors import NotFoundError, StoreError
-from mytypist_cli.usage import format_utc
+from mytypist_cli.library import migrations
+from mytypist_cli.usage.journal import format_utc
 
 BUSY_TIMEOUT_MS = 30_000
 SQLITE_HEADER = b"SQLite format 3\x00"

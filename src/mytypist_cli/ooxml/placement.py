@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from .errors import TemplateSyntaxError
-from .syntax import Tag
+from mytypist_cli.engine.syntax import Tag
+from mytypist_cli.errors import TemplateSyntaxError
 
 PI_TARGET = "mytypist"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"

@@ -25,9 +25,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 
 from mytypist_cli.errors import StoreError
-from mytypist_cli.models import RunFieldRow, RunRow
-from mytypist_cli.store import Store, parse_ref
-from mytypist_cli.usage import format_utc
+from mytypist_cli.library.models import RunFieldRow, RunRow
+from mytypist_cli.library.store import Store, parse_ref
+from mytypist_cli.usage.journal import format_utc
 
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}

@@ -15,9 +15,9 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from . import render as show
-from .errors import MytypistError, TemplateError
-from .template import Template
+from mytypist_cli.cli import output as show
+from mytypist_cli.engine.template import Template
+from mytypist_cli.errors import MytypistError, TemplateError
 
 F = TypeVar("F", bound=Callable[..., Any])
 _state: dict[str, Any] = {"debug": False, "home": None}
@@ -124,9 +124,9 @@ def _open_template(source: str, delimiters: str | None, locale: str | None) -> _
 
 def _from_library(reference: str) -> Any:
     """A stored template by name; the fast read-only path first, then the full store."""
-    from .errors import NotFoundError
-    from .home import db_path
-    from .library import lookup_template
+    from mytypist_cli.errors import NotFoundError
+    from mytypist_cli.home import db_path
+    from mytypist_cli.library.lookup import lookup_template
 
     looks_like_path = (
         any(sep in reference for sep in "/\\") or Path(reference).suffix.lower() in _DOCX_SUFFIXES
@@ -134,7 +134,7 @@ def _from_library(reference: str) -> Any:
     try:
         stored = lookup_template(db_path(), reference)
         if stored is None:
-            from .store import open_store
+            from mytypist_cli.library.store import open_store
 
             with open_store(db_path()) as store:
                 stored = store.get_template(reference)
