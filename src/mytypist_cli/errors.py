@@ -65,3 +65,11 @@ class StoreError(MytypistError):
 
 class NotFoundError(StoreError):
     """No template of that name (or version) is in the library."""
+
+
+class OutputError(MytypistError):
+    """An output cannot be written: its folder is unusable, it is an input of the run, or not a file."""
+
+
+class OutputExistsError(OutputError):
+    """The output exists and ``overwrite`` was not given."""

@@ -1,0 +1,207 @@
+"""The one way mytypist writes a file: a private temporary file beside the target, then a rename.
+
+Every output (``fill -o``, a batch's documents, ``--zip``, PDFs, ``--report``,
+``export``, ``backup``, ``convert``, ``preview``) goes through here, so the rules
+hold everywhere at once:
+
+- Nothing is written through a path the run did not create: the temporary file
+  is made by ``tempfile.mkstemp`` (``O_CREAT | O_EXCL``, an unpredictable name,
+  never following a symlink) in the target's own folder, so the final rename
+  stays on one file system and is atomic. An interrupted run leaves either the
+  old file or the new one, never half of one.
+- An existing file is never replaced unless ``overwrite``: without it the
+  finished file is hard-linked to its name, which fails if the name was taken
+  meanwhile (a rename would replace it silently).
+- Only regular files (or a symlink, which is replaced, never followed) are
+  replaced: a folder, a device node or a FIFO where the output goes is an
+  error, as is an output that is one of the run's inputs, even with ``overwrite``.
+
+Imports neither typer nor rich; raises ``OutputError``s, never prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from mytypist_cli.errors import OutputError, OutputExistsError
+
+#: Prefix of every temporary file mytypist makes; leftovers of a killed run are easy to spot.
+TEMP_PREFIX = ".~mytypist-"
+
+PathLike = str | os.PathLike[str]
+
+
+def exists_message(target: PathLike) -> str:
+    """The one wording for an output that is already there."""
+    return f"{os.fspath(target)} exists; pass --overwrite to replace it"
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def check_target(target: PathLike, *, overwrite: bool = False, inputs: Iterable[PathLike] = ()) -> None:
+    """Raise ``OutputError`` unless ``target`` may be written as an output now.
+
+    Refused: a path that is one of ``inputs`` (the same file, by device and inode,
+    so another spelling or a hard link is caught too), even with ``overwrite``; a
+    folder, device node, FIFO or socket; an existing file without ``overwrite``
+    (``OutputExistsError``). A missing target is fine; its folder is not checked here.
+    """
+    shown = os.fspath(target)
+    try:
+        here = os.stat(target)  # follows a symlink: an input reached through a link is still the input
+    except OSError:
+        here = None
+    if here is not None:
+        for source in inputs:
+            with contextlib.suppress(OSError):
+                if _same_file(here, os.stat(source)):
+                    raise OutputError(f"{shown} is an input of this run; choose another output name")
+    try:
+        own = os.lstat(target)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise OutputError(f"cannot write {shown}: {_reason(exc)}") from None
+    if stat.S_ISDIR(own.st_mode):
+        raise OutputError(f"{shown} is a folder; name a file")
+    if not (stat.S_ISREG(own.st_mode) or stat.S_ISLNK(own.st_mode)):
+        raise OutputError(f"{shown} is not a regular file; refusing to replace it")
+    if not overwrite:
+        raise OutputExistsError(exists_message(shown))
+
+
+def commit(temp: PathLike, target: PathLike, *, overwrite: bool = False) -> None:
+    """Give the finished temporary file ``temp`` the name ``target``; the temporary name is gone after.
+
+    Without ``overwrite`` a hard link is made first: it fails if the name is
+    taken (by anything, a dangling symlink included), where a rename would
+    silently replace. File systems without hard links (FAT, some network
+    shares) fall back to a check and a rename. Raises ``OutputExistsError``
+    or ``OutputError``; on error ``temp`` is left for the caller to remove.
+    """
+    shown = os.fspath(target)
+    try:
+        if overwrite:
+            os.replace(temp, target)
+            return
+        try:
+            os.link(temp, target, follow_symlinks=False)
+        except FileExistsError:
+            raise OutputExistsError(exists_message(shown)) from None
+        except OSError:
+            if os.path.lexists(target):
+                raise OutputExistsError(exists_message(shown)) from None
+            os.replace(temp, target)
+            return
+        os.unlink(temp)
+    except OutputError:
+        raise
+    except OSError as exc:
+        raise OutputError(f"cannot write {shown}: {_reason(exc)}") from None
+
+
+def _make_temp(folder: str, prefix: str) -> tuple[int, str]:
+    try:
+        return tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=folder or ".")
+    except OSError as exc:
+        raise OutputError(f"cannot write in {folder or '.'}: {_reason(exc)}") from None
+
+
+@contextlib.contextmanager
+def staged(
+    target: PathLike,
+    *,
+    overwrite: bool = False,
+    inputs: Iterable[PathLike] = (),
+    prefix: str = TEMP_PREFIX,
+) -> Iterator[Path]:
+    """Yield the path of a new, empty, private temporary file beside ``target``; commit it on success.
+
+    For writers that need a path (SQLite's backup, ``zipfile``, a copy). The
+    target is checked before and the temporary file removed whatever happens.
+    Raises ``OutputError`` (``OutputExistsError`` for an existing file without ``overwrite``).
+    """
+    check_target(target, overwrite=overwrite, inputs=inputs)
+    handle, temp = _make_temp(os.path.dirname(os.fspath(target)), prefix)
+    os.close(handle)
+    try:
+        yield Path(temp)
+        commit(temp, target, overwrite=overwrite)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+
+
+@contextlib.contextmanager
+def open_output(
+    target: PathLike,
+    mode: str = "wb",
+    *,
+    overwrite: bool = False,
+    inputs: Iterable[PathLike] = (),
+    **open_options: Any,
+) -> Iterator[IO[Any]]:
+    """Open a temporary file for writing (``"wb"`` or ``"w"`` with ``open_options``); commit it on success.
+
+    Raises ``OutputError``; a write that fails (a full disk) becomes one too.
+    """
+    with staged(target, overwrite=overwrite, inputs=inputs) as temp:
+        try:
+            with open(temp, mode, **open_options) as handle:
+                yield handle
+        except OSError as exc:
+            raise OutputError(f"cannot write {os.fspath(target)}: {_reason(exc)}") from None
+
+
+def write_bytes(
+    target: PathLike,
+    data: bytes,
+    *,
+    overwrite: bool = False,
+    inputs: Iterable[PathLike] = (),
+    prefix: str = TEMP_PREFIX,
+    checked: bool = False,
+) -> None:
+    """Write ``data`` to ``target`` through a temporary file. Raises ``OutputError``.
+
+    ``checked``: the caller has already run ``check_target`` (a batch checks
+    its folder once, not every row); the final link still refuses a file that
+    appeared meanwhile.
+    """
+    if not checked:
+        check_target(target, overwrite=overwrite, inputs=inputs)
+    handle, temp = _make_temp(os.path.dirname(os.fspath(target)), prefix)
+    try:
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+        except OSError as exc:
+            raise OutputError(f"cannot write {os.fspath(target)}: {_reason(exc)}") from None
+        commit(temp, target, overwrite=overwrite)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+
+
+def write_text(
+    target: PathLike,
+    text: str,
+    *,
+    overwrite: bool = False,
+    inputs: Iterable[PathLike] = (),
+    encoding: str = "utf-8",
+) -> None:
+    """Write ``text`` exactly as given (no newline translation). Raises ``OutputError``."""
+    write_bytes(target, text.encode(encoding), overwrite=overwrite, inputs=inputs)
