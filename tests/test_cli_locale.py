@@ -8,9 +8,9 @@ from typer.testing import CliRunner
 
 from docx_factory import make_docx, para, paragraphs
 from mytypist_cli.cli.app import app
-from mytypist_cli.cli.library import register
+from mytypist_cli.cli.library import app as library_app
 
-register(app)
+app.add_typer(library_app)
 
 runner = CliRunner()
 

@@ -23,7 +23,6 @@ from typer.testing import CliRunner
 
 from conftest import REPO
 from mytypist_cli.cli.app import app
-from mytypist_cli.cli.pdf import register
 from mytypist_cli.data.records import open_records
 from mytypist_cli.engine.template import Template
 from mytypist_cli.pdf.convert import (
@@ -32,9 +31,6 @@ from mytypist_cli.pdf.convert import (
     find_soffice,
     render_preview_png,
 )
-
-register(app)
-register(app)  # the lead's cli.py calls it too: a second call must change nothing
 
 runner = CliRunner()
 EXAMPLES = REPO / "examples"

@@ -4,7 +4,7 @@ Each command parses options, calls one library function and shows the
 result; ``fill`` lives in cli_fill.py, the library's commands in
 cli_library.py, the PDF commands in cli_pdf.py. Every ``MytypistError``
 becomes one ``error: ...`` line on stderr and exit status 1 in one place
-(``cli_common._errors_to_exit``); usage errors are typer's (exit 2). Heavy
+(``cli_common.errors_to_exit``); usage errors are typer's (exit 2). Heavy
 modules (the database layer) are imported inside the commands that need
 them, so ``--help`` and ``extract`` start fast.
 """
@@ -22,9 +22,9 @@ from mytypist_cli.cli import output as show
 from mytypist_cli.cli.common import (
     DelimitersOption,
     LocaleOption,
-    _errors_to_exit,
     _open_template,
     _state,
+    errors_to_exit,
 )
 from mytypist_cli.engine.template import Placeholder, Template
 from mytypist_cli.errors import MytypistError
@@ -72,7 +72,7 @@ def main_options(
 
 
 @app.command()
-@_errors_to_exit
+@errors_to_exit
 def extract(
     template: Annotated[
         str,
@@ -186,12 +186,11 @@ def main() -> None:
     app()
 
 
-# fill, the library's and the PDF commands live in their own modules; registered last
-# because they import this module's error translation (_errors_to_exit).
-from mytypist_cli.cli.fill import register as _register_fill  # noqa: E402
-from mytypist_cli.cli.library import register as _register_library  # noqa: E402
-from mytypist_cli.cli.pdf import register as _register_pdf  # noqa: E402
+# Each command group is a Typer of its own, composed here.
+from mytypist_cli.cli import fill as _fill  # noqa: E402
+from mytypist_cli.cli import library as _library  # noqa: E402
+from mytypist_cli.cli import pdf as _pdf  # noqa: E402
 
-_register_fill(app)
-_register_library(app)
-_register_pdf(app)
+app.add_typer(_fill.app)
+app.add_typer(_library.app)
+app.add_typer(_pdf.app)

@@ -7,7 +7,6 @@ directly, and never the database layer at import time.
 from __future__ import annotations
 
 import functools
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 _state: dict[str, Any] = {"debug": False, "home": None}
 
 
-def _errors_to_exit(function: F) -> F:
+def errors_to_exit(function: F) -> F:
     """The one place where library errors become a message and an exit status."""
 
     @functools.wraps(function)
@@ -40,19 +39,6 @@ def _errors_to_exit(function: F) -> F:
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
-
-
-_registered: dict[str, weakref.WeakSet[typer.Typer]] = {}
-
-
-def register_commands(app: typer.Typer, group: str, commands: list[tuple[str, Callable[..., Any]]]) -> None:
-    """Add ``commands`` to ``app`` behind the one error translation; a group is added once per app."""
-    done = _registered.setdefault(group, weakref.WeakSet())
-    if app in done:
-        return
-    for name, function in commands:
-        app.command(name=name)(_errors_to_exit(function))
-    done.add(app)
 
 
 DelimitersOption = Annotated[

@@ -23,17 +23,12 @@ from typing import Annotated, Any
 import typer
 
 from mytypist_cli.cli import output as show
-from mytypist_cli.cli.common import DelimitersOption, LocaleOption, _open_template, _Opened
+from mytypist_cli.cli.common import DelimitersOption, LocaleOption, _open_template, _Opened, errors_to_exit
 from mytypist_cli.engine.pictures import DEFAULT_MAX_IMAGE_BYTES
 from mytypist_cli.engine.template import Filled, Template
 from mytypist_cli.errors import DataError, MytypistError
 
-
-def register(app: typer.Typer) -> None:
-    """Add ``fill`` to ``app``; a second call for the same app does nothing."""
-    from mytypist_cli.cli.common import register_commands
-
-    register_commands(app, "fill", [("fill", fill)])
+app = typer.Typer()
 
 
 def _parse_sets(pairs: list[str]) -> dict[str, str]:
@@ -46,6 +41,8 @@ def _parse_sets(pairs: list[str]) -> dict[str, str]:
     return values
 
 
+@app.command()
+@errors_to_exit
 def fill(
     template: Annotated[
         str,

@@ -1,9 +1,8 @@
 """The library commands of ``mytypist``: add, list, show, remove, export, edit, backup, restore, stats.
 
-cli.py calls :func:`register` to add them to its app; registering twice does
-nothing. Each command parses its options, calls the store (or analytics) and
+``app`` is this group's Typer; cli/app.py composes it with ``add_typer``. Each command parses its options, calls the store (or analytics) and
 hands the result to ``render``: data on stdout, messages on stderr. Every
-``MytypistError`` goes through cli.py's one ``_errors_to_exit`` (one
+``MytypistError`` goes through cli/common.py's one ``errors_to_exit`` (one
 ``error: ...`` line, exit 1); usage errors are typer's (exit 2).
 
 The store, sqlmodel and analytics are imported inside command bodies only, so
@@ -15,15 +14,15 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mytypist_cli.cli import output as show
+from mytypist_cli.cli.common import errors_to_exit
 from mytypist_cli.errors import MytypistError, StoreError, TemplateError
 
 if TYPE_CHECKING:
@@ -31,18 +30,11 @@ if TYPE_CHECKING:
     from mytypist_cli.library.store import Store
     from mytypist_cli.usage.analytics import Stats
 
-_registered: weakref.WeakSet[typer.Typer] = weakref.WeakSet()
-
 # The documents-per-day chart: the widest bar, and how many days it shows at most.
 BAR_WIDTH = 40
 CHART_DAYS = 60
 
-
-def register(app: typer.Typer) -> None:
-    """Add the library commands to ``app``; a second call for the same app does nothing."""
-    from mytypist_cli.cli.common import register_commands
-
-    register_commands(app, "library", _COMMANDS)
+app = typer.Typer()
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -112,6 +104,8 @@ CategoryOption = Annotated[str | None, typer.Option("--category", help="A catego
 # -- add ----------------------------------------------------------------------------------
 
 
+@app.command()
+@errors_to_exit
 def add(
     path: Annotated[
         str, typer.Argument(help="The template (.docx, .dotx); - reads standard input.", show_default=False)
@@ -220,6 +214,8 @@ def add(
 # -- list ---------------------------------------------------------------------------------
 
 
+@app.command("list")
+@errors_to_exit
 def list_templates(
     search: Annotated[
         str | None,
@@ -326,6 +322,8 @@ def _list_csv_row(info: TemplateInfo) -> list[object]:
 # -- show ---------------------------------------------------------------------------------
 
 
+@app.command("show")
+@errors_to_exit
 def show_template(ref: RefArgument, json_output: JsonOption = False) -> None:
     """Show a template's details, placeholders and versions.
 
@@ -384,6 +382,8 @@ def show_template(ref: RefArgument, json_output: JsonOption = False) -> None:
 # -- remove -------------------------------------------------------------------------------
 
 
+@app.command()
+@errors_to_exit
 def remove(
     ref: RefArgument,
     yes: Annotated[
@@ -422,6 +422,8 @@ def remove(
 # -- export -------------------------------------------------------------------------------
 
 
+@app.command()
+@errors_to_exit
 def export(
     ref: RefArgument,
     output: Annotated[
@@ -481,6 +483,8 @@ def _write_file(target: Path, data: bytes, *, overwrite: bool) -> None:
 # -- edit ---------------------------------------------------------------------------------
 
 
+@app.command()
+@errors_to_exit
 def edit(
     name: Annotated[str, typer.Argument(help="The library name (edits every version).", show_default=False)],
     rename: Annotated[
@@ -536,6 +540,8 @@ def edit(
 # -- backup and restore -------------------------------------------------------------------
 
 
+@app.command()
+@errors_to_exit
 def backup(
     file: Annotated[Path, typer.Argument(help="The backup file to write.", show_default=False)],
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing file.")] = False,
@@ -559,6 +565,8 @@ def backup(
     )
 
 
+@app.command()
+@errors_to_exit
 def restore(
     file: Annotated[Path, typer.Argument(help="A backup made by mytypist backup.", show_default=False)],
 ) -> None:
@@ -584,6 +592,8 @@ def restore(
 # -- stats --------------------------------------------------------------------------------
 
 
+@app.command()
+@errors_to_exit
 def stats(
     since: Annotated[
         str | None,
@@ -680,16 +690,3 @@ def _draw_stats(result: Stats) -> None:
             ["placeholder", "missing", "blank"],
             ((f.placeholder, f.missing, f.blank) for f in result.fields),
         )
-
-
-_COMMANDS: list[tuple[str, Callable[..., Any]]] = [
-    ("add", add),
-    ("list", list_templates),
-    ("show", show_template),
-    ("remove", remove),
-    ("export", export),
-    ("edit", edit),
-    ("backup", backup),
-    ("restore", restore),
-    ("stats", stats),
-]

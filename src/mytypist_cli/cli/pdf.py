@@ -1,33 +1,26 @@
 """The PDF commands of ``mytypist``: convert (existing .docx files to PDF) and preview (first page as PNG).
 
-cli.py calls :func:`register` to add them to its app; registering twice does
-nothing. Each command parses its options, calls :mod:`mytypist_cli.pdf.convert` and
+``app`` is this group's Typer; cli/app.py composes it with ``add_typer``. Each command parses its options, calls :mod:`mytypist_cli.pdf.convert` and
 reports: written paths on stdout, failures on stderr. Every ``MytypistError``
-goes through cli.py's one ``_errors_to_exit`` (one ``error: ...`` line, exit 1).
+goes through cli/common.py's one ``errors_to_exit`` (one ``error: ...`` line, exit 1).
 
 LibreOffice is found through ``MYTYPIST_SOFFICE`` or PATH (see ``pdf.find_soffice``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from mytypist_cli.cli import output as show
-from mytypist_cli.cli.common import DelimitersOption, LocaleOption
+from mytypist_cli.cli.common import DelimitersOption, LocaleOption, errors_to_exit
 
 if TYPE_CHECKING:
     from mytypist_cli.pdf.convert import ConversionResult
 
-
-def register(app: typer.Typer) -> None:
-    """Add ``convert`` and ``preview`` to ``app``; a second call for the same app does nothing."""
-    from mytypist_cli.cli.common import register_commands
-
-    register_commands(app, "pdf", _COMMANDS)
+app = typer.Typer()
 
 
 TimeoutOption = Annotated[
@@ -44,6 +37,8 @@ TimeoutOption = Annotated[
 # -- convert ------------------------------------------------------------------------------
 
 
+@app.command()
+@errors_to_exit
 def convert(
     files: Annotated[
         list[Path], typer.Argument(help="Word documents to convert.", show_default=False, metavar="FILE...")
@@ -113,6 +108,8 @@ class _InOrder:
 # -- preview ------------------------------------------------------------------------------
 
 
+@app.command()
+@errors_to_exit
 def preview(
     template: Annotated[
         str, typer.Argument(help="The template: a .docx path or a library name.", show_default=False)
@@ -159,9 +156,3 @@ def preview(
     document = opened.template.render(values, missing="keep", allow_macros=True, image_dir=image_dir)
     written = render_preview_png(document, output, dpi=dpi, timeout=timeout, soffice=soffice)
     show.print_lines([str(written)])
-
-
-_COMMANDS: list[tuple[str, Callable[..., Any]]] = [
-    ("convert", convert),
-    ("preview", preview),
-]
