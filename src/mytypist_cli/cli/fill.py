@@ -23,10 +23,11 @@ from typing import Annotated, Any
 import typer
 
 from mytypist_cli.cli import output as show
-from mytypist_cli.cli.common import DelimitersOption, LocaleOption, _open_template, _Opened, errors_to_exit
+from mytypist_cli.cli.common import DelimitersOption, LocaleOption, _open_template, errors_to_exit
 from mytypist_cli.engine.pictures import DEFAULT_MAX_IMAGE_BYTES
 from mytypist_cli.engine.template import Filled, Template
 from mytypist_cli.errors import DataError, MytypistError
+from mytypist_cli.library.resolve import OpenedTemplate
 
 app = typer.Typer()
 
@@ -239,7 +240,7 @@ def _now_utc() -> Any:
 
 
 def _record_usage(
-    opened: _Opened,
+    opened: OpenedTemplate,
     started_utc: Any,
     seconds: float,
     *,
@@ -332,7 +333,7 @@ def _output_kind(extension: str, converted: bool, to: str, *, zipped: bool) -> s
 
 
 def _run_batch_with_pdf(
-    opened: _Opened,
+    opened: OpenedTemplate,
     compiled: Template,
     records: Iterator[Any],
     total: int,

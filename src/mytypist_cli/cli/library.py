@@ -1,6 +1,7 @@
 """The library commands of ``mytypist``: add, list, show, remove, export, edit, backup, restore, stats.
 
-``app`` is this group's Typer; cli/app.py composes it with ``add_typer``. Each command parses its options, calls the store (or analytics) and
+``app`` is this group's Typer; cli/app.py composes it with
+``add_typer``. Each command parses its options, calls the store (or analytics) and
 hands the result to ``render``: data on stdout, messages on stderr. Every
 ``MytypistError`` goes through cli/common.py's one ``errors_to_exit`` (one
 ``error: ...`` line, exit 1); usage errors are typer's (exit 2).

@@ -1,6 +1,7 @@
 """The PDF commands of ``mytypist``: convert (existing .docx files to PDF) and preview (first page as PNG).
 
-``app`` is this group's Typer; cli/app.py composes it with ``add_typer``. Each command parses its options, calls :mod:`mytypist_cli.pdf.convert` and
+``app`` is this group's Typer; cli/app.py composes it with
+``add_typer``. Each command parses its options, calls :mod:`mytypist_cli.pdf.convert` and
 reports: written paths on stdout, failures on stderr. Every ``MytypistError``
 goes through cli/common.py's one ``errors_to_exit`` (one ``error: ...`` line, exit 1).
 

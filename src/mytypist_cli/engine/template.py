@@ -183,6 +183,7 @@ class Template:
         self._first_id = first_id  # above every wp:docPr id the package has
         self._picture_parts = pictures
         self._picture_cache: dict[bytes, images.Picture] = {}
+        self.source = b""  # the template file's bytes, set by open()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -219,7 +220,9 @@ class Template:
         pair = parse_delimiters(delimiters)
         blob = _read_source(source)
         members = package.read_package(blob, max_size=max_size, max_ratio=max_ratio)
-        return _compile(members, pair, locale)
+        template = _compile(members, pair, locale)
+        template.source = blob
+        return template
 
     def fill(
         self,
