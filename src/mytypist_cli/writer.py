@@ -22,6 +22,7 @@ Imports neither typer nor rich; raises ``OutputError``s, never prints.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import stat
 import tempfile
@@ -105,18 +106,43 @@ def commit(temp: PathLike, target: PathLike, *, overwrite: bool = False) -> None
                 raise OutputExistsError(exists_message(shown)) from None
             os.replace(temp, target)
             return
-        os.unlink(temp)
     except OutputError:
         raise
     except OSError as exc:
         raise OutputError(f"cannot write {shown}: {_reason(exc)}") from None
+    # The output is in place: a second name that cannot be removed is no reason to fail.
+    with contextlib.suppress(OSError):
+        os.unlink(temp)
+
+
+@functools.cache
+def _new_file_mode() -> int:
+    """The mode ``open()`` gives a new file: 0o666 less the umask (read once; it rarely changes)."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    mask = os.umask(0o022)  # no way to read it without setting it elsewhere
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _make_temp(folder: str, prefix: str) -> tuple[int, str]:
     try:
-        return tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=folder or ".")
+        handle, temp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=folder or ".")
     except OSError as exc:
         raise OutputError(f"cannot write in {folder or '.'}: {_reason(exc)}") from None
+    # mkstemp makes the file 0o600, right while it is private; the finished output
+    # gets the mode any new file would, or other users lose access to it.
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(handle, _new_file_mode())
+    except OSError as exc:
+        os.close(handle)
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise OutputError(f"cannot write in {folder or '.'}: {_reason(exc)}") from None
+    return handle, temp
 
 
 @contextlib.contextmanager
@@ -155,8 +181,14 @@ def open_output(
 ) -> Iterator[IO[Any]]:
     """Open a temporary file for writing (``"wb"`` or ``"w"`` with ``open_options``); commit it on success.
 
-    Raises ``OutputError``; a write that fails (a full disk) becomes one too.
+    Text mode is UTF-8 unless ``encoding`` is given (never the locale's
+    encoding, which differs between machines). Raises ``OutputError``; a
+    write that fails (a full disk) becomes one too; ValueError for another ``mode``.
     """
+    if mode not in ("wb", "w", "wt"):
+        raise ValueError(f"open_output writes a new file: mode must be 'wb' or 'w', not {mode!r}")
+    if "b" not in mode:
+        open_options.setdefault("encoding", "utf-8")
     with staged(target, overwrite=overwrite, inputs=inputs) as temp:
         try:
             with open(temp, mode, **open_options) as handle:
