@@ -25,12 +25,8 @@ from conftest import REPO
 from mytypist_cli.cli.app import app
 from mytypist_cli.data.records import open_records
 from mytypist_cli.engine.template import Template
-from mytypist_cli.pdf.convert import (
-    ConverterMissingError,
-    convert_to_pdf,
-    find_soffice,
-    render_preview_png,
-)
+from mytypist_cli.errors import ConverterMissingError
+from mytypist_cli.pdf.convert import convert_to_pdf, find_soffice, render_preview_png
 
 runner = CliRunner()
 EXAMPLES = REPO / "examples"

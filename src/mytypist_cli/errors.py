@@ -73,3 +73,11 @@ class OutputError(MytypistError):
 
 class OutputExistsError(OutputError):
     """The output exists and ``overwrite`` was not given."""
+
+
+class ConversionError(MytypistError):
+    """A document could not be converted (to PDF, or the PDF to an image)."""
+
+
+class ConverterMissingError(ConversionError):
+    """LibreOffice (or poppler's pdftoppm) is not installed or not where it was said to be."""

@@ -1,8 +1,9 @@
 """The PDF commands of ``mytypist``: convert (existing .docx files to PDF) and preview (first page as PNG).
 
 ``app`` is this group's Typer; cli/app.py composes it with
-``add_typer``. Each command parses its options, calls :mod:`mytypist_cli.pdf.convert` and
-reports: written paths on stdout, failures on stderr. Every ``MytypistError``
+``add_typer``. Each command parses its options, calls one library function
+(``pdf.convert.convert_files``, ``pdf.preview.preview``) and reports: written
+paths on stdout, failures on stderr. Every ``MytypistError``
 goes through cli/common.py's one ``errors_to_exit`` (one ``error: ...`` line, exit 1).
 
 LibreOffice is found through ``MYTYPIST_SOFFICE`` or PATH (see ``pdf.find_soffice``).
@@ -11,12 +12,12 @@ LibreOffice is found through ``MYTYPIST_SOFFICE`` or PATH (see ``pdf.find_soffic
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mytypist_cli.cli import output as show
-from mytypist_cli.cli.common import DelimitersOption, LocaleOption, errors_to_exit
+from mytypist_cli.cli.common import DelimitersOption, LocaleOption, _state, errors_to_exit
 
 if TYPE_CHECKING:
     from mytypist_cli.pdf.convert import ConversionResult
@@ -33,6 +34,8 @@ TimeoutOption = Annotated[
         help="Seconds one document may take in LibreOffice before it is killed and counted as failed.",
     ),
 ]
+
+OverwriteOption = Annotated[bool, typer.Option("--overwrite", help="Replace existing files.")]
 
 
 # -- convert ------------------------------------------------------------------------------
@@ -52,30 +55,26 @@ def convert(
         int, typer.Option("--jobs", "-j", min=1, help="LibreOffice instances to run at once.")
     ] = 1,
     timeout: TimeoutOption = 120.0,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Convert Word documents to PDF with LibreOffice (NAME.docx -> NAME.pdf).
 
     Prints the path of each PDF written; failures go to standard error and
-    make the exit status 1.
+    make the exit status 1. A PDF that exists is not replaced without
+    --overwrite: that document fails, the others are still converted.
 
     Example:
 
       mytypist convert letters/*.docx --out-dir pdf/ --jobs 2
     """
-    from mytypist_cli.pdf.convert import ConversionError, convert_to_pdf, find_soffice
+    from mytypist_cli.errors import ConversionError
+    from mytypist_cli.pdf.convert import convert_files
 
-    soffice = find_soffice()  # before any work: the message says how to install it
-    groups: dict[Path, list[Path]] = {}
-    for file in files:
-        groups.setdefault(out_dir if out_dir is not None else file.parent, []).append(file)
-
-    failed = 0
-    for target, group in groups.items():
-        printer = _InOrder(group)
-        results = convert_to_pdf(
-            group, target, jobs=jobs, timeout=timeout, soffice=soffice, on_result=printer.add
-        )
-        failed += sum(1 for result in results if result.pdf is None)
+    printer = _InOrder(files)
+    results = convert_files(
+        files, out_dir, jobs=jobs, timeout=timeout, overwrite=overwrite, on_result=printer.add
+    )
+    failed = sum(1 for result in results if result.pdf is None)
     if failed:
         raise ConversionError(
             f"{failed} of {len(files)} document{'s' if len(files) != 1 else ''} not converted"
@@ -127,10 +126,12 @@ def preview(
     locale: LocaleOption = None,
     dpi: Annotated[int, typer.Option("--dpi", min=10, max=600, help="Resolution of the picture.")] = 96,
     timeout: TimeoutOption = 120.0,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Render the first page of a template to a PNG, filled with the first row of DATA.
 
-    Without DATA the placeholders show as they are written. Prints the PNG's path.
+    Without DATA the placeholders show as they are written. Prints the PNG's
+    path. An existing PNG is not replaced without --overwrite.
 
     Examples:
 
@@ -138,22 +139,23 @@ def preview(
 
       mytypist preview offer-letter.docx -o blank.png
     """
-    from mytypist_cli.cli.common import _open_template
-    from mytypist_cli.data.records import open_records
-    from mytypist_cli.errors import DataError
-    from mytypist_cli.pdf.convert import find_soffice, render_preview_png
+    from mytypist_cli.engine.syntax import parse_delimiters
+    from mytypist_cli.pdf.preview import preview as render_preview
 
-    soffice = find_soffice()
-    opened = _open_template(template, delimiters, locale)
-    values: dict[str, Any] = {}
-    if data is not None:
-        source = open_records(Path(data), display_name=data)
-        first = next(iter(source), None)
-        if first is None:
-            raise DataError(f"{data}: no rows")
-        values = first.values
-    # Relative picture paths in the data are read from the data file's folder, as fill does.
-    image_dir = Path(data).resolve().parent if data is not None else Path.cwd()
-    document = opened.template.render(values, missing="keep", allow_macros=True, image_dir=image_dir)
-    written = render_preview_png(document, output, dpi=dpi, timeout=timeout, soffice=soffice)
+    if delimiters:  # "" means the default, as in open_template
+        try:
+            parse_delimiters(delimiters)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--delimiters") from None
+    written = render_preview(
+        template,
+        data,
+        output=output,
+        delimiters=delimiters,
+        locale=locale,
+        home=_state["home"],
+        dpi=dpi,
+        timeout=timeout,
+        overwrite=overwrite,
+    )
     show.print_lines([str(written)])

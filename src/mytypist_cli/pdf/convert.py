@@ -14,8 +14,8 @@ fails on its own if it hangs again) and the rest go back into the queue. A
 document LibreOffice cannot load gets no PDF and fails its own entry. Every
 instance runs in its own session and is killed in ``finally``, Ctrl-C
 included; profiles and temporary folders are removed. PDFs are written into
-a temporary folder inside ``out_dir`` and moved into place, so a reader never
-sees half a PDF.
+a temporary folder inside ``out_dir`` and put in place by :mod:`mytypist_cli.writer`
+(never over an existing PDF unless ``overwrite``), so a reader never sees half a PDF.
 
 Library code: imports neither typer nor rich, never prints or exits.
 """
@@ -36,16 +36,21 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mytypist_cli.errors import MytypistError
+from mytypist_cli import writer
+from mytypist_cli.errors import ConversionError, ConverterMissingError, OutputError
 
+# ConversionError and ConverterMissingError live in errors.py; re-exported for older imports.
 __all__ = [
     "ConversionError",
     "ConversionResult",
     "ConverterMissingError",
+    "convert_files",
     "convert_to_pdf",
     "find_soffice",
     "render_preview_png",
 ]
+
+PathLike = str | os.PathLike[str]
 
 SOFFICE_ENV = "MYTYPIST_SOFFICE"
 INSTALL_HINT = (
@@ -58,14 +63,6 @@ POLL_SECONDS = 0.05
 WORD_SUFFIXES = {".docx", ".docm", ".dotx", ".dotm"}
 # Temporary LibreOffice profiles are made under this prefix (tests look for stray processes by it).
 PROFILE_PREFIX = "mytypist-soffice-"
-
-
-class ConversionError(MytypistError):
-    """A document could not be converted (to PDF, or the PDF to an image)."""
-
-
-class ConverterMissingError(ConversionError):
-    """LibreOffice (or poppler's pdftoppm) is not installed or not where it was said to be."""
 
 
 @dataclass(frozen=True)
@@ -127,13 +124,56 @@ class _Instance:
     last_progress: float = 0.0
 
 
-def convert_to_pdf(
-    docx_paths: Iterable[str | os.PathLike[str]],
-    out_dir: str | os.PathLike[str],
+def convert_files(
+    files: Iterable[PathLike],
+    out_dir: PathLike | None = None,
     *,
     jobs: int = 1,
     timeout: float = 120.0,
-    soffice: str | os.PathLike[str] | None = None,
+    overwrite: bool = False,
+    soffice: PathLike | None = None,
+    on_result: Callable[[ConversionResult], None] | None = None,
+) -> list[ConversionResult]:
+    """Convert documents to PDF: into ``out_dir``, or each beside its document when None.
+
+    What ``mytypist convert`` does. Without ``overwrite`` a PDF that exists
+    fails its own document (the others still convert); a folder, device or one
+    of the inputs where a PDF would go fails it even with ``overwrite``.
+    ``on_result`` is called once per document as its outcome is known (in no
+    particular order). Returns one ConversionResult per input, in input order.
+
+    Raises ConverterMissingError when LibreOffice cannot be found (before any
+    work), ConversionError when an output folder cannot be created or written
+    to, ValueError for ``jobs < 1`` or ``timeout <= 0``.
+    """
+    program = Path(soffice) if soffice is not None else find_soffice()
+    sources = [Path(file) for file in files]
+    groups: dict[Path, list[Path]] = {}
+    for source in sources:
+        groups.setdefault(Path(out_dir) if out_dir is not None else source.parent, []).append(source)
+    outcome: dict[Path, ConversionResult] = {}
+    for target, group in groups.items():
+        results = convert_to_pdf(
+            group,
+            target,
+            jobs=jobs,
+            timeout=timeout,
+            overwrite=overwrite,
+            soffice=program,
+            on_result=on_result,
+        )
+        outcome.update(zip(group, results, strict=True))
+    return [outcome[source] for source in sources]
+
+
+def convert_to_pdf(
+    docx_paths: Iterable[PathLike],
+    out_dir: PathLike,
+    *,
+    jobs: int = 1,
+    timeout: float = 120.0,
+    overwrite: bool = True,
+    soffice: PathLike | None = None,
     on_result: Callable[[ConversionResult], None] | None = None,
 ) -> list[ConversionResult]:
     """Convert documents to PDF (``out_dir/<stem>.pdf``), with ``jobs`` LibreOffice instances.
@@ -143,7 +183,10 @@ def convert_to_pdf(
     and reported as failed. ``on_result`` is called once per document as its
     outcome is known. Returns one ConversionResult per input, in input order;
     a document that cannot be converted fails its own entry. An existing PDF
-    of the same name is replaced.
+    of the same name is replaced only with ``overwrite`` (the default here, for
+    callers that checked their names already; ``convert_files`` defaults to
+    False); otherwise it fails that document, as does a folder, device or
+    input where the PDF would go.
 
     Raises ConverterMissingError when LibreOffice cannot be found, ConversionError
     when ``out_dir`` cannot be created or written to, ValueError for ``jobs < 1`` or ``timeout <= 0``.
@@ -167,6 +210,13 @@ def convert_to_pdf(
         if on_result is not None:
             on_result(result)
 
+    def place(written: Path) -> Path:
+        """Put a finished PDF in place through the writer; raises OutputError."""
+        final = target / written.name
+        writer.check_target(final, overwrite=overwrite, inputs=sources)
+        writer.commit(written, final, overwrite=overwrite)
+        return final
+
     todo: list[Path] = []
     by_stem: dict[str, Path] = {}
     for source in sources:
@@ -175,6 +225,12 @@ def convert_to_pdf(
         problem = _precheck(source)
         if problem is None and source.stem in by_stem:
             problem = f"same output name ({source.stem}.pdf) as {by_stem[source.stem]}"
+        if problem is None:
+            # Checked now, so a PDF that would be refused costs no conversion; checked again when placed.
+            try:
+                writer.check_target(target / f"{source.stem}.pdf", overwrite=overwrite, inputs=sources)
+            except OutputError as exc:
+                problem = str(exc)
         if problem is not None:
             finish(ConversionResult(source, None, problem))
         else:
@@ -182,7 +238,7 @@ def convert_to_pdf(
             todo.append(source)
 
     if todo:
-        _run_batches(program, todo, target, jobs, timeout, finish)
+        _run_batches(program, todo, target, jobs, timeout, finish, place)
     return [results[source] for source in sources]
 
 
@@ -203,12 +259,13 @@ def _run_batches(
     jobs: int,
     timeout: float,
     finish: Callable[[ConversionResult], None],
+    place: Callable[[Path], Path],
 ) -> None:
     size = max(1, min(MAX_CHUNK, math.ceil(len(todo) / jobs)))
     queue: deque[_Chunk] = deque(_Chunk(todo[i : i + size]) for i in range(0, len(todo), size))
     # PDFs are staged beside their final place (os.replace stays atomic); profiles go to /tmp.
     try:
-        work = Path(tempfile.mkdtemp(prefix=".mytypist-pdf-", dir=target))
+        work = Path(tempfile.mkdtemp(prefix=f"{writer.TEMP_PREFIX}pdf-", dir=target))
     except OSError as exc:
         raise ConversionError(f"{target}: cannot write there ({exc.strerror})") from None
     try:
@@ -223,7 +280,7 @@ def _run_batches(
                 if instance.process is None and queue:
                     _start(program, instance, queue.popleft(), work)
                 if instance.process is not None:
-                    _watch(instance, timeout, target, queue, finish)
+                    _watch(instance, timeout, place, queue, finish)
             time.sleep(POLL_SECONDS)
     finally:
         for instance in instances:
@@ -266,7 +323,7 @@ def _start(program: Path, instance: _Instance, chunk: _Chunk, work: Path) -> Non
 def _watch(
     instance: _Instance,
     timeout: float,
-    target: Path,
+    place: Callable[[Path], Path],
     queue: deque[_Chunk],
     finish: Callable[[ConversionResult], None],
 ) -> None:
@@ -287,7 +344,7 @@ def _watch(
     _kill(instance)
     chunk, outdir = instance.chunk, instance.outdir
     instance.chunk = instance.outdir = None
-    missing = _harvest(chunk, outdir, target, finish)
+    missing = _harvest(chunk, outdir, place, finish)
     if not missing:
         return
     if not ended:
@@ -311,20 +368,19 @@ def _watch(
 
 
 def _harvest(
-    chunk: _Chunk, outdir: Path, target: Path, finish: Callable[[ConversionResult], None]
+    chunk: _Chunk, outdir: Path, place: Callable[[Path], Path], finish: Callable[[ConversionResult], None]
 ) -> list[Path]:
-    """Move each complete PDF into ``target``; return the sources that have none."""
+    """Put each complete PDF in place; return the sources that have none."""
     missing: list[Path] = []
     for source in chunk.sources:
         written = outdir / f"{source.stem}.pdf"
         if not _complete_pdf(written):
             missing.append(source)
             continue
-        final = target / written.name
         try:
-            os.replace(written, final)
-        except OSError as exc:
-            finish(ConversionResult(source, None, f"cannot write {final} ({exc.strerror})"))
+            final = place(written)
+        except OutputError as exc:
+            finish(ConversionResult(source, None, str(exc)))
             continue
         finish(ConversionResult(source, final))
     shutil.rmtree(outdir, ignore_errors=True)
@@ -358,18 +414,23 @@ def _kill(instance: _Instance) -> None:
 
 
 def render_preview_png(
-    source: bytes | str | os.PathLike[str],
-    out_png: str | os.PathLike[str],
+    source: bytes | PathLike,
+    out_png: PathLike,
     *,
     dpi: int = 96,
     timeout: float = 120.0,
-    soffice: str | os.PathLike[str] | None = None,
+    overwrite: bool = False,
+    inputs: Iterable[PathLike] = (),
+    soffice: PathLike | None = None,
 ) -> Path:
     """Render the first page of a document (bytes or a path) to a PNG at ``dpi``; return its path.
 
-    Raises ConverterMissingError when LibreOffice or pdftoppm (poppler-utils) is
-    missing, ConversionError when the document cannot be converted or the PNG
-    cannot be written.
+    The PNG's folder is created if needed; the PNG is written through
+    :mod:`mytypist_cli.writer`, checked before any work: an existing file is
+    replaced only with ``overwrite``, and never when it is ``source`` or one of
+    ``inputs``. Raises ConverterMissingError when LibreOffice or pdftoppm
+    (poppler-utils) is missing, ConversionError when the document cannot be
+    converted, OutputError (OutputExistsError) when the PNG cannot be written.
     """
     pdftoppm = shutil.which("pdftoppm")
     if pdftoppm is None:
@@ -379,6 +440,8 @@ def render_preview_png(
         )
     program = Path(soffice) if soffice is not None else find_soffice()
     out = Path(out_png)
+    given = [*inputs, *([] if isinstance(source, bytes) else [source])]
+    writer.check_target(out, overwrite=overwrite, inputs=given)
     with tempfile.TemporaryDirectory(prefix="mytypist-preview-") as scratch:
         work = Path(scratch)
         if isinstance(source, bytes):
@@ -394,11 +457,10 @@ def render_preview_png(
         _first_page_png(pdftoppm, result.pdf, work / "page", dpi, timeout, label)
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
-            staged = out.with_name(f".{out.name}.part")
-            shutil.copyfile(work / "page.png", staged)
-            os.replace(staged, out)
+            picture = (work / "page.png").read_bytes()
         except OSError as exc:
-            raise ConversionError(f"{out}: cannot write ({exc.strerror})") from None
+            raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from None
+    writer.write_bytes(out, picture, overwrite=overwrite, inputs=given)
     return out
 
 
