@@ -6,8 +6,11 @@ import io
 import struct
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from docx_factory import (
     DOCM_TYPE,
@@ -469,3 +472,177 @@ def test_malformed_xml_part() -> None:
     members["word/document.xml"] = b"<w:document><w:body>"
     with pytest.raises(CorruptDocumentError, match="word/document.xml"):
         Template.open(_zip(members))
+
+
+# -- what data lacks: missing_from ------------------------------------------------------
+
+
+def missing(body: str, columns: list[str], **kwargs: object) -> tuple[str, ...]:
+    return Template.open(make_docx(body, **kwargs)).missing_from(columns)  # type: ignore[arg-type]
+
+
+def test_missing_from_lists_names_without_a_column_in_order_of_first_appearance() -> None:
+    body = para("<<b>> <<a>> <<b>>") + para("<<c>>")
+    assert missing(body, []) == ("b", "a", "c")
+    assert missing(body, ["a"]) == ("b", "c")
+    assert missing(body, ["c", "b", "a", "extra"]) == ()
+    # Across parts, in the order the placeholders are listed (headers first).
+    header = {"header1.xml": para("<<h>>")}
+    assert missing(body, ["a"], headers=header) == ("h", "b", "c")
+
+
+def test_missing_from_accepts_any_iterable_once_but_not_one_string() -> None:
+    template = Template.open(make_docx(para("<<a>> <<b>>")))
+    assert template.missing_from(column for column in ["a"]) == ("b",)
+    assert template.missing_from({"b": 1}) == ("a",)
+    with pytest.raises(TypeError, match="not one string"):
+        template.missing_from("ab")
+
+
+def test_a_name_used_only_with_a_default_needs_no_column() -> None:
+    assert missing(para('<<middle|default:"-">>'), []) == ()
+    assert missing(para('<<middle|upper|default:"-">> <<x|default:"none"|upper>>'), []) == ()
+    # Used once with a default and once without: the bare use needs a value.
+    assert missing(para('<<middle|default:"-">>') + para("<<middle>>"), []) == ("middle",)
+    assert missing(para('<<middle|default:"-">>') + para("<<middle|upper>>"), []) == ("middle",)
+
+
+def test_conditions_need_no_column_but_what_they_show_does() -> None:
+    body = para("<<?vip>>Dear <<title>><</vip>>") + para("<<^vip>>Hello<</vip>>")
+    assert missing(body, []) == ("title",)
+    assert missing(body, ["title"]) == ()
+    # A name used as a condition and as a value needs its value.
+    assert missing(body + para("<<vip>>"), ["title"]) == ("vip",)
+
+
+def test_a_list_without_a_column_is_missing_by_its_name_not_its_fields() -> None:
+    body = para("<<#items>><<desc>> <<qty>><</items>>") + para("<<total>>")
+    template = Template.open(make_docx(body))
+    assert template.missing_from([]) == ("items", "total")
+    assert template.missing_from(["items", "total"]) == ()
+    assert template.missing_from(["desc", "qty", "total"]) == ("items",)
+
+
+def test_names_inside_a_list_also_used_outside_it_need_a_column() -> None:
+    body = para("<<client>>") + para("<<#items>><<desc>> for <<client>><</items>>")
+    assert missing(body, ["items"]) == ("client",)
+    assert missing(body, ["items", "client"]) == ()
+
+
+def test_nested_lists_need_only_the_outermost_name() -> None:
+    body = (
+        para("<<#groups>>")
+        + para("<<name>>")
+        + para("<<#members>><<first>><</members>>")
+        + para("<</groups>>")
+    )
+    assert missing(body, []) == ("groups",)
+    assert missing(body, ["groups"]) == ()
+
+
+def test_pictures_are_values() -> None:
+    assert missing(para("<<photo|image>> <<sig|image:4cm>>"), ["sig"]) == ("photo",)
+
+
+def test_dotted_names_are_satisfied_by_their_object_or_a_flat_column() -> None:
+    body = para("<<client.name>> <<client.address.city>> <<other.x>>")
+    assert missing(body, []) == ("client.name", "client.address.city", "other.x")
+    assert missing(body, ["client"]) == ("other.x",)
+    assert missing(body, ["client.name", "other.x"]) == ("client.address.city",)
+    # Lookup reads the flat key, then objects from the top: a column "client.address" is neither.
+    assert missing(body, ["client.address", "other.x"]) == ("client.name", "client.address.city")
+
+
+def test_missing_from_compares_names_after_nfc_normalisation() -> None:
+    decomposed, composed = "Oru\u0301ko\u0323", "Orúkọ"
+    assert missing(para(f"<<{decomposed}>>"), [composed]) == ()
+    assert missing(para(f"<<{composed}>>"), [decomposed]) == ()
+    assert missing(para(f"<<{decomposed}.name>>"), [composed]) == ()
+    assert missing(para(f"<<{composed}>>"), []) == (composed,)
+
+
+def test_the_item_itself_is_never_missing() -> None:
+    assert missing(para("<<#tags>><<.>>, <</tags>>"), ["tags"]) == ()
+
+
+# A model of what filling needs, written independently of the engine, to check missing_from
+# against it and against what fill itself reports.
+_VALUE_NAMES = ("a", "b", "c", "d.e", "d.f")
+_CONDITION_NAMES = ("a", "vip")
+_FIELD_NAMES = ("f", "g", "a")
+_LIST_NAMES = ("items", "rows")
+_COLUMNS = ("a", "b", "c", "d", "d.e", "vip", "items", "rows", "f", "zzz")
+_FILTERS = ("", "upper", 'default:"-"', 'upper|default:"-"')
+
+_value = st.tuples(st.just("value"), st.sampled_from(_VALUE_NAMES), st.sampled_from(_FILTERS))
+_field = st.tuples(st.just("value"), st.sampled_from(_FIELD_NAMES), st.sampled_from(_FILTERS))
+_block = st.one_of(
+    _value,
+    st.tuples(st.just("condition"), st.sampled_from(_CONDITION_NAMES), st.lists(_value, max_size=3)),
+    st.tuples(st.just("list"), st.sampled_from(_LIST_NAMES), st.lists(_field, max_size=3)),
+)
+
+
+def _tag(name: str, filters: str) -> str:
+    return f"<<{name}|{filters}>>" if filters else f"<<{name}>>"
+
+
+def _paragraph(block: tuple[Any, ...]) -> str:
+    if block[0] == "value":
+        return para(_tag(block[1], block[2]))
+    sigil = "?" if block[0] == "condition" else "#"
+    inner = " ".join(_tag(name, filters) for _, name, filters in block[2])
+    return para(f"<<{sigil}{block[1]}>>{inner}<</{block[1]}>>")
+
+
+def _expected_missing(blocks: list[tuple[Any, ...]], columns: set[str]) -> list[str]:
+    """Outside lists: bare or non-default uses need a value; lists need their name; conditions nothing."""
+    order: dict[str, None] = {}
+    needed: set[str] = set()
+    for block in blocks:
+        uses = [block] if block[0] == "value" else block[2] if block[0] == "condition" else []
+        if block[0] == "condition":
+            order.setdefault(block[1], None)
+        if block[0] == "list":
+            order.setdefault(block[1], None)
+            needed.add(block[1])
+        for _, name, filters in uses:
+            order.setdefault(name, None)
+            if "default" not in filters:
+                needed.add(name)
+    return [n for n in order if n in needed and n not in columns and n.split(".")[0] not in columns]
+
+
+@settings(max_examples=150, deadline=None)
+@given(blocks=st.lists(_block, min_size=1, max_size=6), columns=st.sets(st.sampled_from(_COLUMNS)))
+def test_missing_from_matches_the_model_and_what_fill_reports(
+    blocks: list[tuple[Any, ...]], columns: set[str]
+) -> None:
+    template = Template.open(make_docx("".join(_paragraph(block) for block in blocks)))
+    lacking = template.missing_from(columns)
+    assert list(lacking) == _expected_missing(blocks, columns)
+    # Every name it returns is a placeholder, in the placeholders' order.
+    assert [n for n in template.names if n in lacking] == list(lacking)
+    # Fill with a value for each column (objects for "d", items holding every field): what fill
+    # finds missing is what missing_from said, less absent lists (an absent list is just empty).
+    values: dict[str, Any] = dict.fromkeys(columns, "v")
+    if "d" in columns:
+        values["d"] = {"e": "v", "f": "v"}
+    for name in _LIST_NAMES:
+        if name in columns:
+            values[name] = [dict.fromkeys(_FIELD_NAMES, "v")]
+    filled = template.fill(values, missing="blank")
+    assert set(filled.missing) <= set(lacking)
+    if all(b[1] in columns for b in blocks if b[0] == "condition"):  # no stretch hidden
+        assert set(filled.missing) | {n for n in _LIST_NAMES if n in lacking} == set(lacking)
+    if not lacking:
+        template.fill(values)  # missing="error" has nothing to complain about
+
+
+@settings(max_examples=100, deadline=None)
+@given(blocks=st.lists(_block, min_size=1, max_size=6), first=st.sets(st.sampled_from(_COLUMNS)))
+def test_more_columns_never_make_more_missing(blocks: list[tuple[Any, ...]], first: set[str]) -> None:
+    template = Template.open(make_docx("".join(_paragraph(block) for block in blocks)))
+    fewer = template.missing_from(first)
+    assert set(template.missing_from(set(_COLUMNS))) <= set(fewer) <= set(template.missing_from([]))
+    assert template.missing_from(template.names) == ()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import posixpath
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from os import PathLike, fspath
 from pathlib import Path
@@ -26,7 +26,7 @@ from lxml import etree
 from mytypist_cli.engine import pictures as images
 from mytypist_cli.engine.filters import DEFAULT_LOCALE, Chain, FilterSyntaxError, compile_chain, display_text
 from mytypist_cli.engine.renderer import SectionRenderer
-from mytypist_cli.engine.syntax import DEFAULT_DELIMITERS, parse_delimiters, scan
+from mytypist_cli.engine.syntax import DEFAULT_DELIMITERS, normalise_name, parse_delimiters, scan
 from mytypist_cli.engine.values import Row
 from mytypist_cli.errors import (
     MacroTemplateError,
@@ -169,6 +169,7 @@ class Template:
         slots: tuple[Slot, ...],
         first_id: int,
         pictures: _PictureParts | None = None,
+        required: tuple[str, ...] = (),
     ) -> None:
         self.placeholders = placeholders
         self.warnings = warnings
@@ -183,12 +184,34 @@ class Template:
         self._first_id = first_id  # above every wp:docPr id the package has
         self._picture_parts = pictures
         self._picture_cache: dict[bytes, images.Picture] = {}
+        self._required = required  # names outside lists a row must give a value for
         self.source = b""  # the template file's bytes, set by open()
 
     @property
     def names(self) -> tuple[str, ...]:
         """Placeholder names in order of first appearance."""
         return tuple(p.name for p in self.placeholders)
+
+    def missing_from(self, columns: Iterable[str]) -> tuple[str, ...]:
+        """The names data with these columns (or ``--set`` keys) lacks, in order of first appearance.
+
+        Left out, because they need no value: a name whose every use has a
+        ``default`` filter, a condition's name (``<<?x>>``, ``<<^x>>``: missing
+        is false), and names used only inside a list whose own name has a
+        column (its items give them). A list whose name has no column is
+        returned by that name, not its fields; a picture is a value. A dotted
+        name ``a.b`` is satisfied by a column ``a`` (a nested object) or one
+        literally named ``a.b``. Names and columns compare after NFC
+        normalisation, as values are looked up when filling.
+
+        Raises TypeError when ``columns`` is a single string.
+        """
+        if isinstance(columns, str):
+            raise TypeError("columns must be an iterable of column names, not one string")
+        have = {normalise_name(column) for column in columns}
+        return tuple(
+            name for name in self._required if name not in have and name.split(".", 1)[0] not in have
+        )
 
     @property
     def extension(self) -> str:
@@ -540,6 +563,7 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str], locale:
         slots=tuple(slot_index),
         first_id=_first_free_id(members),
         pictures=picture_parts,
+        required=_required(occurrences, chains),
     )
 
 
@@ -598,6 +622,28 @@ def _first_free_id(members: list[package.Member]) -> int:
             for match in _DOCPR_IDS.finditer(member.data):
                 highest = max(highest, int(match.group(1)))
     return highest + 1
+
+
+def _required(occurrences: list[tuple[str, Occurrence]], chains: dict[str, Chain]) -> tuple[str, ...]:
+    """Names outside every list that a row must give a value for, in order of first appearance.
+
+    A list's name is needed, and so is a picture's; a value unless its filter
+    chain has a default; a condition's name never (missing is false). Names
+    inside lists are the items' to give.
+    """
+    needed: dict[str, bool] = {}
+    for _, occurrence in occurrences:
+        name = occurrence.tag.name
+        if name == "." or _list_path(occurrence):
+            continue
+        if occurrence.kind == "condition":
+            need = False
+        elif occurrence.kind == "value" and occurrence.tag.filters:
+            need = not chains[occurrence.tag.filters].has_default
+        else:
+            need = True
+        needed[name] = needed.get(name, False) or need
+    return tuple(name for name, need in needed.items() if need)
 
 
 def _where(part: str, occurrence: Occurrence) -> str:
