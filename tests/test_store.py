@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import event
 
 from mytypist_cli import home
-from mytypist_cli.errors import NotFoundError, StoreError
+from mytypist_cli.errors import NotFoundError, OutputExistsError, StoreError
 from mytypist_cli.library import migrations
 from mytypist_cli.library.store import (
     IngestReport,
@@ -391,7 +391,7 @@ def test_backup_is_a_single_self_contained_library(store: Store, tmp_path: Path)
     assert check_library_file(dest) == set(migrations.KNOWN_NAMES)
     with open_store(dest, ingest=False) as copy:
         assert [t.ref for t in copy.list_templates(all_versions=True)] == ["invoice@1", "invoice@2"]
-    with pytest.raises(StoreError, match="already exists"):
+    with pytest.raises(OutputExistsError, match="backup.db exists; pass --overwrite to replace it"):
         store.backup(dest)
     store.backup(dest, overwrite=True)
     with pytest.raises(StoreError, match="onto itself"):

@@ -13,7 +13,6 @@ The store, sqlmodel and analytics are imported inside command bodies only, so
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -448,37 +447,14 @@ def export(
             raise typer.BadParameter(
                 "refusing to write a .docx to a terminal; redirect it or name a file", param_hint="-o"
             )
-    elif os.path.lexists(output) and not overwrite:
-        raise MytypistError(f"{output} exists; pass --overwrite to replace it")
-    with _open_library() as store:
-        stored = store.get_template(ref)
-    if output == "-":
+        with _open_library() as store:
+            stored = store.get_template(ref)
         sys.stdout.buffer.write(stored.data)
         sys.stdout.buffer.flush()
         return
-    _write_file(Path(output), stored.data, overwrite=overwrite)
-    show.note(f"exported {stored.info.ref} to {output}")
-
-
-def _write_file(target: Path, data: bytes, *, overwrite: bool) -> None:
-    """Write through a temporary file; without ``overwrite`` never replace a file made meanwhile."""
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_bytes(data)
-        if overwrite:
-            os.replace(temporary, target)
-        else:
-            # A hard link fails if the name was taken meanwhile, where a rename would replace it.
-            try:
-                os.link(temporary, target)
-            except FileExistsError:
-                raise MytypistError(f"{target} exists; pass --overwrite to replace it") from None
-            except OSError:
-                os.replace(temporary, target)  # no hard links here (FAT, some network shares)
-    except OSError as exc:
-        raise MytypistError(f"{target}: cannot write ({exc.strerror})") from None
-    finally:
-        temporary.unlink(missing_ok=True)
+    with _open_library() as store:
+        info = store.export_template(ref, output, overwrite=overwrite)
+    show.note(f"exported {info.ref} to {output}")
 
 
 # -- edit ---------------------------------------------------------------------------------

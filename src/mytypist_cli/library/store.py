@@ -37,7 +37,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, col, create_engine, select
 
-from mytypist_cli.errors import NotFoundError, StoreError
+from mytypist_cli import writer
+from mytypist_cli.errors import NotFoundError, OutputError, StoreError
 from mytypist_cli.home import JOURNAL_FILENAME
 from mytypist_cli.library import migrations
 from mytypist_cli.library.lookup import (
@@ -582,21 +583,44 @@ class Store:
         with self.reading() as session:
             return list(session.exec(select(RunFieldRow)))
 
-    # --- backup ---
+    # --- writing files out ---
+
+    def _own_files(self) -> list[Path]:
+        """The files that make up this library: never an output, even with ``overwrite``."""
+        return [self.path, *(self.path.with_name(self.path.name + s) for s in ("-wal", "-shm")), self.journal]
+
+    def export_template(self, ref: str, dest: Path | str, *, overwrite: bool = False) -> TemplateInfo:
+        """Write the .docx bytes of ``NAME`` (latest) or ``NAME@VERSION`` to ``dest``, byte for byte.
+
+        Written through :mod:`mytypist_cli.writer`: an existing file is replaced
+        only with ``overwrite``, never when it is one of the library's own files.
+        Raises OutputError (OutputExistsError), NotFoundError, StoreError.
+        """
+        writer.check_target(dest, overwrite=overwrite, inputs=self._own_files())
+        stored = self.get_template(ref)
+        writer.write_bytes(dest, stored.data, overwrite=overwrite, inputs=self._own_files())
+        return stored.info
 
     def backup(self, dest: Path | str, *, overwrite: bool = False) -> Path:
         """Copy the whole library to ``dest`` with SQLite's online backup API.
 
         The copy is a consistent snapshot even while other processes write,
-        and is a single self-contained file. Raises StoreError if ``dest``
-        exists (unless ``overwrite``), is the library itself, or cannot be written.
+        and is a single self-contained file, put in place by
+        :mod:`mytypist_cli.writer` (its folder is created if needed). Raises
+        StoreError if ``dest`` is the library itself or the copy fails,
+        OutputExistsError if it exists (unless ``overwrite``), OutputError if it
+        cannot be written (a folder, a device, one of the library's files).
         """
         dest = Path(dest)
         if dest.resolve() == self.path.resolve():
             raise StoreError(f"cannot back up {self.path} onto itself")
-        if dest.exists() and not overwrite:
-            raise StoreError(f"{dest} already exists; choose another name or overwrite it")
-        _online_copy(self.path, dest)
+        writer.check_target(dest, overwrite=overwrite, inputs=self._own_files())
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot write {dest}: {exc.strerror or exc}") from None
+        with writer.staged(dest, overwrite=overwrite, inputs=self._own_files()) as staged:
+            _sqlite_copy(self.path, staged, shown=dest)
         return dest
 
 
@@ -632,14 +656,17 @@ def _run_rows(record: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, An
     return row, fields
 
 
-def _online_copy(src: Path, dest: Path, *, src_readonly: bool = False) -> None:
-    """Copy an SQLite database with the backup API to a temp file, then rename into place."""
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+def _sqlite_copy(src: Path, into: Path, *, shown: Path, src_readonly: bool = False) -> None:
+    """Copy the SQLite database ``src`` into the file ``into`` with the backup API.
+
+    ``shown`` is the name messages give the copy (``into`` may be a temporary
+    file). Whatever happens, no ``-journal`` / ``-wal`` / ``-shm`` of ``into`` is
+    left behind. Raises StoreError.
+    """
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
         source = connect_raw(src, readonly=src_readonly)
         try:
-            target = sqlite3.connect(tmp, isolation_level=None)
+            target = sqlite3.connect(into, isolation_level=None)
             try:
                 # One step (pages=-1): a single read transaction on the source,
                 # so the copy is one consistent snapshot; WAL lets writers go on.
@@ -650,13 +677,32 @@ def _online_copy(src: Path, dest: Path, *, src_readonly: bool = False) -> None:
                 target.close()
         finally:
             source.close()
-        os.replace(tmp, dest)
     except (OSError, sqlite3.Error) as exc:
-        raise StoreError(f"cannot copy library {src} to {dest}: {exc}") from exc
+        raise StoreError(f"cannot copy library {src} to {shown}: {exc}") from exc
     finally:
-        for leftover in (tmp, tmp.with_name(tmp.name + "-journal")):
-            if leftover.exists():
-                leftover.unlink()
+        for suffix in ("-journal", "-wal", "-shm"):
+            into.with_name(into.name + suffix).unlink(missing_ok=True)
+
+
+def _online_copy(src: Path, dest: Path, *, src_readonly: bool = False) -> None:
+    """Copy an SQLite database with the backup API to a temp file, then rename into place.
+
+    For restore's own files (the live library, the copy kept of it); a
+    user-named output (``backup``) goes through the writer instead.
+    """
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+    try:
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot copy library {src} to {dest}: {exc}") from exc
+        _sqlite_copy(src, tmp, shown=dest, src_readonly=src_readonly)
+        try:
+            os.replace(tmp, dest)
+        except OSError as exc:
+            raise StoreError(f"cannot copy library {src} to {dest}: {exc}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def check_library_file(path: Path | str) -> set[str]:
