@@ -20,20 +20,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from disk import tiny_disk
 from docx_factory import DOCM_TYPE, make_docx, p, para, paragraphs, r
-from mytypist_cli import MacroTemplateError
+from mytypist_cli import MacroTemplateError, Template
+from mytypist_cli.errors import BatchError, OutputError, OutputExistsError
 from mytypist_cli.fill import batch as batch_module
-from mytypist_cli.fill.batch import (
-    INLINE_BELOW,
-    MAX_NAME_BYTES,
-    BatchError,
-    BatchOptions,
-    BatchSummary,
-    RowResult,
-    fill_batch,
-    safe_name,
-    write_report,
-)
+from mytypist_cli.fill.batch import INLINE_BELOW, BatchOptions, run_rows
+from mytypist_cli.fill.naming import MAX_NAME_BYTES, safe_name
+from mytypist_cli.fill.report import write_report
+from mytypist_cli.fill.results import BatchSummary, RowResult
 
 # The placeholder is split across runs on purpose, as Word leaves it.
 TEMPLATE = make_docx(p(r("Dear <<fi"), r("rst>> <<last>>,")) + para("Ref: <<ref>>"))
@@ -53,6 +48,24 @@ def people(count: int) -> list[Rec]:
     return rows(*({"first": f"Ada{i}", "last": f"Obi{i % 5}", "ref": i} for i in range(1, count + 1)))
 
 
+def fill_rows(
+    template: bytes,
+    records: Any,
+    options: BatchOptions,
+    *,
+    template_name: str,
+    delimiters: str = "<< >>",
+    locale: str = "en_NG",
+    total: int | None = None,
+    on_result: Any = None,
+) -> BatchSummary:
+    """Compile ``template`` and run its rows, as fill_batch does after reading the data."""
+    compiled = Template.open(template, delimiters=delimiters, locale=locale)
+    return run_rows(
+        compiled, records, options, stem=Path(template_name).stem, total=total, on_result=on_result
+    )
+
+
 def run(
     records: Any,
     out: Path,
@@ -61,7 +74,7 @@ def run(
     on_result: Any = None,
     **options: Any,
 ) -> BatchSummary:
-    return fill_batch(
+    return fill_rows(
         template, records, BatchOptions(out_dir=out, **options), template_name=name, on_result=on_result
     )
 
@@ -85,7 +98,7 @@ def test_default_names_use_the_template_stem_and_four_digits(tmp_path: Path) -> 
 
 
 def test_digits_grow_with_a_known_row_count(tmp_path: Path) -> None:
-    fill_batch(TEMPLATE, people(2), BatchOptions(out_dir=tmp_path), template_name="offer.docx", total=12_345)
+    fill_rows(TEMPLATE, people(2), BatchOptions(out_dir=tmp_path), template_name="offer.docx", total=12_345)
     assert listing(tmp_path) == ["offer-00001.docx", "offer-00002.docx"]
 
 
@@ -99,7 +112,7 @@ def test_name_pattern_uses_the_data_and_the_template_delimiters(tmp_path: Path) 
     run(people(2), tmp_path, name_pattern="<<last>>-<<first>>.docx")
     assert listing(tmp_path) == ["Obi1-Ada1.docx", "Obi2-Ada2.docx"]
     curly = make_docx(para("Hello {{first}}"))
-    fill_batch(
+    fill_rows(
         curly,
         rows({"first": "Ngozi"}),
         BatchOptions(out_dir=tmp_path / "curly", name_pattern="{{first}}"),
@@ -375,7 +388,7 @@ def test_jobs_two_gives_identical_files_and_results(tmp_path: Path, monkeypatch:
     real_run_pool = batch_module._run_pool
 
     def spy(*args: Any) -> None:
-        pools.append(args[4])
+        pools.append(args[3])
         real_run_pool(*args)
 
     monkeypatch.setattr(batch_module, "_run_pool", spy)
@@ -480,20 +493,19 @@ def test_an_interrupt_shuts_down_and_leaves_no_temp_files(tmp_path: Path, jobs: 
             assert archive.testzip() is None
 
 
-def test_a_write_failure_fails_the_row_and_cleans_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_commit = batch_module._commit
-
-    def disk_full(temp: str, final: str, *, overwrite: bool) -> None:
-        if final.endswith("0002.docx"):
-            raise OSError(28, "No space left on device")
-        real_commit(temp, final, overwrite=overwrite)
-
-    monkeypatch.setattr(batch_module, "_commit", disk_full)
-    summary = run(people(3), tmp_path)
-    assert (
-        summary.results[1].error == f"cannot write {tmp_path / 'letter-0002.docx'}: No space left on device"
-    )
-    assert listing(tmp_path) == ["letter-0001.docx", "letter-0003.docx"]
+def test_a_full_disk_fails_the_rows_that_do_not_fit_and_leaves_no_temporary_file() -> None:
+    with tiny_disk(64) as disk:
+        summary = run(people(40), disk / "out")
+        failed = [r for r in summary.results if r.status == "failed"]
+        assert failed, "64 KiB should not hold forty documents"
+        assert all("No space left on device" in (r.error or "") for r in failed)
+        assert summary.written == 40 - len(failed)
+        written = listing(disk / "out")
+        assert len(written) == summary.written
+        assert no_temp_files(disk / "out")
+        for name in written:  # whatever was written is whole
+            with zipfile.ZipFile(disk / "out" / name) as archive:
+                assert archive.testzip() is None
 
 
 # --------------------------------------------------------------------------- zip
@@ -522,7 +534,7 @@ def test_zip_output_holds_the_same_documents_in_row_order(tmp_path: Path, jobs: 
 def test_zip_refuses_to_replace_an_archive_without_overwrite(tmp_path: Path) -> None:
     archive_path = tmp_path / "letters.zip"
     archive_path.write_bytes(b"old")
-    with pytest.raises(BatchError, match="exists; pass --overwrite"):
+    with pytest.raises(OutputExistsError, match="exists; pass --overwrite"):
         run(people(2), tmp_path, zip_path=archive_path)
     assert archive_path.read_bytes() == b"old"
     run(people(2), tmp_path, zip_path=archive_path, overwrite=True)
@@ -578,7 +590,7 @@ def test_report_csv(tmp_path: Path) -> None:
 def test_report_refuses_other_formats_and_unwritable_places(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="json or .csv"):
         write_report([], tmp_path / "report.txt")
-    with pytest.raises(BatchError, match="cannot write report"):
+    with pytest.raises(OutputError, match="cannot write in"):
         write_report([], tmp_path / "missing" / "report.json")
 
 

@@ -75,9 +75,17 @@ class OutputExistsError(OutputError):
     """The output exists and ``overwrite`` was not given."""
 
 
+class BatchError(MytypistError):
+    """A batch as a whole cannot run: its output folder or archive is unusable."""
+
+
 class ConversionError(MytypistError):
     """A document could not be converted (to PDF, or the PDF to an image)."""
 
 
 class ConverterMissingError(ConversionError):
     """LibreOffice (or poppler's pdftoppm) is not installed or not where it was said to be."""
+
+
+class OptionsError(MytypistError, ValueError):
+    """Settings of a call contradict each other or are out of range (on the command line: a usage error)."""

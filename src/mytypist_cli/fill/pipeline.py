@@ -1,0 +1,575 @@
+"""``fill_batch``: everything ``mytypist fill`` does, as one library call.
+
+The order of a fill, and why:
+
+1. Settings are checked against each other (``OptionsError``) and the
+   template is opened (a ``Template``, bytes, a path or a library name).
+2. LibreOffice is looked for when PDFs are wanted, before anything is written.
+3. Every output path is checked (an existing file without ``overwrite``, a
+   folder or device where a file goes, an output that is an input).
+4. The data is opened readable twice (``data.sources``); its columns are
+   checked against what the template needs (``Template.missing_from``), and a
+   first pass reads every row, so a malformed line or a missing column fails
+   the run with nothing written and the row count sizes names and progress.
+5. Rows are filled (``fill.batch``), converted (``fill.pdfs``), reported
+   (``fill.report``) and, when asked, recorded in the usage journal.
+
+Never prints or exits; imports neither typer nor rich. Raises
+``MytypistError`` subclasses for whole-run problems; a row's problem is its
+``RowResult``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import difflib
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from mytypist_cli import writer
+from mytypist_cli.data.grouping import ROWS, group_records
+from mytypist_cli.data.records import Record
+from mytypist_cli.data.sources import DataInput, open_data
+from mytypist_cli.engine.pictures import DEFAULT_MAX_IMAGE_BYTES
+from mytypist_cli.engine.syntax import normalise_name
+from mytypist_cli.engine.template import Filled, Missing, Template
+from mytypist_cli.errors import DataError, MytypistError, OptionsError, OutputError, OutputExistsError
+from mytypist_cli.fill.batch import BatchOptions, run_rows
+from mytypist_cli.fill.report import check_report_path, write_report
+from mytypist_cli.fill.results import BatchSummary, RowResult
+from mytypist_cli.library.resolve import OpenedTemplate, TemplateSource, open_template
+
+OutputFormat = Literal["docx", "pdf"]
+#: Seconds one document may take in LibreOffice before it is stopped and its row fails.
+DEFAULT_PDF_TIMEOUT = 120.0
+
+
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    """The settings of one fill, checked; what the stages below share."""
+
+    opened: OpenedTemplate
+    sets: dict[str, Any]
+    output: Path | IO[bytes] | None
+    pdf: bool
+    to: OutputFormat
+    pdf_timeout: float
+    soffice: Path | None
+    report: Path | None
+    inputs: tuple[Path, ...]
+    batch: BatchOptions
+
+
+def fill_batch(
+    template: TemplateSource,
+    data: DataInput | None = None,
+    *,
+    sets: Mapping[str, Any] | None = None,
+    output: str | os.PathLike[str] | IO[bytes] | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    name: str | None = None,
+    zip_path: str | os.PathLike[str] | None = None,
+    to: OutputFormat = "docx",
+    pdf: bool = False,
+    pdf_timeout: float = DEFAULT_PDF_TIMEOUT,
+    soffice: str | os.PathLike[str] | None = None,
+    report: str | os.PathLike[str] | None = None,
+    overwrite: bool = False,
+    skip_existing: bool = False,
+    start_at: int = 1,
+    limit: int | None = None,
+    jobs: int | None = None,
+    dry_run: bool = False,
+    missing: Missing = "error",
+    allow_macros: bool = False,
+    delimiters: str | None = None,
+    locale: str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    group_by: str | None = None,
+    image_dir: str | os.PathLike[str] | None = None,
+    max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
+    home: str | os.PathLike[str] | None = None,
+    record_usage: bool | str | os.PathLike[str] = False,
+    on_progress: Callable[[int, int], object] | None = None,
+    on_result: Callable[[RowResult], object] | None = None,
+    on_file: Callable[[str], object] | None = None,
+) -> BatchSummary:
+    """Fill ``template`` with ``data``: one document (``output``) or one per row, as ``mytypist fill`` does.
+
+    ``template``: a ``Template``, bytes, a path, or a library ``NAME[@VERSION]``
+    (looked up in the library in ``home``); ``delimiters`` and ``locale`` apply
+    when it is opened here and win over a library template's own. ``data``: a
+    path (JSON, NDJSON, CSV or .xlsx; ``encoding`` and ``sheet`` as for
+    ``open_records``), a binary stream, or an iterable of mappings; None to fill
+    one document from ``sets`` alone. ``sets`` add or override values in every row.
+
+    Where: ``output`` writes one document (a path, or a writable binary
+    stream); otherwise one per row into ``out_dir`` (default: the current
+    folder) named by ``name`` (a pattern with placeholders; default
+    ``<template>-0001.docx``), or into the archive ``zip_path``. ``to="pdf"``
+    keeps only PDFs, ``pdf=True`` adds a PDF beside each document (LibreOffice:
+    found on PATH or ``MYTYPIST_SOFFICE``, or given as ``soffice``).
+    ``report``: a .json or .csv file listing every row. Nothing is replaced
+    unless ``overwrite``; ``skip_existing`` skips rows whose file exists;
+    an output that is the template or the data file is refused always.
+
+    Which rows: ``start_at`` (a data row number, from 1), ``limit``;
+    ``group_by`` makes one record per distinct value of that column, its rows
+    the list ``rows``. How: ``jobs`` worker processes (default: the number of
+    CPUs; small batches run inline), ``dry_run`` checks every row and writes
+    nothing, ``missing`` (``error``, ``blank`` or ``keep``) decides what a name
+    without a value does, ``allow_macros`` permits a .docm/.dotm template,
+    pictures are read relative to ``image_dir`` (default: the data file's
+    folder, else the current one) up to ``max_image_bytes`` each.
+
+    ``record_usage``: True appends the run to the usage journal in ``home``
+    (the default home when None), a path names the journal; False (the
+    default) records nothing. ``on_progress(done, total)`` after each row is
+    filled; ``on_result(row_result)`` once per row with its final result, in
+    row order; ``on_file(path)`` for each file a batch writes into its folder.
+
+    Raises OptionsError for settings that contradict each other, TemplateError,
+    NotFoundError or StoreError for the template, DataError for data that
+    cannot be read or lacks columns, OutputError for an output that may not be
+    written, ConverterMissingError when ``to="pdf"`` and LibreOffice is not
+    installed, MissingFieldsError or RenderError when the one document of
+    ``output`` cannot be filled. A row's problem in a batch is its RowResult.
+    """
+    started_utc, started = datetime.now(UTC), time.perf_counter()
+    if data is None and not sets:
+        raise OptionsError("give a DATA file (or -), or values with --set")
+    if group_by is not None and data is None:
+        raise OptionsError("--group-by needs a DATA file")
+    opened = open_template(
+        template, delimiters=delimiters, locale=locale, home=None if home is None else Path(home)
+    )
+    data_file = _data_file(data)
+    plan = _Plan(
+        opened=opened,
+        sets=dict(sets or {}),
+        output=_output_target(output),
+        pdf=pdf,
+        to=to,
+        pdf_timeout=pdf_timeout,
+        soffice=None,
+        report=Path(report) if report is not None else None,
+        inputs=tuple(path for path in (opened.path, data_file) if path is not None),
+        batch=_batch_options(
+            out_dir=out_dir,
+            name=name,
+            zip_path=zip_path,
+            overwrite=overwrite,
+            skip_existing=skip_existing,
+            dry_run=dry_run,
+            limit=limit,
+            start_at=start_at,
+            jobs=jobs,
+            missing=missing,
+            allow_macros=allow_macros,
+            image_dir=image_dir,
+            data_file=data_file,
+            max_image_bytes=max_image_bytes,
+        ),
+    )
+    _check_settings(plan, output, out_dir, zip_path)
+    problems: list[str] = []
+    plan = _find_converter(plan, soffice, problems)
+    _check_outputs(plan)
+
+    with _records(plan, data, encoding, sheet, group_by) as (records, total):
+        if plan.output is not None:
+            summary = _fill_one(plan, records, total, on_progress, on_result)
+        else:
+            summary = _fill_many(plan, records, total, on_progress, on_result, on_file)
+    if plan.report is not None:
+        write_report(summary.results, plan.report, overwrite=overwrite, inputs=plan.inputs)
+    warnings: list[str] = []
+    if record_usage and not dry_run:
+        journal = None if record_usage is True else Path(record_usage)
+        problem = _record_usage(plan, summary, started_utc, time.perf_counter() - started, journal, home)
+        if problem:
+            warnings.append(problem)
+    return dataclasses.replace(
+        summary,
+        elapsed=time.perf_counter() - started,
+        errors=summary.errors + tuple(problems),
+        warnings=summary.warnings + tuple(warnings),
+    )
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def _data_file(data: DataInput | None) -> Path | None:
+    if isinstance(data, str | os.PathLike):
+        return Path(data)
+    return None
+
+
+def _output_target(output: str | os.PathLike[str] | IO[bytes] | None) -> Path | IO[bytes] | None:
+    if output is None:
+        return None
+    if isinstance(output, str | os.PathLike):
+        return Path(output)
+    return output
+
+
+def _batch_options(
+    *,
+    out_dir: str | os.PathLike[str] | None,
+    name: str | None,
+    zip_path: str | os.PathLike[str] | None,
+    jobs: int | None,
+    image_dir: str | os.PathLike[str] | None,
+    data_file: Path | None,
+    **settings: Any,
+) -> BatchOptions:
+    if image_dir is None:
+        # Relative picture paths in the data are read from the data file's folder.
+        image_dir = data_file.resolve().parent if data_file is not None else Path.cwd()
+    try:
+        return BatchOptions(
+            out_dir=Path(out_dir) if out_dir is not None else Path.cwd(),
+            name_pattern=name,
+            zip_path=Path(zip_path) if zip_path is not None else None,
+            jobs=jobs or os.cpu_count() or 1,
+            image_dir=Path(image_dir),
+            **settings,
+        )
+    except ValueError as exc:
+        raise OptionsError(str(exc)) from None
+
+
+def _check_settings(
+    plan: _Plan,
+    output: object,
+    out_dir: object,
+    zip_path: object,
+) -> None:
+    if plan.to not in ("docx", "pdf"):
+        raise OptionsError(f"--to is docx or pdf, not {plan.to!r}")
+    if output is not None and (out_dir is not None or zip_path is not None):
+        raise OptionsError("-o writes one file; it cannot be combined with --out-dir or --zip")
+    if plan.pdf and plan.to == "pdf":
+        raise OptionsError("--pdf adds PDFs beside the documents and --to pdf keeps only PDFs: choose one")
+    if plan.pdf and plan.output is not None and not isinstance(plan.output, Path):
+        raise OptionsError("--pdf writes a PDF beside the document, and a stream has no beside: use --to pdf")
+    if plan.report is not None:
+        try:
+            check_report_path(plan.report)
+        except ValueError as exc:
+            raise OptionsError(str(exc)) from None
+
+
+def _find_converter(plan: _Plan, soffice: str | os.PathLike[str] | None, problems: list[str]) -> _Plan:
+    """LibreOffice, looked for before anything is written.
+
+    Missing when only ``pdf=True`` asked for it: the documents are still written
+    and the summary carries the error; missing for ``to="pdf"``: an error now.
+    """
+    if not plan.pdf and plan.to != "pdf":
+        return plan
+    from mytypist_cli.pdf.convert import ConverterMissingError, find_soffice
+
+    if soffice is not None:
+        return dataclasses.replace(plan, soffice=Path(soffice))
+    try:
+        return dataclasses.replace(plan, soffice=find_soffice())
+    except ConverterMissingError as exc:
+        if plan.to == "pdf" and not plan.batch.dry_run:
+            raise
+        problems.append(f"{exc}; the .docx files are written, without PDFs")
+        return dataclasses.replace(plan, pdf=False)
+
+
+def _check_outputs(plan: _Plan) -> None:
+    """Refuse, before any work, every output that may not be written."""
+    batch = plan.batch
+    if plan.report is not None:
+        writer.check_target(plan.report, overwrite=batch.overwrite, inputs=plan.inputs)
+    if batch.dry_run:
+        return
+    if isinstance(plan.output, Path):
+        for target in _single_targets(plan, plan.output):
+            try:
+                writer.check_target(target, overwrite=batch.overwrite, inputs=plan.inputs)
+            except OutputExistsError:
+                if not batch.skip_existing:
+                    raise
+    elif plan.output is None and batch.zip_path is not None:
+        writer.check_target(batch.zip_path, overwrite=batch.overwrite, inputs=plan.inputs)
+    elif plan.output is None:
+        folder = batch.out_dir
+        if os.path.lexists(folder) and not folder.is_dir():
+            raise OutputError(f"{folder} exists and is not a folder")
+
+
+def _single_targets(plan: _Plan, output: Path) -> list[Path]:
+    if plan.soffice is not None and plan.to == "pdf":
+        return [output]
+    if plan.soffice is not None and plan.pdf:
+        return [output, output.with_suffix(".pdf")]
+    return [output]
+
+
+# --------------------------------------------------------------------------- data
+
+
+@contextlib.contextmanager
+def _records(
+    plan: _Plan,
+    data: DataInput | None,
+    encoding: str | None,
+    sheet: str | None,
+    group_by: str | None,
+) -> Iterator[tuple[Iterator[Record], int]]:
+    """The records to fill, with the sets applied, after a first pass that checks and counts them."""
+    if data is None:
+        yield iter([Record(number=1, line=0, values=dict(plan.sets))]), 1
+        return
+    with contextlib.ExitStack() as stack:
+        try:
+            rows = stack.enter_context(open_data(data, encoding=encoding, sheet=sheet))
+        except ValueError as exc:  # an unknown encoding
+            raise OptionsError(str(exc)) from None
+        if rows.columns is not None and plan.batch.missing == "error":
+            extra = (ROWS,) if group_by is not None else ()
+            _check_columns(plan.opened.template, (*rows.columns, *extra), plan.sets, rows.path)
+        source: Iterable[Record] = rows
+        if group_by is not None:
+            source = group_records(rows, group_by, path=rows.path)
+        # The first pass: a malformed line fails the run here, with nothing written.
+        total = sum(1 for _ in source)
+        yield _with_sets(source, plan.sets), total
+
+
+def _with_sets(records: Iterable[Record], sets: dict[str, Any]) -> Iterator[Record]:
+    for record in records:
+        yield Record(record.number, record.line, {**record.values, **sets}) if sets else record
+
+
+def _check_columns(template: Template, columns: tuple[str, ...], sets: Mapping[str, Any], path: str) -> None:
+    """Before any file is written: every name the data's columns lack, with the closest unused column."""
+    absent = template.missing_from((*columns, *sets))
+    if not absent:
+        return
+    used = set(template.names)
+    unused = [column for column in columns if normalise_name(column) not in used]
+    described = []
+    for name in absent:
+        close = did_you_mean(name, unused)
+        described.append(f"{name} (did you mean `{close}`?)" if close else name)
+    raise DataError(
+        f"{path}: no column for {', '.join(described)}; "
+        "add the column, use --set, or --missing blank to leave them empty"
+    )
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """The candidate most likely meant by ``name``: the same letters in any case, else a close one."""
+    options = list(candidates)
+    folded = {_fold(option): option for option in options}
+    if _fold(name) in folded:
+        return folded[_fold(name)]
+    similar = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+    return similar[0] if similar else None
+
+
+def _fold(name: str) -> str:
+    return "".join(ch for ch in name.casefold() if ch.isalnum())
+
+
+# --------------------------------------------------------------------------- one document
+
+
+def _fill_one(
+    plan: _Plan,
+    records: Iterator[Record],
+    total: int,
+    on_progress: Callable[[int, int], object] | None,
+    on_result: Callable[[RowResult], object] | None,
+) -> BatchSummary:
+    started = time.perf_counter()
+    if total > 1:
+        raise OptionsError(
+            f"the data has {total} rows; -o writes one document: use --out-dir DIR to write one per row"
+        )
+    record = next(records, None)
+    if record is None:
+        raise DataError("the data has no rows")
+    template, batch = plan.opened.template, plan.batch
+    target = plan.output
+    shown = str(target) if isinstance(target, Path) else "-"
+    if isinstance(target, Path) and batch.skip_existing and os.path.lexists(target):
+        result = RowResult(record.number, shown, "skipped", f"{shown} exists")
+        return _one_summary(plan, result, written=(), started=started, on_result=on_result)
+    filled = template.fill(
+        record.values,
+        missing=batch.missing,
+        allow_macros=batch.allow_macros,
+        image_dir=batch.image_dir,
+        max_image_bytes=batch.max_image_bytes,
+    )
+    written: list[str] = []
+    if not batch.dry_run:
+        written = _write_one(plan, filled, target)
+    if on_progress is not None:
+        on_progress(1, 1)
+    result = RowResult(record.number, shown, "ok", None, filled.missing, filled.blank)
+    return _one_summary(plan, result, written=tuple(written), started=started, on_result=on_result)
+
+
+def _write_one(plan: _Plan, filled: Filled, target: Path | IO[bytes] | None) -> list[str]:
+    from mytypist_cli.fill.pdfs import one_pdf
+
+    document = filled.data
+    stem = target.stem if isinstance(target, Path) else plan.opened.stem
+    pdf_bytes = None
+    if plan.soffice is not None:
+        pdf_bytes = one_pdf(document, filled.extension, stem, timeout=plan.pdf_timeout, soffice=plan.soffice)
+    main = pdf_bytes if pdf_bytes is not None and plan.to == "pdf" else document
+    if not isinstance(target, Path):
+        assert target is not None
+        target.write(main)
+        target.flush()
+        return []
+    overwrite = plan.batch.overwrite
+    writer.write_bytes(target, main, overwrite=overwrite, inputs=plan.inputs)
+    if pdf_bytes is not None and plan.to == "docx":
+        beside = target.with_suffix(".pdf")
+        writer.write_bytes(beside, pdf_bytes, overwrite=overwrite, inputs=plan.inputs)
+        return [str(target), str(beside)]
+    return [str(target)]
+
+
+def _one_summary(
+    plan: _Plan,
+    result: RowResult,
+    *,
+    written: tuple[str, ...],
+    started: float,
+    on_result: Callable[[RowResult], object] | None,
+) -> BatchSummary:
+    if on_result is not None:
+        on_result(result)
+    ok = result.status == "ok"
+    return BatchSummary(
+        rows=1,
+        ok=int(ok),
+        written=int(bool(written)),
+        failed=0,
+        skipped=int(result.status == "skipped"),
+        missing=dict.fromkeys(result.missing, 1),
+        blank=dict.fromkeys(result.blank, 1),
+        elapsed=time.perf_counter() - started,
+        outputs=written,
+        results=(result,),
+        dry_run=plan.batch.dry_run,
+        output_kind=_output_kind(plan, zipped=False),
+        destination=None if plan.batch.dry_run else result.file,
+    )
+
+
+def _output_kind(plan: _Plan, *, zipped: bool) -> str:
+    """What usage analytics count: docx, docm, pdf, docx+pdf, each with +zip when bundled."""
+    kind = plan.opened.template.extension.lstrip(".")
+    if plan.soffice is not None:
+        kind = "pdf" if plan.to == "pdf" else f"{kind}+pdf"
+    return f"{kind}+zip" if zipped else kind
+
+
+# --------------------------------------------------------------------------- many documents
+
+
+def _fill_many(
+    plan: _Plan,
+    records: Iterator[Record],
+    total: int,
+    on_progress: Callable[[int, int], object] | None,
+    on_result: Callable[[RowResult], object] | None,
+    on_file: Callable[[str], object] | None,
+) -> BatchSummary:
+    batch = plan.batch
+    done = 0
+
+    def progress(row: RowResult) -> None:
+        nonlocal done
+        done += 1
+        if on_progress is not None:
+            on_progress(done, total)
+
+    if plan.soffice is not None and not batch.dry_run:
+        from mytypist_cli.fill.pdfs import run_with_pdfs
+
+        return run_with_pdfs(
+            plan.opened.template,
+            records,
+            batch,
+            stem=plan.opened.stem,
+            total=total,
+            keep_docx=plan.to == "docx",
+            timeout=plan.pdf_timeout,
+            soffice=plan.soffice,
+            on_result=on_result,
+            on_file=on_file,
+            on_filled=progress,
+        )
+
+    def each(row: RowResult) -> None:
+        progress(row)
+        if on_result is not None:
+            on_result(row)
+        if (
+            on_file is not None
+            and row.status == "ok"
+            and row.file
+            and not batch.dry_run
+            and batch.zip_path is None
+        ):
+            on_file(row.file)
+
+    return run_rows(plan.opened.template, records, batch, stem=plan.opened.stem, total=total, on_result=each)
+
+
+# --------------------------------------------------------------------------- usage
+
+
+def _record_usage(
+    plan: _Plan,
+    summary: BatchSummary,
+    started_utc: datetime,
+    seconds: float,
+    journal: Path | None,
+    home: str | os.PathLike[str] | None,
+) -> str | None:
+    """Append the run to the usage journal (never the values); a problem is returned as a warning."""
+    from mytypist_cli.home import journal_path
+    from mytypist_cli.usage import journal as usage
+
+    opened = plan.opened
+    try:
+        usage.record_run(
+            started=started_utc,
+            duration_ms=round(seconds * 1000),
+            rows=summary.rows,
+            documents=summary.written,
+            failures=summary.failed,
+            output_kind=summary.output_kind,
+            template_name=opened.library_name,
+            template_version=opened.library_version,
+            template_path=None if opened.path is None else str(opened.path.resolve()),
+            template_sha256=hashlib.sha256(opened.data).hexdigest(),
+            missing=summary.missing,
+            blank=summary.blank,
+            journal=journal or journal_path(None if home is None else Path(home)),
+        )
+    except MytypistError as exc:
+        return f"usage was not recorded: {exc}"
+    return None

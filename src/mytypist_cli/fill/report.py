@@ -1,0 +1,50 @@
+"""The per-row report of a fill (``--report``): every row's number, file, status and error, as JSON or CSV.
+
+Imports neither typer nor rich; written through the one writer.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from mytypist_cli import writer
+from mytypist_cli.fill.results import RowResult
+
+REPORT_SUFFIXES = (".json", ".csv")
+
+
+def check_report_path(path: Path) -> None:
+    """Raise ValueError unless ``path`` names a .json or .csv report."""
+    if path.suffix.lower() not in REPORT_SUFFIXES:
+        raise ValueError(f"a report is .json or .csv, not {path.name!r}")
+
+
+def write_report(
+    results: Iterable[RowResult], path: Path, *, overwrite: bool = False, inputs: Iterable[Path] = ()
+) -> None:
+    """Write every row's ``row``, ``file``, ``status`` and ``error`` as .json or .csv, atomically.
+
+    JSON is an array of objects (``null`` for no file or no error); CSV has a
+    header row (rows end with CRLF, as RFC 4180 says) and empty cells for
+    those. An existing report is replaced only with ``overwrite``; a report
+    that is one of ``inputs`` never. Raises ValueError for another extension,
+    OutputError when the file cannot be written.
+    """
+    check_report_path(path)
+    rows = [
+        {"row": result.row, "file": result.file, "status": result.status, "error": result.error}
+        for result in results
+    ]
+    if path.suffix.lower() == ".json":
+        text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+    else:
+        buffer = io.StringIO()
+        table = csv.DictWriter(buffer, fieldnames=["row", "file", "status", "error"])
+        table.writeheader()
+        table.writerows({key: "" if value is None else value for key, value in row.items()} for row in rows)
+        text = buffer.getvalue()
+    writer.write_text(path, text, overwrite=overwrite, inputs=inputs)

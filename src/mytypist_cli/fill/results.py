@@ -1,0 +1,84 @@
+"""What a fill returns: one ``RowResult`` per data row and a ``BatchSummary`` for the run.
+
+Plain frozen dataclasses with no behaviour beyond a few derived totals, so the
+CLI, the report writer, usage analytics and library callers read the same
+thing. Imports neither typer nor rich.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+Status = Literal["ok", "failed", "skipped"]
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line of text (its message with white space folded, or its type)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """What happened to one data row.
+
+    ``file`` is the path written (``out_dir/name``, as given; the PDF with
+    ``to="pdf"``), the member name in zip mode, or the name it would have in a
+    dry run; None when no name could be made. ``error`` is one line
+    (``missing value for full_name``) for failed and skipped rows, None for ok
+    ones. ``missing`` / ``blank`` list the placeholder names with no value /
+    empty text in this row.
+    """
+
+    row: int
+    file: str | None
+    status: Status
+    error: str | None = None
+    missing: tuple[str, ...] = ()
+    blank: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """Totals for a finished fill.
+
+    ``rows``: rows handled (from ``start_at``, up to ``limit``); ``ok``: rows
+    done without error (would-be-written in a dry run); ``written``: documents
+    actually written. ``missing`` / ``blank`` count, per placeholder name, the
+    rows in which it had no value / empty text. ``outputs``: files written in
+    row order (in zip mode: the archive). ``results``: every ``RowResult`` in
+    row order. ``output_kind`` is what usage analytics count (``docx``,
+    ``pdf``, ``docx+pdf``, each with ``+zip`` when bundled); ``destination``
+    where the run wrote (the folder, archive or file; None in a dry run).
+    ``errors``: problems that did not stop the run but make it a failure (LibreOffice
+    missing for ``pdf=True``: the documents are written without PDFs);
+    ``warnings``: problems that do not (usage could not be recorded).
+    """
+
+    rows: int
+    ok: int
+    written: int
+    failed: int
+    skipped: int
+    missing: dict[str, int]
+    blank: dict[str, int]
+    elapsed: float
+    outputs: tuple[str, ...]
+    results: tuple[RowResult, ...]
+    dry_run: bool
+    zip_path: Path | None = None
+    output_kind: str = "docx"
+    destination: str | None = None
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def failed_rows(self) -> tuple[int, ...]:
+        """Row numbers that failed, in order (the first one is the ``--start-at`` hint)."""
+        return tuple(result.row for result in self.results if result.status == "failed")
+
+    @property
+    def succeeded(self) -> bool:
+        """No row failed and nothing went wrong around the rows: exit status 0."""
+        return not self.failed and not self.errors
