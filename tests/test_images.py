@@ -246,3 +246,21 @@ def test_a_picture_fits_the_width_of_its_own_section(tmp_path: Path) -> None:
     body = para("<<p|image>>") + p(narrow) + para("<<p|image>>") + wide
     out = members(Template.open(make_docx(body)).render({"p": "big.png"}, image_dir=tmp_path))
     assert extents(out["word/document.xml"]) == [(2880 * 635, 1440 * 635), (9360 * 635, 4680 * 635)]
+
+
+@pytest.mark.parametrize(
+    ("section", "width_twips"),
+    [
+        ('<w:sectPr><w:pgSz w:w="12240"/><w:pgMar w:left="1800" w:right="1000"/></w:sectPr>', 9440),
+        ("", 9026),  # no page section: A4 with 1-inch margins
+        ('<w:sectPr><w:pgMar w:left="1800" w:right="1000"/></w:sectPr>', 9026),
+        ('<w:sectPr><w:pgSz w:w="2000"/><w:pgMar w:left="1440" w:right="1440"/></w:sectPr>', 720),
+    ],
+)
+def test_a_picture_in_a_header_fits_the_body_text_width(
+    tmp_path: Path, section: str, width_twips: int
+) -> None:
+    picture(tmp_path / "big.png", size=(3000, 1500))
+    docx = make_docx(para("body") + section, headers={"header1.xml": para("<<p|image>>")})
+    out = members(Template.open(docx).render({"p": "big.png"}, image_dir=tmp_path))
+    assert extents(out["word/header1.xml"]) == [(width_twips * 635, width_twips * 635 // 2)]

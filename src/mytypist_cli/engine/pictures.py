@@ -21,14 +21,19 @@ from pathlib import Path
 from typing import Any
 
 from mytypist_cli.errors import TemplateSyntaxError
+from mytypist_cli.ooxml.names import (
+    DRAWING_NAMESPACES,
+    DRAWING_STRICT_NAMESPACES,
+    EMU_PER_INCH,
+    IMAGE_RELATIONSHIP,
+    IMAGE_RELATIONSHIP_STRICT,
+)
 
-EMU_PER_INCH = 914400
 DEFAULT_MAX_IMAGE_BYTES = 20 * 1024 * 1024
 """Default cap on one picture's size in bytes."""
 _UNITS = {"cm": EMU_PER_INCH / 2.54, "mm": EMU_PER_INCH / 25.4, "in": EMU_PER_INCH, "px": EMU_PER_INCH / 96}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(cm|mm|in|px)\s*(?:x\s*(\d+(?:\.\d+)?)\s*(cm|mm|in|px)\s*)?$")
-_FORMATS = {"PNG": ("png", "image/png"), "JPEG": ("jpeg", "image/jpeg"), "GIF": ("gif", "image/gif")}
-CONTENT_TYPES = dict(_FORMATS.values())
+_EXTENSIONS = {"PNG": "png", "JPEG": "jpeg", "GIF": "gif"}  # Pillow's format name -> the file's extension
 _BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]+$")
 
 
@@ -165,34 +170,20 @@ def _checked(data: bytes) -> Picture:
         raise PictureError("not a PNG, JPEG or GIF image (or one too large to open safely)") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise PictureError(f"the image is damaged ({exc})") from None
-    if kind not in _FORMATS:
+    if kind not in _EXTENSIONS:
         raise PictureError(f"a {kind or 'unknown'} image; use PNG, JPEG or GIF")
     resolution = (96.0, 96.0)
     if isinstance(dpi, tuple) and len(dpi) == 2 and all(isinstance(d, int | float) and d >= 1 for d in dpi):
         # PNG stores dots per metre: 96 dpi comes back as 96.012. Whole dpi is what was meant.
         resolution = (float(round(dpi[0])), float(round(dpi[1])))
-    return Picture(data, _FORMATS[kind][0], width, height, resolution, hashlib.sha256(data).hexdigest())
-
-
-_NS_TRANSITIONAL = {
-    "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
-    "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
-    "pic": "http://schemas.openxmlformats.org/drawingml/2006/picture",
-    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-}
-_NS_STRICT = {
-    "wp": "http://purl.oclc.org/ooxml/drawingml/wordprocessingDrawing",
-    "a": "http://purl.oclc.org/ooxml/drawingml/main",
-    "pic": "http://purl.oclc.org/ooxml/drawingml/picture",
-    "r": "http://purl.oclc.org/ooxml/officeDocument/relationships",
-}
+    return Picture(data, _EXTENSIONS[kind], width, height, resolution, hashlib.sha256(data).hexdigest())
 
 
 def drawing_xml(
     *, prefix: str, strict: bool, rid: str, drawing_id: int, size: tuple[int, int], name: str
 ) -> bytes:
     """An inline picture (``w:drawing``) as Word writes one, with its namespaces declared on it."""
-    ns = _NS_STRICT if strict else _NS_TRANSITIONAL
+    ns = DRAWING_STRICT_NAMESPACES if strict else DRAWING_NAMESPACES
     cx, cy = size
     declarations = " ".join(f'xmlns:{key}="{uri}"' for key, uri in ns.items())
     safe_name = name.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
@@ -276,11 +267,7 @@ class PictureBook:
 
     def relationship_xml(self, part: str, strict: bool) -> bytes:
         """The <Relationship> elements ``part`` needs for its pictures."""
-        kind = (
-            "http://purl.oclc.org/ooxml/officeDocument/relationships/image"
-            if strict
-            else "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
-        )
+        kind = IMAGE_RELATIONSHIP_STRICT if strict else IMAGE_RELATIONSHIP
         folder = part.rsplit("/", 1)[0]
         chunks = []
         for sha, rid in self.relationships.get(part, {}).items():

@@ -47,17 +47,23 @@ from mytypist_cli.ooxml.compiler import (
     parse_xml,
     strip_mail_merge,
 )
+from mytypist_cli.ooxml.names import (
+    CONTENT_TYPES_NS,
+    DOCM_MAIN,
+    DOCX_MAIN,
+    DOTM_MAIN,
+    DOTX_MAIN,
+    EMU_PER_TWIP,
+    IMAGE_CONTENT_TYPES,
+    PACKAGE_RELS_NS,
+    W_STRICT_NS,
+    rels_path,
+)
 
 Missing = Literal["error", "blank", "keep"]
 
-_RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-_CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
-_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
-_DOTX = "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"
-_DOCM = "application/vnd.ms-word.document.macroEnabled.main+xml"
-_DOTM = "application/vnd.ms-word.template.macroEnabledTemplate.main+xml"
 # What a document created from a template is: Word switches the main part's type.
-_AS_DOCUMENT = {_DOCX: _DOCX, _DOTX: _DOCX, _DOCM: _DOCM, _DOTM: _DOCM}
+_AS_DOCUMENT = {DOCX_MAIN: DOCX_MAIN, DOTX_MAIN: DOCX_MAIN, DOCM_MAIN: DOCM_MAIN, DOTM_MAIN: DOCM_MAIN}
 _OTHER_OFFICE = {
     "spreadsheetml": "an Excel workbook",
     "presentationml": "a PowerPoint presentation",
@@ -121,9 +127,11 @@ class _PictureParts:
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _EMPTY_RELS = (
     b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">',
+    b'<Relationships xmlns="' + PACKAGE_RELS_NS.encode() + b'">',
     b"</Relationships>",
 )
+_DEFAULT_TEXT_WIDTH = 9026  # twips: A4 with 1-inch margins, when the document does not say
+_LEAST_TEXT_WIDTH = 720  # twips: half an inch, for margins that leave no room at all
 
 
 @dataclass(frozen=True)
@@ -464,7 +472,7 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str], locale:
     main_type = content_types.get(main.name.lower(), "")
     if main_type not in _AS_DOCUMENT:
         raise NotADocxError(_not_word_message(main_type))
-    is_macro = main_type in (_DOCM, _DOTM) or any(
+    is_macro = main_type in (DOCM_MAIN, DOTM_MAIN) or any(
         name.rsplit("/", 1)[-1] == "vbaproject.bin" for name in by_name
     )
 
@@ -482,10 +490,13 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str], locale:
     dynamic: dict[str, list[Node]] = {}
     occurrences: list[tuple[str, Occurrence]] = []
     problems: list[Problem] = []
+    body_width: int | None = None
     for _, part in ordered:
         data = by_name[part.lower()].data
         assert data is not None  # every .xml member's bytes are kept
         compiled = compile_part(part, data, delimiters)
+        if part == main.name:
+            body_width = compiled.text_width
         if compiled.nodes is not None:
             dynamic[part] = compiled.nodes
         occurrences.extend((part, occurrence) for occurrence in compiled.occurrences)
@@ -504,7 +515,7 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str], locale:
             by_name, main.name, _AS_DOCUMENT[main_type], with_pictures=bool(picture_holders)
         )
     if picture_holders:
-        picture_parts = _picture_parts(by_name, main.name, picture_holders)
+        picture_parts = _picture_parts(by_name, picture_holders, body_width)
 
     slot_index: dict[Slot, int] = {}
     layout: list[_Static | _DynamicPart | _SectionPart] = []
@@ -556,7 +567,7 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str], locale:
         layout=layout,
         delimiters=delimiters,
         is_macro_enabled=is_macro,
-        is_template_file=main_type in (_DOTX, _DOTM),
+        is_template_file=main_type in (DOTX_MAIN, DOTM_MAIN),
         uses=uses,
         chains=chains,
         locale=locale,
@@ -574,32 +585,25 @@ def _has_pictures(nodes: list[Node] | tuple[Node, ...]) -> bool:
     )
 
 
-_PAGE_WIDTH = re.compile(rb'<(?:\w+:)?pgSz\b[^>]*?\s(?:\w+:)?w="(\d+)"')
-_MARGIN = re.compile(
-    rb'<(?:\w+:)?pgMar\b[^>]*?\s(?:\w+:)?(left|right)="(-?\d+)"[^>]*?\s(?:\w+:)?(left|right)="(-?\d+)"'
-)
 _RELATIONSHIP_ID = re.compile(rb'\bId="([^"]+)"')
 
 
-def _picture_parts(by_name: dict[str, package.Member], main: str, holders: list[str]) -> _PictureParts:
-    """Text width, relationship ids in use and where new relationships go, for each part with pictures."""
-    data = by_name[main.lower()].data or b""
-    width_twips = 9026  # A4 with 1-inch margins, when the document does not say
-    widths = _PAGE_WIDTH.findall(data)
-    margins = _MARGIN.findall(data)
-    if widths:
-        width_twips = int(widths[-1])
-        if margins:
-            sides = dict(zip(margins[-1][0::2], margins[-1][1::2], strict=True))
-            width_twips -= sum(max(0, int(value)) for value in sides.values())
+def _picture_parts(
+    by_name: dict[str, package.Member], holders: list[str], body_width: int | None
+) -> _PictureParts:
+    """Text width, relationship ids in use and where new relationships go, for each part with pictures.
+
+    ``body_width`` is the main document's text width in twips, None when it does not say.
+    """
+    width_twips = body_width if body_width is not None else _DEFAULT_TEXT_WIDTH
     taken: dict[str, set[str]] = {}
     rels: dict[str, tuple[str, bytes, bytes, bool]] = {}
+    strict_ns = W_STRICT_NS.encode()
     for part in holders:
-        folder, base = posixpath.split(part)
-        rels_name = posixpath.join(folder, "_rels", base + ".rels")
+        rels_name = rels_path(part)
         member = by_name.get(rels_name.lower())
         existing = member.data if member is not None else None
-        strict = b"purl.oclc.org/ooxml/wordprocessingml" in (by_name[part.lower()].data or b"")
+        strict = strict_ns in (by_name[part.lower()].data or b"")
         if existing is not None and b"</Relationships>" in existing:
             closing = existing.rindex(b"</Relationships>")
             before, after = existing[:closing], existing[closing:]
@@ -608,7 +612,7 @@ def _picture_parts(by_name: dict[str, package.Member], main: str, holders: list[
             before, after = _EMPTY_RELS
         taken[part] = {match.decode() for match in _RELATIONSHIP_ID.findall(existing or b"")}
         rels[part] = (rels_name, before, after, strict)
-    return _PictureParts(max(width_twips, 720) * 635, taken, rels)
+    return _PictureParts(max(width_twips, _LEAST_TEXT_WIDTH) * EMU_PER_TWIP, taken, rels)
 
 
 _DOCPR_IDS = re.compile(rb'<wp:docPr\b[^>]*?\sid="(\d+)"')
@@ -712,10 +716,10 @@ def _content_types(by_name: dict[str, package.Member]) -> dict[str, str]:
     root = parse_xml(member.data, "[Content_Types].xml")
     defaults = {
         (element.get("Extension") or "").lower(): element.get("ContentType") or ""
-        for element in root.iter(f"{{{_CT_NS}}}Default")
+        for element in root.iter(f"{{{CONTENT_TYPES_NS}}}Default")
     }
     types = {name: defaults.get(name.rsplit(".", 1)[-1], "") for name in by_name}
-    for element in root.iter(f"{{{_CT_NS}}}Override"):
+    for element in root.iter(f"{{{CONTENT_TYPES_NS}}}Override"):
         part = unquote(element.get("PartName") or "").lstrip("/").lower()
         types[part] = element.get("ContentType") or ""
     return types
@@ -723,14 +727,13 @@ def _content_types(by_name: dict[str, package.Member]) -> dict[str, str]:
 
 def _relationships(by_name: dict[str, package.Member], source: str) -> list[tuple[str, str]]:
     """(type, target member name) for each internal relationship of ``source``."""
-    folder, base = posixpath.split(source)
-    rels_name = posixpath.join(folder, "_rels", base + ".rels").lower()
-    member = by_name.get(rels_name)
+    folder = posixpath.dirname(source)
+    member = by_name.get(rels_path(source).lower())
     if member is None or member.data is None:
         return []
     root = parse_xml(member.data, member.name)
     found: list[tuple[str, str]] = []
-    for element in root.iter(f"{{{_RELS_NS}}}Relationship"):
+    for element in root.iter(f"{{{PACKAGE_RELS_NS}}}Relationship"):
         if (element.get("TargetMode") or "").lower() == "external":
             continue
         target = unquote(element.get("Target") or "")
@@ -768,19 +771,22 @@ def _content_types_xml(
     assert member.data is not None
     root = parse_xml(member.data, member.name)
     target = "/" + main.lower()
-    for element in root.iter(f"{{{_CT_NS}}}Override"):
+    for element in root.iter(f"{{{CONTENT_TYPES_NS}}}Override"):
         if unquote(element.get("PartName") or "").lower() == target:
             element.set("ContentType", new_type)
             break
     else:
-        override = etree.SubElement(root, f"{{{_CT_NS}}}Override")
+        override = etree.SubElement(root, f"{{{CONTENT_TYPES_NS}}}Override")
         override.set("PartName", "/" + main)
         override.set("ContentType", new_type)
     if with_pictures:
-        known = {(element.get("Extension") or "").lower() for element in root.iter(f"{{{_CT_NS}}}Default")}
-        for extension, content_type in images.CONTENT_TYPES.items():
+        known = {
+            (element.get("Extension") or "").lower()
+            for element in root.iter(f"{{{CONTENT_TYPES_NS}}}Default")
+        }
+        for extension, content_type in IMAGE_CONTENT_TYPES.items():
             if extension not in known:
-                default = etree.Element(f"{{{_CT_NS}}}Default")
+                default = etree.Element(f"{{{CONTENT_TYPES_NS}}}Default")
                 default.set("Extension", extension)
                 default.set("ContentType", content_type)
                 root.insert(0, default)  # Defaults come before Overrides

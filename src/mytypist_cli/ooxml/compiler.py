@@ -22,13 +22,14 @@ from mytypist_cli.engine import pictures as images
 from mytypist_cli.engine.syntax import Stray, Tag, scan
 from mytypist_cli.errors import CorruptDocumentError, TemplateSyntaxError, UnsafeDocumentError
 from mytypist_cli.ooxml import placement as sections
-
-W_NAMESPACES = (
-    "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
-    "http://purl.oclc.org/ooxml/wordprocessingml/main",  # Strict OOXML
+from mytypist_cli.ooxml.names import (
+    EMU_PER_TWIP,
+    MC_NS,
+    W_NAMESPACES,
+    W_STRICT_NS,
+    XML_SPACE,
+    text_width_twips,
 )
-MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
-XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True, remove_blank_text=False
@@ -183,6 +184,8 @@ class CompiledPart:
     """Bytes, slots and sections in order; None when the part can be copied as it is."""
     occurrences: list[Occurrence]
     problems: list[Problem]
+    text_width: int | None = None
+    """The text width (twips) of the body's last page section; None when it does not say (or no body)."""
 
 
 def compile_part(part: str, data: bytes, delimiters: tuple[str, str]) -> CompiledPart:
@@ -195,6 +198,7 @@ def compile_part(part: str, data: bytes, delimiters: tuple[str, str]) -> Compile
     if ns not in W_NAMESPACES:
         return CompiledPart(None, [], [])
     names = _Names(ns)
+    text_width = _last_section_width(root, names)
     occurrences: list[Occurrence] = []
     problems: list[Problem] = []
     slots: list[Slot] = []
@@ -256,9 +260,9 @@ def compile_part(part: str, data: bytes, delimiters: tuple[str, str]) -> Compile
         for paragraph in holders.values():
             sections.split_runs_at_markers(paragraph, names, run_marker)
     if not slots and not sites and not pictures:
-        return CompiledPart(None, occurrences, problems)
+        return CompiledPart(None, occurrences, problems, text_width)
     nodes = _nodes(serialise(root), slots, pictures, sites, marker_open, marker_close)
-    return CompiledPart(nodes, occurrences, problems)
+    return CompiledPart(nodes, occurrences, problems, text_width)
 
 
 def _image_slot(tag: Tag, prefix: str, part: str, ns: str, paragraph: int, room: int | None) -> ImageSlot:
@@ -268,14 +272,11 @@ def _image_slot(tag: Tag, prefix: str, part: str, ns: str, paragraph: int, room:
             f"{tag.raw} in {part}, paragraph {paragraph}: the image filter stands alone (image or image:4cm)"
         )
     size = images.parse_size(argument.strip() or None, tag.raw)
-    return ImageSlot(tag.name, tag.raw, prefix, size, part, ns == W_NAMESPACES[1], room)
-
-
-_TWIPS_TO_EMU = 635
+    return ImageSlot(tag.name, tag.raw, prefix, size, part, ns == W_STRICT_NS, room)
 
 
 def _room(paragraph: etree._Element, names: _Names) -> int | None:
-    """How wide a picture here may be: its table cell's width, else its page section's text width."""
+    """How wide (EMU) a picture here may be: its table cell's width, else its page section's text width."""
     w = names.w
     cell = next(paragraph.iterancestors(names.tc), None)
     if cell is not None:
@@ -285,7 +286,7 @@ def _room(paragraph: etree._Element, names: _Names) -> int | None:
             and width.get(f"{w}type") in (None, "dxa")
             and (width.get(f"{w}w") or "").isdigit()
         ):
-            return int(width.get(f"{w}w") or 0) * _TWIPS_TO_EMU or None
+            return int(width.get(f"{w}w") or 0) * EMU_PER_TWIP or None
         return None
     # A paragraph belongs to the section whose w:sectPr comes next: in a later paragraph's
     # properties, or the body's own at the end.
@@ -298,19 +299,20 @@ def _room(paragraph: etree._Element, names: _Names) -> int | None:
         else:
             parent = paragraph.getparent()
             section = parent.find(f"{w}sectPr") if parent is not None else None
+    twips = text_width_twips(section, w) if section is not None else None
+    return twips * EMU_PER_TWIP if twips is not None and twips > 0 else None
+
+
+def _last_section_width(root: etree._Element, names: _Names) -> int | None:
+    """The text width (twips) of a body's last page section: its own ``w:sectPr``, else the last one in it."""
+    w = names.w
+    body = root.find(f"{w}body")
+    if body is None:
+        return None  # headers, footers and notes have no page sections
+    section = body.find(names.sect_pr)
     if section is None:
-        return None
-    size, margins = section.find(f"{w}pgSz"), section.find(f"{w}pgMar")
-    try:
-        page = int(size.get(f"{w}w") or "") if size is not None else 0
-        sides = (
-            sum(max(0, int(margins.get(f"{w}{side}") or 0)) for side in ("left", "right"))
-            if margins is not None
-            else 0
-        )
-    except ValueError:
-        return None
-    return (page - sides) * _TWIPS_TO_EMU if page - sides > 0 else None
+        section = next(reversed(list(body.iter(names.sect_pr))), None)
+    return text_width_twips(section, w) if section is not None else None
 
 
 def _scoped(

@@ -22,9 +22,9 @@ from lxml import etree
 
 from mytypist_cli.engine.syntax import Tag
 from mytypist_cli.errors import TemplateSyntaxError
+from mytypist_cli.ooxml.names import XML_SPACE
 
 PI_TARGET = "mytypist"
-XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
 
 @dataclass
