@@ -436,4 +436,3 @@ _MAKERS: dict[str, Callable[[str | None, str], Callable[[Any], Any]]] = {
     "words": _make_words,
     "money_words": _make_money_words,
 }
-FILTER_NAMES = tuple(sorted(_MAKERS))

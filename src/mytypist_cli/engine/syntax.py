@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 DEFAULT_DELIMITERS: tuple[str, str] = ("<<", ">>")
-SECTION_SIGILS = "#/?^"
 
 # \w already covers letters and digits of every script; combining marks are
 # added so that a name typed with decomposed accents (Yorùbá) still matches.

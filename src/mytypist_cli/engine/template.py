@@ -170,7 +170,6 @@ class Template:
         layout: list[_Static | _DynamicPart | _SectionPart],
         delimiters: tuple[str, str],
         is_macro_enabled: bool,
-        is_template_file: bool,
         uses: dict[tuple[str, str], str],
         chains: dict[str, Chain],
         locale: str,
@@ -183,7 +182,6 @@ class Template:
         self.warnings = warnings
         self.delimiters = delimiters
         self.is_macro_enabled = is_macro_enabled
-        self.is_template_file = is_template_file
         self.locale = locale
         self._layout = layout
         self._uses = uses  # (name, filter chain) -> the placeholder as first written
@@ -567,7 +565,6 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str], locale:
         layout=layout,
         delimiters=delimiters,
         is_macro_enabled=is_macro,
-        is_template_file=main_type in (DOTX_MAIN, DOTM_MAIN),
         uses=uses,
         chains=chains,
         locale=locale,

@@ -54,14 +54,12 @@ class Member:
 def read_package(
     blob: bytes,
     *,
-    keep: frozenset[str] | None = None,
     max_size: int = DEFAULT_MAX_SIZE,
     max_ratio: float = DEFAULT_MAX_RATIO,
 ) -> list[Member]:
     """Check and read every member of a zip held in ``blob``.
 
-    Members whose (case-insensitive) names are in ``keep`` (or every member
-    with an ``.xml``/``.rels`` name when ``keep`` is None) have their
+    Members named ``*.xml`` or ``*.rels`` (in any case) have their
     uncompressed bytes kept in ``Member.data``.
 
     Raises EncryptedDocumentError, NotADocxError, CorruptDocumentError or
@@ -109,7 +107,7 @@ def read_package(
             )
         if name.endswith("/"):
             continue  # a directory entry: nothing to copy
-        want = folded in keep if keep is not None else folded.endswith((".xml", ".rels"))
+        want = folded.endswith((".xml", ".rels"))
         data = _read_checked(archive, info, max_size)
         members.append(
             Member(
