@@ -97,6 +97,36 @@ def test_a_name_is_still_missing_where_one_use_has_no_default() -> None:
     assert template.fill({}, missing="blank").missing == ("x",)
 
 
+def _english_ordinal(day: int) -> str:
+    """The rule the engine used before num2words: 11th-13th, else by the last digit."""
+    if 11 <= day % 100 <= 13:
+        return f"{day}th"
+    return f"{day}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(day % 10, 'th') }"
+
+
+def test_english_ordinals_are_unchanged_by_num2words() -> None:
+    from mytypist_cli.engine.filters import _ordinal
+
+    assert [_ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111, 112)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "101st", "111th", "112th",
+    ]  # fmt: skip
+    assert all(_ordinal(n) == _english_ordinal(n) for n in range(0, 1200))
+    for day in range(1, 32):
+        when = dt.date(2025, 1, day)
+        assert show("date:ordinal", when) == f"{_english_ordinal(day)} January, 2025"
+        assert show('date:"%-d%o of %B"', when) == f"{_english_ordinal(day)} of January"
+
+
+def test_ordinal_suffix_follows_the_locale_where_num2words_has_numerals() -> None:
+    assert show('date:"%-d%o %B"', "2025-09-01", locale="fr_FR") == "1er septembre"
+    assert show('date:"%-d%o %B"', "2025-09-01", locale="nl_NL") == "1e september"
+    # num2words lacks Yorùbá, and gives Italian ordinals as bare numbers: English, as before.
+    assert show('date:"%-d%o"', "2025-09-22", locale="yo_NG") == "22nd"
+    assert show('date:"%-d%o"', "2025-09-22", locale="it_IT") == "22nd"
+    # date:ordinal outside English is the locale's long date, not an English ordinal.
+    assert show("date:ordinal", "2025-09-01", locale="fr_FR") == "1 septembre 2025"
+
+
 def test_locale_changes_month_names_and_separators() -> None:
     assert show("date", "2025-09-22", locale="fr_FR") == "22 septembre 2025"
     assert show("number:2", 1234.5, locale="de_DE") == "1.234,50"

@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from mytypist_cli.engine.values import MISSING, clean_text, to_text
@@ -221,10 +222,23 @@ def read_date(value: Any) -> dt.date:
     raise FilterValueError(f'cannot read "{to_text(value, "date")}" as a date')
 
 
-def _ordinal(day: int) -> str:
-    if 11 <= day % 100 <= 13:
-        return f"{day}th"
-    return f"{day}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(day % 10, 'th') }"
+@lru_cache(maxsize=256)
+def _ordinal(number: int, language: str = "en") -> str:
+    """The ordinal numeral, from num2words: ``1st``, ``22nd`` in English, ``1er`` in French.
+
+    English where num2words has no numeral form for the language (it lacks
+    the language, or gives words or the bare number).
+    """
+    from num2words import num2words
+
+    digits = str(number)
+    try:
+        text = num2words(number, to="ordinal_num", lang=language)
+    except (NotImplementedError, OverflowError):
+        text = None
+    if not isinstance(text, str) or not text.startswith(digits) or text == digits:
+        text = num2words(number, to="ordinal_num", lang="en")
+    return str(text)
 
 
 _STRFTIME = re.compile(r"%(-?)([a-zA-Z%])")
@@ -251,7 +265,7 @@ def _make_date(argument: str | None, locale: str) -> Callable[[Any], Any]:
             day = read_date(value)
             if not english:
                 return str(format_date(day, "long", locale=locale))
-            return f"{_ordinal(day.day)} {months[day.month]}, {day.year}"
+            return f"{_ordinal(day.day, 'en')} {months[day.month]}, {day.year}"
 
         return _passes_empty(ordinal)
 
@@ -273,7 +287,7 @@ def _make_date(argument: str | None, locale: str) -> Callable[[Any], Any]:
             "y": lambda: f"{when.year % 100:02d}",
             "p": lambda: str(periods["am" if moment.hour < 12 else "pm"]),
             "j": lambda: f"{when.timetuple().tm_yday:03d}",
-            "o": lambda: _ordinal(when.day)[len(str(when.day)) :],
+            "o": lambda: _ordinal(when.day, language)[len(str(when.day)) :],
             "%": lambda: "%",
         }
         return names[code]()
@@ -286,6 +300,8 @@ def _make_date(argument: str | None, locale: str) -> Callable[[Any], Any]:
         raise FilterSyntaxError(
             f'date format {argument!r} has no %-codes; try date:"%d %B %Y" or date:ordinal'
         )
+    codes = {match.group(2) for match in _STRFTIME.finditer(argument)}
+    language = _words_language(locale) if "o" in codes else "en"  # imports num2words only for %o
 
     def formatted(value: Any) -> str:
         when = read_date(value)
