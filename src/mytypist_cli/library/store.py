@@ -589,13 +589,22 @@ class Store:
         """The files that make up this library: never an output, even with ``overwrite``."""
         return [self.path, *(self.path.with_name(self.path.name + s) for s in ("-wal", "-shm")), self.journal]
 
+    def _refuse_own(self, dest: Path) -> None:
+        """Refuse an output named like one of the library's files, existing or not (the journal
+        comes and goes: it is ingested when the library is opened). Raises StoreError."""
+        resolved = dest.resolve()
+        if any(resolved == own.resolve() for own in self._own_files()):
+            raise StoreError(f"{dest} is one of the library's own files; choose another name")
+
     def export_template(self, ref: str, dest: Path | str, *, overwrite: bool = False) -> TemplateInfo:
         """Write the .docx bytes of ``NAME`` (latest) or ``NAME@VERSION`` to ``dest``, byte for byte.
 
         Written through :mod:`mytypist_cli.writer`: an existing file is replaced
-        only with ``overwrite``, never when it is one of the library's own files.
-        Raises OutputError (OutputExistsError), NotFoundError, StoreError.
+        only with ``overwrite``. Raises StoreError for a name of one of the
+        library's own files (even with ``overwrite``) or a database failure,
+        OutputError (OutputExistsError), NotFoundError.
         """
+        self._refuse_own(Path(dest))
         writer.check_target(dest, overwrite=overwrite, inputs=self._own_files())
         stored = self.get_template(ref)
         writer.write_bytes(dest, stored.data, overwrite=overwrite, inputs=self._own_files())
@@ -607,13 +616,14 @@ class Store:
         The copy is a consistent snapshot even while other processes write,
         and is a single self-contained file, put in place by
         :mod:`mytypist_cli.writer` (its folder is created if needed). Raises
-        StoreError if ``dest`` is the library itself or the copy fails,
+        StoreError if ``dest`` is the library itself (or one of its files) or the copy fails,
         OutputExistsError if it exists (unless ``overwrite``), OutputError if it
         cannot be written (a folder, a device, one of the library's files).
         """
         dest = Path(dest)
         if dest.resolve() == self.path.resolve():
             raise StoreError(f"cannot back up {self.path} onto itself")
+        self._refuse_own(dest)
         writer.check_target(dest, overwrite=overwrite, inputs=self._own_files())
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
