@@ -1,36 +1,95 @@
 """Everything the command line shows: tables, JSON, CSV, messages, progress.
 
-The only module (with cli.py) allowed to import rich. Data goes to stdout;
-messages, warnings, progress and summaries go to stderr.
+The only module (with the other cli/ modules) allowed to import rich. Data goes to
+stdout; messages, warnings, progress and summaries go to stderr.
+
+rich is imported only when something needs it: a table, a progress bar, or a
+message to a terminal. A one-document ``fill`` in a shell loop writes its one
+line to a pipe or file, and importing rich would be a good part of its start-up.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+    # Made on first use by __getattr__ below.
+    stdout: Console
+    stderr: Console
+
+
+def __getattr__(name: str) -> Any:
+    """``stdout`` and ``stderr``: rich consoles, made (and rich imported) on first use."""
+    if name not in ("stdout", "stderr"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _console(name)
+
+
+def _console(name: str) -> Console:
+    """The rich console for ``stdout`` or ``stderr``, kept as a module global once made."""
+    made: Console | None = globals().get(name)
+    if made is None:
+        from rich.console import Console
+
+        made = Console(stderr=name == "stderr", highlight=False, soft_wrap=True)
+        globals()[name] = made
+    return made
+
+
+def _maybe_terminal(stream: IO[str]) -> bool:
+    """False only when rich would certainly not treat ``stream`` as a terminal."""
+    if os.environ.get("TTY_COMPATIBLE") or os.environ.get("FORCE_COLOR") is not None:
+        return True  # rich decides from these
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def stdout_is_terminal() -> bool:
+    """Whether stdout is a terminal (as rich sees it): tables there, plain lines to pipes.
+
+    Cheaper than ``stdout.is_terminal``: rich is imported only when it may be one.
+    """
+    return _maybe_terminal(sys.stdout) and _console("stdout").is_terminal
+
+
+def stderr_is_terminal() -> bool:
+    """Whether stderr is a terminal (as rich sees it): progress bars and colour only there.
+
+    Cheaper than ``stderr.is_terminal``: rich is imported only when it may be one.
+    """
+    return _maybe_terminal(sys.stderr) and _console("stderr").is_terminal
+
+
+def _message(text: str, style: str | None) -> None:
+    """One line on stderr: plain when it is a file or pipe, styled by rich on a terminal."""
+    if not _maybe_terminal(sys.stderr):
+        sys.stderr.write(text + "\n")
+        return
+    console = _console("stderr")
+    console.print(text, markup=False, style=style if console.is_terminal else None)
 
 
 def error(message: str) -> None:
     """One line: ``error: ...`` on stderr."""
-    stderr.print(f"error: {message}", markup=False, style="bold red" if stderr.is_terminal else None)
+    _message(f"error: {message}", "bold red")
 
 
 def warning(message: str) -> None:
-    stderr.print(f"warning: {message}", markup=False, style="yellow" if stderr.is_terminal else None)
+    _message(f"warning: {message}", "yellow")
 
 
 def note(message: str) -> None:
-    stderr.print(message, markup=False)
+    _message(message, None)
 
 
 def print_json(data: Any) -> None:
@@ -51,23 +110,27 @@ def print_csv(header: Sequence[str], rows: Iterable[Sequence[Any]] = ()) -> None
 
 def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """A rich table on stdout (used when stdout is a terminal)."""
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left", header_style="bold")
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*("" if cell is None else str(cell) for cell in row))
-    stdout.print(table)
+    _console("stdout").print(table)
 
 
 def progress(total: int | None) -> Progress:
     """A progress bar with rate and ETA on stderr (only used when stderr is a terminal)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     return Progress(
         TextColumn("[bold]filling"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"),
         TimeRemainingColumn(),
-        console=stderr,
+        console=_console("stderr"),
         transient=True,
         # Paths written to stdout pass above the bar only when stdout is the same terminal;
         # redirected, they must reach the file or pipe untouched.
