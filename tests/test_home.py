@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 import subprocess
 import sys
 from pathlib import Path
@@ -45,3 +47,29 @@ def test_home_is_cheap_to_import(tmp_path: Path) -> None:
         env={"MYTYPIST_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
     ).stdout
     assert out.strip() == "[]"
+
+
+# -- no test reaches the real user's data folder (conftest.py) ---------------------------------
+
+REAL_USER_HOME = Path(pwd.getpwuid(os.getuid()).pw_dir)
+
+
+@pytest.fixture(scope="module")
+def home_seen_by_a_module_fixture() -> tuple[Path, Path]:
+    """What a module-scoped fixture sees: these run before any function-scoped autouse fixture."""
+    return home.home_dir(), Path(platformdirs.user_data_dir("mytypist", appauthor=False))
+
+
+def test_a_module_fixture_never_sees_the_real_data_folder(
+    home_seen_by_a_module_fixture: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    base = tmp_path_factory.getbasetemp()
+    for seen in home_seen_by_a_module_fixture:
+        assert seen.is_relative_to(base), seen
+        assert not seen.is_relative_to(REAL_USER_HOME / ".local"), seen
+
+
+def test_platformdirs_cannot_reach_the_real_data_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # A test that clears MYTYPIST_HOME falls back to platformdirs: that must be a temporary folder too.
+    fallback = home.home_dir({})
+    assert fallback.is_relative_to(tmp_path_factory.getbasetemp()), fallback
