@@ -44,11 +44,16 @@ def test_blank_database_gets_the_expected_schema(tmp_path: Path) -> None:
 def test_models_mirror_the_migrated_schema(tmp_path: Path) -> None:
     conn = connect(tmp_path / "x.db")
     migrations.migrate(conn)
-    assert models.RunFieldRow.__name__  # importing models registers its tables on the metadata
-    ours = tables(conn) - {"_mytypist_migrations"}
-    assert ours <= set(SQLModel.metadata.tables)
-    for name in ours:
-        table = SQLModel.metadata.tables[name]
+    migrated = tables(conn) - {"_mytypist_migrations"}
+    # Every table model in models.py, by table name: one per migrated table, no more, no fewer.
+    model_tables = {
+        model.__tablename__: model.__table__
+        for model in vars(models).values()
+        if isinstance(model, type) and issubclass(model, SQLModel) and hasattr(model, "__table__")
+    }
+    assert set(model_tables) == migrated
+    for name, table in model_tables.items():
+        assert SQLModel.metadata.tables[name] is table, name  # the metadata the store queries through
         assert {c.name for c in table.columns} == columns(conn, name), name
 
 

@@ -8,10 +8,9 @@ import gc
 import io
 import json
 import tracemalloc
-import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import openpyxl
 import pytest
@@ -126,14 +125,26 @@ def test_a_path_can_be_read_again_but_a_stream_only_once(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("fmt", ["csv", "ndjson"])
-def test_stopping_early_closes_the_file(tmp_path: Path, fmt: str) -> None:
+def test_stopping_early_closes_the_file(tmp_path: Path, fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / f"staff.{fmt}"
     path.write_bytes(staff_bytes(fmt))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ResourceWarning)
-        for _ in open_records(path):
-            break
-        gc.collect()
+    opened: list[IO[Any]] = []
+    real_open = Path.open
+
+    def tracked_open(self: Path, *args: Any, **kwargs: Any) -> IO[Any]:
+        handle = real_open(self, *args, **kwargs)
+        if self == path:
+            opened.append(handle)
+        return handle
+
+    monkeypatch.setattr(Path, "open", tracked_open)
+    rows = iter(open_records(path))
+    next(rows)
+    assert opened[-1].closed is False  # the file being read is open while rows are taken
+    del rows  # stop after the first of two rows
+    gc.collect()
+    assert opened
+    assert [handle.closed for handle in opened] == [True] * len(opened)
 
 
 def test_a_stream_is_not_closed(tmp_path: Path) -> None:
