@@ -115,7 +115,7 @@ def naive(soffice: Path, documents: list[Path], out: Path) -> None:
 
 def chunked(jobs: int) -> Callable[[Path, list[Path], Path], None]:
     def run(soffice: Path, documents: list[Path], out: Path) -> None:
-        results = convert_to_pdf(documents, out, jobs=jobs, soffice=soffice)
+        results = convert_to_pdf(documents, out, jobs=jobs, soffice=soffice, overwrite=True)
         failed = [r for r in results if r.pdf is None]
         if failed:
             raise SystemExit(f"{len(failed)} failed, e.g. {failed[0]}")

@@ -121,3 +121,19 @@ def test_missing_libreoffice_with_to_pdf_writes_nothing(
     assert result.stdout == ""
     assert result.stderr.startswith("error: LibreOffice")
     assert not out.exists()
+
+
+@needs_libreoffice
+def test_an_existing_pdf_fails_its_row_unless_overwrite(tmp_path: Path, template: Path, data: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "note-0002.pdf").write_bytes(b"keep me")
+    args = ["fill", str(template), str(data), "--out-dir", str(out), "--pdf", "-j", "1"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert f"row 2: {out / 'note-0002.pdf'} exists; pass --overwrite to replace it" in result.stderr
+    assert (out / "note-0002.pdf").read_bytes() == b"keep me"
+    assert "Hello Adaeze" in pdf_text(out / "note-0001.pdf")
+    result = runner.invoke(app, [*args, "--overwrite"])
+    assert result.exit_code == 0, result.stderr
+    assert "Hello Tunde" in pdf_text(out / "note-0002.pdf")

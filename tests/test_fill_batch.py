@@ -21,6 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import REPO
+from disk import tiny_disk
 from docx_factory import make_docx, para, paragraphs
 from mytypist_cli import (
     BatchSummary,
@@ -305,6 +306,27 @@ def test_o_naming_the_template_or_the_data_is_refused_even_with_overwrite(
     assert report.exit_code == 1
     assert data.read_text(encoding="utf-8") == '{"first_name": "Ada"}'
     assert not (tmp_path / "o").exists()
+
+
+def test_o_through_a_link_to_a_device_is_refused_and_a_full_disk_is_one_line(
+    tmp_path: Path, template: Path
+) -> None:
+    link = tmp_path / "out.docx"
+    link.symlink_to("/dev/null")
+    args = ["fill", str(template), "--set", "first_name=Ada", "--missing", "blank", "--overwrite", "-o"]
+    result = cli(*args, str(link))
+    assert result.exit_code == 1
+    assert (
+        result.stderr
+        == f"error: {link} is a link to something that is not a regular file; refusing to replace it\n"
+    )
+    assert link.is_symlink()
+    with tiny_disk(16) as disk:
+        (disk / "filler").write_bytes(b"\0" * (16 * 1024 - 512))
+        result = cli(*args, str(disk / "ada.docx"))
+        assert result.exit_code == 1
+        assert result.stderr == f"error: cannot write {disk / 'ada.docx'}: No space left on device\n"
+        assert sorted(os.listdir(disk)) == ["filler"]
 
 
 def test_one_document_with_a_missing_value_fails_and_writes_nothing(tmp_path: Path, template: Path) -> None:

@@ -120,6 +120,19 @@ def test_a_device_is_refused_even_with_overwrite() -> None:
     assert not any(name.startswith(TEMP_PREFIX) for name in os.listdir("/dev"))
 
 
+def test_a_symlink_to_a_device_or_a_fifo_is_refused_even_with_overwrite(tmp_path: Path) -> None:
+    # /dev/stdout is such a link: replacing it with a file would break every later program.
+    os.mkfifo(tmp_path / "pipe")
+    for name, target in (("to-null", "/dev/null"), ("to-pipe", str(tmp_path / "pipe"))):
+        link = tmp_path / name
+        link.symlink_to(target)
+        with pytest.raises(OutputError, match="link to something that is not a regular file"):
+            write_bytes(link, b"x", overwrite=True)
+        assert link.is_symlink()
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert _names(tmp_path) == ["pipe", "to-null", "to-pipe"]
+
+
 def test_an_input_is_refused_by_any_spelling_even_with_overwrite(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -56,7 +56,7 @@ def check_target(target: PathLike, *, overwrite: bool = False, inputs: Iterable[
 
     Refused: a path that is one of ``inputs`` (the same file, by device and inode,
     so another spelling or a hard link is caught too), even with ``overwrite``; a
-    folder, device node, FIFO or socket; an existing file without ``overwrite``
+    folder, device node, FIFO or socket, or a symlink to one; an existing file without ``overwrite``
     (``OutputExistsError``). A missing target is fine; its folder is not checked here.
     """
     shown = os.fspath(target)
@@ -77,6 +77,12 @@ def check_target(target: PathLike, *, overwrite: bool = False, inputs: Iterable[
         raise OutputError(f"cannot write {shown}: {_reason(exc)}") from None
     if stat.S_ISDIR(own.st_mode):
         raise OutputError(f"{shown} is a folder; name a file")
+    # A symlink is replaced (never written through) only where it leads to a regular file or
+    # nowhere: /dev/stdout is a link to a device, and replacing it would break the system.
+    if stat.S_ISLNK(own.st_mode) and here is not None and not stat.S_ISREG(here.st_mode):
+        raise OutputError(
+            f"{shown} is a link to something that is not a regular file; refusing to replace it"
+        )
     if not (stat.S_ISREG(own.st_mode) or stat.S_ISLNK(own.st_mode)):
         raise OutputError(f"{shown} is not a regular file; refusing to replace it")
     if not overwrite:

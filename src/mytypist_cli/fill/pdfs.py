@@ -19,11 +19,11 @@ from pathlib import Path
 
 from mytypist_cli import writer
 from mytypist_cli.engine.template import Template
-from mytypist_cli.errors import BatchError
+from mytypist_cli.errors import BatchError, ConversionError
 from mytypist_cli.fill.batch import BatchOptions, RecordLike, run_rows
 from mytypist_cli.fill.naming import safe_name
 from mytypist_cli.fill.results import BatchSummary, RowResult
-from mytypist_cli.pdf.convert import ConversionError, ConversionResult, convert_to_pdf
+from mytypist_cli.pdf.convert import ConversionResult, convert_to_pdf
 
 
 def convert_rows(
@@ -59,7 +59,12 @@ def convert_rows(
     converted: list[ConversionResult] = []
     if todo:
         converted = convert_to_pdf(
-            [Path(row.file or "") for _, row in todo], pdf_dir, jobs=jobs, timeout=timeout, soffice=soffice
+            [Path(row.file or "") for _, row in todo],
+            pdf_dir,
+            jobs=jobs,
+            timeout=timeout,
+            overwrite=overwrite,
+            soffice=soffice,
         )
     for (index, row), outcome in zip(todo, converted, strict=True):
         if outcome.pdf is None:

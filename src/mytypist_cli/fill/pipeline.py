@@ -39,7 +39,14 @@ from mytypist_cli.data.sources import DataInput, open_data
 from mytypist_cli.engine.pictures import DEFAULT_MAX_IMAGE_BYTES
 from mytypist_cli.engine.syntax import normalise_name
 from mytypist_cli.engine.template import Filled, Missing, Template
-from mytypist_cli.errors import DataError, MytypistError, OptionsError, OutputError, OutputExistsError
+from mytypist_cli.errors import (
+    ConverterMissingError,
+    DataError,
+    MytypistError,
+    OptionsError,
+    OutputError,
+    OutputExistsError,
+)
 from mytypist_cli.fill.batch import BatchOptions, run_rows
 from mytypist_cli.fill.report import check_report_path, write_report
 from mytypist_cli.fill.results import BatchSummary, RowResult
@@ -276,7 +283,7 @@ def _find_converter(plan: _Plan, soffice: str | os.PathLike[str] | None, problem
     """
     if not plan.pdf and plan.to != "pdf":
         return plan
-    from mytypist_cli.pdf.convert import ConverterMissingError, find_soffice
+    from mytypist_cli.pdf.convert import find_soffice
 
     if soffice is not None:
         return dataclasses.replace(plan, soffice=Path(soffice))

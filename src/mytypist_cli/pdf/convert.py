@@ -172,7 +172,7 @@ def convert_to_pdf(
     *,
     jobs: int = 1,
     timeout: float = 120.0,
-    overwrite: bool = True,
+    overwrite: bool = False,
     soffice: PathLike | None = None,
     on_result: Callable[[ConversionResult], None] | None = None,
 ) -> list[ConversionResult]:
@@ -183,10 +183,8 @@ def convert_to_pdf(
     and reported as failed. ``on_result`` is called once per document as its
     outcome is known. Returns one ConversionResult per input, in input order;
     a document that cannot be converted fails its own entry. An existing PDF
-    of the same name is replaced only with ``overwrite`` (the default here, for
-    callers that checked their names already; ``convert_files`` defaults to
-    False); otherwise it fails that document, as does a folder, device or
-    input where the PDF would go.
+    of the same name is replaced only with ``overwrite``; otherwise it fails
+    that document, as does a folder, device or input where the PDF would go.
 
     Raises ConverterMissingError when LibreOffice cannot be found, ConversionError
     when ``out_dir`` cannot be created or written to, ValueError for ``jobs < 1`` or ``timeout <= 0``.
