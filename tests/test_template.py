@@ -646,3 +646,20 @@ def test_more_columns_never_make_more_missing(blocks: list[tuple[Any, ...]], fir
     fewer = template.missing_from(first)
     assert set(template.missing_from(set(_COLUMNS))) <= set(fewer) <= set(template.missing_from([]))
     assert template.missing_from(template.names) == ()
+
+
+def test_filter_and_picture_errors_live_with_the_others_under_the_root() -> None:
+    from mytypist_cli import errors
+    from mytypist_cli.engine import filters, pictures
+
+    assert issubclass(errors.FilterSyntaxError, errors.TemplateSyntaxError)
+    assert issubclass(errors.FilterValueError, errors.RenderError)
+    assert issubclass(errors.PictureError, errors.RenderError)
+    for error in (errors.FilterSyntaxError, errors.FilterValueError, errors.PictureError):
+        assert issubclass(error, ValueError)  # as they were before they moved
+    with pytest.raises(errors.FilterSyntaxError, match="unknown filter"):
+        filters.compile_chain("shout")
+    with pytest.raises(errors.FilterValueError, match="as a date"):
+        filters.read_date("next Tuesday")
+    with pytest.raises(errors.PictureError, match="base64"):
+        pictures.read_picture("data:image/png,abc", base_dir=None)

@@ -38,6 +38,13 @@ class TemplateSyntaxError(TemplateError):
     """A placeholder is written in a way mytypist cannot compile (bad filter, unbalanced tags)."""
 
 
+class FilterSyntaxError(TemplateSyntaxError, ValueError):
+    """A filter chain that cannot be compiled (unknown filter, bad argument).
+
+    The engine raises it as a TemplateSyntaxError naming the placeholder and where it is.
+    """
+
+
 class MacroTemplateError(MytypistError):
     """A macro-enabled template was rendered without ``allow_macros=True``."""
 
@@ -53,6 +60,20 @@ class MissingFieldsError(RenderError):
         self.names: tuple[str, ...] = tuple(names)
         listed = ", ".join(self.names)
         super().__init__(f"missing value{'s' if len(self.names) != 1 else ''} for {listed}")
+
+
+class FilterValueError(RenderError, ValueError):
+    """A value that a filter cannot take; the message says which and why.
+
+    The engine raises it as a RenderError naming the placeholder.
+    """
+
+
+class PictureError(RenderError, ValueError):
+    """A value that is not a usable picture; the message says why.
+
+    The engine raises it as a RenderError naming the placeholder.
+    """
 
 
 class DataError(MytypistError):

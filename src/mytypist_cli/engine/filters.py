@@ -24,19 +24,11 @@ from functools import lru_cache
 from typing import Any
 
 from mytypist_cli.engine.values import MISSING, clean_text, to_text
-from mytypist_cli.errors import RenderError
+from mytypist_cli.errors import FilterSyntaxError, FilterValueError, RenderError
 
 DEFAULT_LOCALE = "en_NG"
 _QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019", "\u201d": "\u201d", "\u2019": "\u2019"}
 _FILTER = re.compile(r"\s*([A-Za-z_]+)\s*(?::\s*(.*))?$", re.S)
-
-
-class FilterSyntaxError(ValueError):
-    """A filter chain that cannot be compiled (unknown filter, bad argument)."""
-
-
-class FilterValueError(ValueError):
-    """A value that a filter cannot take; the message says which and why."""
 
 
 @dataclass(frozen=True)

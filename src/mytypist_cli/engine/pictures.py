@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mytypist_cli.errors import TemplateSyntaxError
+from mytypist_cli.errors import PictureError, TemplateSyntaxError
 from mytypist_cli.ooxml.names import (
     DRAWING_NAMESPACES,
     DRAWING_STRICT_NAMESPACES,
@@ -35,10 +35,6 @@ _UNITS = {"cm": EMU_PER_INCH / 2.54, "mm": EMU_PER_INCH / 25.4, "in": EMU_PER_IN
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(cm|mm|in|px)\s*(?:x\s*(\d+(?:\.\d+)?)\s*(cm|mm|in|px)\s*)?$")
 _EXTENSIONS = {"PNG": "png", "JPEG": "jpeg", "GIF": "gif"}  # Pillow's format name -> the file's extension
 _BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]+$")
-
-
-class PictureError(ValueError):
-    """A value that is not a usable picture; the message says why."""
 
 
 @dataclass(frozen=True)

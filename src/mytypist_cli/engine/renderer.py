@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mytypist_cli.engine.filters import Chain, display_text
-from mytypist_cli.engine.pictures import PictureBook, PictureError
+from mytypist_cli.engine.pictures import PictureBook
 from mytypist_cli.engine.values import MISSING, Row
-from mytypist_cli.errors import RenderError
+from mytypist_cli.errors import PictureError, RenderError
 from mytypist_cli.ooxml.compiler import ImageSlot, NewId, Node, Once, Section, Slot
 
 _FALSE_TEXTS = frozenset({"", "false", "no", "0"})

@@ -24,11 +24,12 @@ from urllib.parse import unquote
 from lxml import etree
 
 from mytypist_cli.engine import pictures as images
-from mytypist_cli.engine.filters import DEFAULT_LOCALE, Chain, FilterSyntaxError, compile_chain, display_text
+from mytypist_cli.engine.filters import DEFAULT_LOCALE, Chain, compile_chain, display_text
 from mytypist_cli.engine.renderer import SectionRenderer
 from mytypist_cli.engine.syntax import DEFAULT_DELIMITERS, normalise_name, parse_delimiters, scan
 from mytypist_cli.engine.values import Row
 from mytypist_cli.errors import (
+    FilterSyntaxError,
     MacroTemplateError,
     MissingFieldsError,
     NotADocxError,
