@@ -11,7 +11,6 @@ them, so ``--help`` and ``extract`` start fast.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +18,7 @@ import typer
 
 from mytypist_cli import __version__
 from mytypist_cli.cli.common import _state
+from mytypist_cli.home import home_dir
 
 app = typer.Typer(
     name="mytypist",
@@ -54,9 +54,8 @@ def main_options(
 ) -> None:
     """Fill Word templates that have <<placeholders>> with data from JSON, CSV, NDJSON or Excel."""
     _state["debug"] = debug
-    _state["home"] = home
-    if home is not None:
-        os.environ["MYTYPIST_HOME"] = str(home)
+    # Resolved once here; the commands read it from _state and pass it to the library.
+    _state["home"] = home.expanduser() if home is not None else home_dir()
 
 
 def main() -> None:

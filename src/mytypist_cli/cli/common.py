@@ -1,14 +1,15 @@
-"""What every command shares: one error-to-exit translation, the template options, opening a template.
+"""What every command shares: the run's state, one error-to-exit translation, the template options.
 
-Imported by cli.py and the cli_* command modules; imports typer (a CLI module) but never rich
-directly, and never the database layer at import time.
+Imported by cli/app.py and the other cli/ command modules; imports typer (a CLI
+module) but never rich directly, and never the database layer at import time.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from pathlib import Path
+from typing import Annotated, Any, TypedDict, TypeVar, cast
 
 import typer
 
@@ -17,7 +18,19 @@ from mytypist_cli.errors import MytypistError
 from mytypist_cli.library.resolve import OpenedTemplate
 
 F = TypeVar("F", bound=Callable[..., Any])
-_state: dict[str, Any] = {"debug": False, "home": None}
+
+
+class State(TypedDict):
+    """What the app callback settles before any command runs."""
+
+    debug: bool
+    """``--debug``: let errors raise with their traceback."""
+    home: Path | None
+    """The home folder (``--home``, ``MYTYPIST_HOME`` or the user data folder), resolved once;
+    None only before the callback has run."""
+
+
+_state: State = {"debug": False, "home": None}
 
 
 def errors_to_exit(function: F) -> F:
@@ -36,7 +49,7 @@ def errors_to_exit(function: F) -> F:
             show.error("interrupted")
             raise typer.Exit(130) from None
 
-    return wrapper  # type: ignore[return-value]
+    return cast(F, wrapper)
 
 
 DelimitersOption = Annotated[

@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mytypist_cli.cli import output as show
-from mytypist_cli.cli.common import errors_to_exit
+from mytypist_cli.cli.common import _state, errors_to_exit
 from mytypist_cli.errors import MytypistError, StoreError, TemplateError
+from mytypist_cli.home import db_path, journal_path
 
 if TYPE_CHECKING:
     from mytypist_cli.library.lookup import TemplateInfo
@@ -42,11 +43,10 @@ app = typer.Typer()
 
 @contextlib.contextmanager
 def _open_library() -> Iterator[Store]:
-    """The library in the home folder (``--home`` / ``MYTYPIST_HOME``), opened and migrated."""
-    from mytypist_cli.home import db_path
+    """The library in the home folder the app callback resolved, opened and migrated."""
     from mytypist_cli.library.store import open_store
 
-    with open_store(db_path()) as store:
+    with open_store(db_path(_state["home"])) as store:
         yield store
 
 
@@ -527,10 +527,8 @@ def backup(
 
     Example: mytypist backup mytypist-2026-11-26.db
     """
-    from mytypist_cli.home import db_path, journal_path
-
-    library = db_path()
-    if not library.exists() and not journal_path().exists():
+    library = db_path(_state["home"])
+    if not library.exists() and not journal_path(_state["home"]).exists():
         raise StoreError(f"there is no library at {library} yet; nothing to back up")
     with _open_library() as store:
         written = store.backup(file, overwrite=overwrite)
@@ -553,10 +551,9 @@ def restore(
 
     Example: mytypist restore mytypist-2026-11-26.db
     """
-    from mytypist_cli.home import db_path
     from mytypist_cli.library.store import restore as restore_library
 
-    result = restore_library(file, db_path())
+    result = restore_library(file, db_path(_state["home"]))
     show.note(f"restored the library {result.db_path} from {result.restored_from}")
     if result.previous_copy is not None:
         show.note(f"the previous library was kept as {result.previous_copy}")
