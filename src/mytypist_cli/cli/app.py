@@ -1,18 +1,28 @@
-"""The ``mytypist`` command: the app and its global options.
+"""The ``mytypist`` command: the app, its global options, and which group holds each command.
 
-Each command parses options, calls one library function and shows the
-result; ``extract`` lives in cli/extract.py, ``fill`` in cli/fill.py, the
-library's commands in cli/library.py, the PDF commands in cli/pdf.py. Every ``MytypistError``
-becomes one ``error: ...`` line on stderr and exit status 1 in one place
-(``cli_common.errors_to_exit``); usage errors are typer's (exit 2). Heavy
-modules (the database layer) are imported inside the commands that need
-them, so ``--help`` and ``extract`` start fast.
+Each command group is a Typer of its own in a module beside this one
+(extract.py, fill.py, library.py, pdf.py), composed here with ``add_typer``.
+:data:`COMMANDS` names the module of every command; ``main`` and the tests both
+read it. ``app`` has every command (for the tests and ``typer.testing``);
+:func:`main`, the console script, builds only the group of the command being
+run: typer builds every command's parameters before running one, and that (with
+importing every group's module) was a good part of a one-document ``fill``'s
+start-up. For the same reason ``app`` is built on first use (a PEP 562 module
+``__getattr__``).
+
+Every ``MytypistError`` becomes one ``error: ...`` line on stderr and exit
+status 1 in one place (``cli/common.errors_to_exit``); usage errors are typer's
+(exit 2). Heavy modules (rich, the database layer) are imported only where they
+are used, so ``--help``, ``extract`` and ``fill PATH`` start fast.
 """
 
 from __future__ import annotations
 
+import importlib
+import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,14 +30,24 @@ from mytypist_cli import __version__
 from mytypist_cli.cli.common import _state
 from mytypist_cli.home import home_dir
 
-app = typer.Typer(
-    name="mytypist",
-    help="Fill Word templates that have <<placeholders>> with data from JSON, CSV, NDJSON or Excel.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+# Every command and the module whose ``app`` holds it, in the order ``--help`` lists them.
+COMMANDS: dict[str, str] = {
+    "extract": "mytypist_cli.cli.extract",
+    "fill": "mytypist_cli.cli.fill",
+    "add": "mytypist_cli.cli.library",
+    "list": "mytypist_cli.cli.library",
+    "show": "mytypist_cli.cli.library",
+    "remove": "mytypist_cli.cli.library",
+    "export": "mytypist_cli.cli.library",
+    "edit": "mytypist_cli.cli.library",
+    "backup": "mytypist_cli.cli.library",
+    "restore": "mytypist_cli.cli.library",
+    "stats": "mytypist_cli.cli.library",
+    "convert": "mytypist_cli.cli.pdf",
+    "preview": "mytypist_cli.cli.pdf",
+}
+
+HELP = "Fill Word templates that have <<placeholders>> with data from JSON, CSV, NDJSON or Excel."
 
 
 def _version(value: bool) -> None:
@@ -36,7 +56,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def main_options(
     home: Annotated[
         Path | None,
@@ -58,18 +77,53 @@ def main_options(
     _state["home"] = home.expanduser() if home is not None else home_dir()
 
 
+def build_app(modules: Iterable[str] | None = None) -> typer.Typer:
+    """The ``mytypist`` app with the command groups in ``modules`` (each once, in order; all by default)."""
+    root = typer.Typer(
+        name="mytypist",
+        help=HELP,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    root.callback()(main_options)
+    for module in dict.fromkeys(COMMANDS.values() if modules is None else modules):
+        root.add_typer(importlib.import_module(module).app)
+    return root
+
+
+def command_name(args: Sequence[str]) -> str | None:
+    """The known command ``args`` run, or None (no command, ``--help``, ``--version``, an unknown word).
+
+    Only the app's own ``--home DIR``, ``--home=DIR`` and ``--debug`` may come first.
+    """
+    words = iter(args)
+    for word in words:
+        if word == "--home":
+            next(words, None)
+        elif not (word.startswith("--home=") or word == "--debug"):
+            return word if word in COMMANDS else None
+    return None
+
+
+if TYPE_CHECKING:
+    app: typer.Typer  # every command; built by __getattr__ on first use
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``app``, with every command, built on first use: ``main`` never needs all of them."""
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    built = globals()["app"] = build_app()
+    return built
+
+
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: builds only the group of the command being run.
 
-
-# Each command group is a Typer of its own, composed here.
-from mytypist_cli.cli import extract as _extract  # noqa: E402
-from mytypist_cli.cli import fill as _fill  # noqa: E402
-from mytypist_cli.cli import library as _library  # noqa: E402
-from mytypist_cli.cli import pdf as _pdf  # noqa: E402
-
-app.add_typer(_extract.app)
-app.add_typer(_fill.app)
-app.add_typer(_library.app)
-app.add_typer(_pdf.app)
+    With no command, ``--help`` or an unknown name it builds everything, so the
+    help lists every command and typer's own errors (and suggestions) stay the same.
+    """
+    command = command_name(sys.argv[1:])
+    build_app(None if command is None else [COMMANDS[command]])()

@@ -1,0 +1,171 @@
+"""cli/app.py: the command registry, building only the group being run, and the home folder."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer.main
+from typer.testing import CliRunner
+
+from docx_factory import make_docx, para
+from mytypist_cli.cli.app import COMMANDS, app, build_app, command_name, main
+from mytypist_cli.cli.common import _state
+from mytypist_cli.home import home_dir
+
+runner = CliRunner()
+
+
+def _registered(module: str) -> list[str]:
+    """The commands a group module's Typer holds, as typer names them."""
+    group = importlib.import_module(module).app
+    assert not group.registered_groups
+    return [
+        info.name or typer.main.get_command_name(info.callback.__name__) for info in group.registered_commands
+    ]
+
+
+# -- the registry ------------------------------------------------------------------------------
+
+
+def test_the_registry_names_every_command_of_every_group_once() -> None:
+    for module in set(COMMANDS.values()):
+        assert sorted(_registered(module)) == sorted(n for n, m in COMMANDS.items() if m == module), module
+
+
+def test_the_app_has_exactly_the_registered_commands_in_order() -> None:
+    assert list(typer.main.get_command(app).commands) == list(COMMANDS)  # type: ignore[attr-defined]
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    assert commands
+    for name, command in commands.items():
+        assert command.help, name
+        result = runner.invoke(app, [name, "--help"], terminal_width=200)
+        assert result.exit_code == 0, name
+        assert "Example" in result.stdout, name
+        assert f"mytypist {name} " in result.stdout, name
+
+
+def test_a_group_alone_has_only_its_commands() -> None:
+    built = build_app([COMMANDS["fill"]])
+    assert list(typer.main.get_command(built).commands) == ["fill"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["fill", "t.docx", "rows.csv"], "fill"),
+        (["--home", "fill", "stats"], "stats"),  # "fill" is --home's value here
+        (["--home=/tmp/h", "--debug", "list", "--json"], "list"),
+        (["extract", "--help"], "extract"),
+        ([], None),
+        (["--help"], None),
+        (["-h"], None),
+        (["--version"], None),
+        (["--help", "fill"], None),
+        (["fil"], None),
+        (["--home"], None),
+        (["--no-such-option", "fill"], None),
+    ],
+)
+def test_command_name(args: list[str], expected: str | None) -> None:
+    assert command_name(args) == expected
+
+
+def _main(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["mytypist", *args])
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    out, err = capsys.readouterr()
+    return int(stopped.value.code or 0), out, err
+
+
+def test_main_help_lists_every_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, _ = _main(monkeypatch, capsys, "--help")
+    assert status == 0
+    listed = [line.split()[1] for line in out.splitlines() if line.startswith("│ ") and len(line.split()) > 2]
+    assert [name for name in listed if name in COMMANDS] == list(COMMANDS)
+
+
+def test_main_unknown_command_is_typers_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = _main(monkeypatch, capsys, "fil")
+    assert status == 2
+    assert out == ""
+    assert "No such command 'fil'" in err
+    assert "fill" in err  # typer suggests the close name, so every command was built
+
+
+def test_main_builds_only_the_group_of_the_command_it_runs(tmp_path: Path) -> None:
+    template = tmp_path / "t.docx"
+    template.write_bytes(make_docx(para("Dear <<name>>")))
+    code = (
+        "import sys\n"
+        "sys.argv = ['mytypist', 'extract', sys.argv[1]]\n"
+        "from mytypist_cli.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        "    print(sorted(m for m in sys.modules if m.startswith('mytypist_cli.cli.')), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(template)], capture_output=True, text=True)
+    assert done.stdout == "name\n"
+    groups = {m for m in ast.literal_eval(done.stderr.splitlines()[-1]) if m in set(COMMANDS.values())}
+    assert groups == {"mytypist_cli.cli.extract"}
+
+
+# -- the home folder: resolved once in the callback, never written to the environment ------------
+
+
+def test_home_option_is_the_state_and_the_environment_is_left_alone(tmp_path: Path) -> None:
+    before = os.environ["MYTYPIST_HOME"]
+    result = runner.invoke(app, ["--home", str(tmp_path / "h"), "list", "--json"])
+    assert result.exit_code == 0, result.output
+    assert _state["home"] == tmp_path / "h"
+    assert os.environ["MYTYPIST_HOME"] == before
+    assert (tmp_path / "h" / "mytypist.db").exists()
+
+
+def test_home_comes_from_the_environment_then_platformdirs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MYTYPIST_HOME", str(tmp_path / "env"))
+    assert runner.invoke(app, ["list", "--json"]).exit_code == 0
+    assert _state["home"] == tmp_path / "env"
+    monkeypatch.setenv("MYTYPIST_HOME", "")
+    template = tmp_path / "t.docx"
+    template.write_bytes(make_docx(para("<<x>>")))
+    assert runner.invoke(app, ["extract", str(template)]).exit_code == 0
+    assert _state["home"] == home_dir({})  # the user data folder (a temporary one in tests)
+
+
+def test_a_tilde_home_is_expanded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert runner.invoke(app, ["--home", "~/h", "list", "--json"]).exit_code == 0
+    assert _state["home"] == tmp_path / "h"
+
+
+def test_fill_records_usage_in_the_home_given(tmp_path: Path) -> None:
+    template = tmp_path / "t.docx"
+    template.write_bytes(make_docx(para("Dear <<name>>")))
+    home = tmp_path / "h"
+    result = runner.invoke(
+        app, ["--home", str(home), "fill", str(template), "--set", "name=Ada", "-o", str(tmp_path / "o.docx")]
+    )
+    assert result.exit_code == 0, result.output
+    [line] = (home / "usage.jsonl").read_text(encoding="utf-8").splitlines()
+    assert json.loads(line)["documents"] == 1
