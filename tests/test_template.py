@@ -6,7 +6,7 @@ import io
 import struct
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from hypothesis import given, settings
@@ -37,6 +37,7 @@ from mytypist_cli import (
     UnsafeDocumentError,
     fill_text,
 )
+from mytypist_cli.engine.template import Kind
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -663,3 +664,23 @@ def test_filter_and_picture_errors_live_with_the_others_under_the_root() -> None
         filters.read_date("next Tuesday")
     with pytest.raises(errors.PictureError, match="base64"):
         pictures.read_picture("data:image/png,abc", base_dir=None)
+
+
+def test_every_placeholder_kind_and_which_wins_when_a_name_is_used_several_ways() -> None:
+    body = (
+        para("<<name>> <<photo|image>> <<?vip>>VIP<</vip>>")
+        + para("<<#items>><<desc>> <<icon|image:1cm>><</items>>")
+        + para("<<?both>>x<</both>> <<both>> <<?pic>>x<</pic>> <<pic|image>>")
+    )
+    template = Template.open(make_docx(body))
+    kinds = {p.name: p.kind for p in template.placeholders}
+    assert kinds == {
+        "name": "value",
+        "photo": "image",
+        "vip": "condition",
+        "items": "list",
+        "both": "value",
+        "pic": "image",
+    }
+    assert {f.name: f.kind for f in template.placeholders[3].fields} == {"desc": "value", "icon": "image"}
+    assert set(kinds.values()) == set(get_args(Kind))

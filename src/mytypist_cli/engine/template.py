@@ -39,6 +39,7 @@ from mytypist_cli.errors import (
 from mytypist_cli.ooxml import package
 from mytypist_cli.ooxml.compiler import (
     ImageSlot,
+    Kind,
     Node,
     Occurrence,
     Problem,
@@ -86,8 +87,9 @@ class Placeholder:
     """Package part names it appears in (``word/document.xml``, ``word/header1.xml``)."""
     filters: tuple[str, ...] = ()
     """The distinct filter chains used with this name, as written (``"upper"``, ``"date:ordinal"``)."""
-    kind: str = "value"
-    """``value``, ``list`` (``<<#name>>``) or ``condition`` (``<<?name>>``, ``<<^name>>``)."""
+    kind: Kind = "value"
+    """``value``, ``list`` (``<<#name>>``), ``condition`` (``<<?name>>``, ``<<^name>>``) or ``image``
+    (``<<name|image>>``); a name used several ways is the first of list, image, value, condition."""
     fields: tuple[Placeholder, ...] = ()
     """For a list: the names used inside it, resolved in each item."""
 
@@ -675,7 +677,7 @@ def _placeholders(
     for name in names:
         mine = [(part, occ) for part, occ in level if occ.tag.name == name]
         kinds = {occ.kind for _, occ in mine}
-        kind = next(k for k in ("list", "image", "value", "condition") if k in kinds)
+        kind = next(k for k in _KIND_PRECEDENCE if k in kinds)
         uses = [(part, occ) for part, occ in counted if occ.tag.name == name]
         entries.append(
             Placeholder(
@@ -688,6 +690,9 @@ def _placeholders(
             )
         )
     return tuple(entries)
+
+
+_KIND_PRECEDENCE: tuple[Kind, ...] = ("list", "image", "value", "condition")
 
 
 def _fields(
@@ -791,4 +796,4 @@ def _content_types_xml(
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-__all__ = ["Filled", "Missing", "Placeholder", "Problem", "Slot", "Template", "fill_text"]
+__all__ = ["Filled", "Kind", "Missing", "Placeholder", "Problem", "Slot", "Template", "fill_text"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from lxml import etree
 
@@ -34,6 +35,9 @@ from mytypist_cli.ooxml.names import (
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True, remove_blank_text=False
 )
+Kind = Literal["value", "list", "condition", "image"]
+"""What a placeholder is: a value, a list (``<<#name>>``), a condition (``<<?name>>``, ``<<^name>>``)
+or a picture (``<<name|image>>``)."""
 _OBJECT = "\ufffc"  # stands for a picture, a footnote mark: never part of a name
 
 
@@ -61,8 +65,8 @@ class Occurrence:
     in_table: bool
     scope: tuple[str, ...] = ()
     """The sections around it, outermost first, each as sigil and name (``#items``, ``?vip``)."""
-    kind: str = "value"
-    """``value``, or ``list``/``condition`` for a section's opening tag."""
+    kind: Kind = "value"
+    """``value``; ``image`` for a picture; ``list``/``condition`` for a section's opening tag."""
 
 
 @dataclass(frozen=True)
@@ -327,7 +331,7 @@ def _scoped(
             if site.tag.sigil == "/":
                 stack.pop()
                 continue
-            section_kind = "list" if site.tag.sigil == "#" else "condition"
+            section_kind: Kind = "list" if site.tag.sigil == "#" else "condition"
             scoped.append(
                 Occurrence(site.tag, True, site.paragraph_index, site.in_table, tuple(stack), section_kind)
             )
