@@ -16,7 +16,8 @@ status 1 in one place (``cli/common.errors_to_exit``); usage errors are typer's
 are used, so ``--help``, ``extract`` and ``fill PATH`` start fast.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: typer reads main_options' annotations on
+# every run, and evaluating them from strings (compiling each one) costs start-up time.
 
 import importlib
 import sys

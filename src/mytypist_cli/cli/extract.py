@@ -6,7 +6,8 @@ command parses its options, opens the template, asks
 data on stdout, warnings on stderr.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: typer reads the command's annotations on every
+# run, and evaluating them from strings costs start-up time (see cli/app.py).
 
 from typing import Annotated, Literal
 
