@@ -195,6 +195,23 @@ class Template:
         self._picture_cache: dict[bytes, images.Picture] = {}
         self._required = required  # names outside lists a row must give a value for
         self.source = b""  # the template file's bytes, set by open()
+        self._limits: tuple[int, float] = (package.DEFAULT_MAX_SIZE, package.DEFAULT_MAX_RATIO)  # open()'s
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickle as the source bytes and the options of ``open``; loading compiles it again.
+
+        So a template can go to worker processes (``multiprocessing`` with
+        spawn) without its compiled form. Raises TypeError for a template that
+        ``open`` did not make: it has no source to compile.
+        """
+        source = getattr(self, "source", b"")
+        if not source:
+            raise TypeError(
+                "cannot pickle a Template that Template.open did not make: "
+                "it has no source bytes to compile again"
+            )
+        max_size, max_ratio = self._limits
+        return (_reopen, (source, self.delimiters, self.locale, max_size, max_ratio))
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -254,6 +271,7 @@ class Template:
         members = package.read_package(blob, max_size=max_size, max_ratio=max_ratio)
         template = _compile(members, pair, locale)
         template.source = blob
+        template._limits = (max_size, max_ratio)
         return template
 
     def fill(
@@ -393,6 +411,13 @@ class Template:
             if added:
                 updated[rels_name] = before + added + after
         return updated
+
+
+def _reopen(
+    source: bytes, delimiters: tuple[str, str], locale: str, max_size: int, max_ratio: float
+) -> Template:
+    """Unpickle a template: compile its source again with the options it was opened with."""
+    return Template.open(source, delimiters=delimiters, locale=locale, max_size=max_size, max_ratio=max_ratio)
 
 
 def fill_text(
