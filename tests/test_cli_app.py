@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import gc
 import importlib
 import json
 import os
@@ -85,6 +86,7 @@ def _main(
 ) -> tuple[int, str, str]:
     monkeypatch.setattr(sys, "argv", ["mytypist", *args])
     monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setattr(gc, "freeze", lambda: None)  # main's start-up saving; not in pytest's process
     with pytest.raises(SystemExit) as stopped:
         main()
     out, err = capsys.readouterr()
@@ -169,3 +171,19 @@ def test_fill_records_usage_in_the_home_given(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     [line] = (home / "usage.jsonl").read_text(encoding="utf-8").splitlines()
     assert json.loads(line)["documents"] == 1
+
+
+def test_main_freezes_what_start_up_imported(tmp_path: Path) -> None:
+    code = (
+        "import gc, sys\n"
+        "sys.argv = ['mytypist', '--version']\n"
+        "from mytypist_cli.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        "    print('FROZEN', gc.get_freeze_count(), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.startswith("mytypist ")
+    [line] = [line for line in done.stderr.splitlines() if line.startswith("FROZEN ")]
+    assert int(line.split()[1]) > 10_000  # the library and typer, at least

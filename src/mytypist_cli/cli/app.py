@@ -19,6 +19,7 @@ are used, so ``--help``, ``extract`` and ``fill PATH`` start fast.
 # No `from __future__ import annotations` here: typer reads main_options' annotations on
 # every run, and evaluating them from strings (compiling each one) costs start-up time.
 
+import gc
 import importlib
 import sys
 from collections.abc import Iterable, Sequence
@@ -126,5 +127,9 @@ def main() -> None:
     With no command, ``--help`` or an unknown name it builds everything, so the
     help lists every command and typer's own errors (and suggestions) stay the same.
     """
+    # What is imported by now (the library, typer) lives until the process exits: frozen, the
+    # collector never walks it again, nor does the collection at exit. That is about 10 ms of a
+    # one-document fill, and it keeps the pages of forked batch workers shared.
+    gc.freeze()
     command = command_name(sys.argv[1:])
     build_app(None if command is None else [COMMANDS[command]])()
