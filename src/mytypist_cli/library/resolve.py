@@ -14,12 +14,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mytypist_cli.engine.filters import DEFAULT_LOCALE
 from mytypist_cli.engine.syntax import DEFAULT_DELIMITERS
 from mytypist_cli.engine.template import Template
 from mytypist_cli.errors import MytypistError, NotFoundError, TemplateError
-from mytypist_cli.library.lookup import StoredTemplate
+
+if TYPE_CHECKING:
+    # The library is read only for a template given by name: a path never imports sqlite3.
+    from mytypist_cli.library.lookup import StoredTemplate
 
 TemplateSource = Template | str | os.PathLike[str] | bytes
 
