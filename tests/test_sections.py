@@ -190,6 +190,23 @@ def test_tag_errors_fail_at_open_naming_both_tags_and_where(body: str, message: 
         Template.open(make_docx(body))
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (para("{#loop}") + para("x"), r"\{#loop\} at .* is never closed \(add \{/loop\}\)$"),
+        (
+            para("{#a}") + para("{#b}") + para("{/a}") + para("{/b}"),
+            r"does not close \{#b\} .* \(close \{/b\} first",
+        ),
+        (para("{.}"), r"^\{\.\} in word/document.xml stands for the item"),
+    ],
+)
+def test_tag_errors_speak_the_templates_delimiters(body: str, message: str) -> None:
+    with pytest.raises(TemplateSyntaxError, match=message) as caught:
+        Template.open(make_docx(body), delimiters="{ }")
+    assert "<<" not in str(caught.value)
+
+
 def test_tag_error_in_a_table_cell_says_so() -> None:
     body = table(row(para("<<#a>>"), para("x"))) + para("<</a>> trailing")
     with pytest.raises(TemplateSyntaxError, match="a table cell"):

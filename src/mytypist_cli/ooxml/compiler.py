@@ -249,11 +249,12 @@ def compile_part(part: str, data: bytes, delimiters: tuple[str, str]) -> Compile
 
     run_marker = re.compile(re.escape(marker_open) + r"([sei])(\d+)" + re.escape(marker_close))
     if sites:
-        pairs = sections.pair_sites([event for event in events if event[0] == "section"], sites)
+        pairs = sections.pair_sites([event for event in events if event[0] == "section"], sites, delimiters)
         sections.place(pairs, names, run_marker)
         occurrences = _scoped(occurrences, events, sites, part)
     elif any(o.tag.name == "." for o in occurrences):
-        raise TemplateSyntaxError(f"<<.>> in {part} stands for the item of a list, but it is not inside one")
+        item = f"{delimiters[0]}.{delimiters[1]}"
+        raise TemplateSyntaxError(f"{item} in {part} stands for the item of a list, but it is not inside one")
     if pictures:
         # A picture replaces its tag's run: cut the run so the tag stands alone between runs.
         holders = {}
@@ -340,8 +341,8 @@ def _scoped(
         occurrence = occurrences[number]
         if occurrence.tag.name == "." and not any(entry.startswith("#") for entry in stack):
             raise TemplateSyntaxError(
-                f"<<.>> in {part}, paragraph {occurrence.paragraph} stands for the item of a list, "
-                "but it is not inside one"
+                f"{occurrence.tag.raw} in {part}, paragraph {occurrence.paragraph} stands for the item "
+                "of a list, but it is not inside one"
             )
         scoped.append(dataclasses.replace(occurrence, scope=tuple(stack)))
     return scoped

@@ -60,12 +60,20 @@ def describe(site: Site) -> str:
     return f"{site.tag.raw} at {site.where}"
 
 
-def pair_sites(events: list[tuple[str, int]], sites: list[Site]) -> list[Pair]:
+def pair_sites(
+    events: list[tuple[str, int]], sites: list[Site], delimiters: tuple[str, str] = ("<<", ">>")
+) -> list[Pair]:
     """Match openings with closings in document order; every mismatch is an error naming both tags.
 
     ``events`` lists ("section", site number) in document order (value tags are
-    not needed here). Raises TemplateSyntaxError.
+    not needed here); ``delimiters`` are the template's, which the messages
+    speak (``add {/loop}``). Raises TemplateSyntaxError.
     """
+    opening_delimiter, closing_delimiter = delimiters
+
+    def closing_tag(name: str) -> str:
+        return f"{opening_delimiter}/{name}{closing_delimiter}"
+
     stack: list[Site] = []
     pairs: list[Pair] = []
     for _, number in events:
@@ -79,12 +87,12 @@ def pair_sites(events: list[tuple[str, int]], sites: list[Site]) -> list[Pair]:
         if opening.tag.name != site.tag.name:
             raise TemplateSyntaxError(
                 f"{describe(site)} does not close {describe(opening)}: sections must nest "
-                f"(close <</{opening.tag.name}>> first, or rename one of them)"
+                f"(close {closing_tag(opening.tag.name)} first, or rename one of them)"
             )
         pairs.append(Pair(opening, site))
     if stack:
         site = stack[-1]
-        raise TemplateSyntaxError(f"{describe(site)} is never closed (add <</{site.tag.name}>>)")
+        raise TemplateSyntaxError(f"{describe(site)} is never closed (add {closing_tag(site.tag.name)})")
     pairs.sort(key=lambda pair: pair.opening.number)  # outermost first: insertions then nest
     return pairs
 

@@ -1,0 +1,34 @@
+"""The command line over a whole package: messages in the template's delimiters, OpenDocument files,
+nested lists of one name, document properties, comments, charts and data-bound content controls.
+
+stdout carries data only; every message is on stderr.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from docx_factory import make_docx, para
+from mytypist_cli.cli.app import app
+
+runner = CliRunner()
+
+
+def test_an_unclosed_loop_says_what_to_add_in_the_templates_delimiters(tmp_path: Path) -> None:
+    template = tmp_path / "loop.docx"
+    template.write_bytes(make_docx(para("{#loop}") + para("{name}")))
+    out = tmp_path / "out.docx"
+    result = runner.invoke(
+        app, ["fill", str(template), "--set", "name=Ada", "-o", str(out), "--delimiters", "{ }"]
+    )
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "is never closed (add {/loop})" in result.stderr
+    assert "<<" not in result.stderr
+    assert not out.exists()
+    result = runner.invoke(app, ["extract", str(template), "--delimiters", "{ }", "--json"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "(add {/loop})" in result.stderr
