@@ -146,3 +146,20 @@ def paragraphs(docx: bytes, name: str = "word/document.xml") -> list[str]:
 
 def text_of(docx: bytes, name: str = "word/document.xml") -> str:
     return "\n".join(paragraphs(docx, name))
+
+
+def make_odt(media_type: str = "application/vnd.oasis.opendocument.text", text: str = "<<name>>") -> bytes:
+    """An OpenDocument package as LibreOffice writes one: ``mimetype`` first and stored, then the content."""
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0">'
+        f"<office:body><office:text><text:p>{_esc(text)}</text:p></office:text></office:body>"
+        "</office:document-content>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), media_type, compress_type=zipfile.ZIP_STORED)
+        archive.writestr("content.xml", content)
+        archive.writestr("META-INF/manifest.xml", '<?xml version="1.0" encoding="UTF-8"?><manifest/>')
+    return buffer.getvalue()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from docx_factory import make_docx, para
+from docx_factory import make_docx, make_odt, para
 from mytypist_cli.cli.app import app
 
 runner = CliRunner()
@@ -32,3 +32,16 @@ def test_an_unclosed_loop_says_what_to_add_in_the_templates_delimiters(tmp_path:
     assert result.exit_code == 1
     assert result.stdout == ""
     assert "(add {/loop})" in result.stderr
+
+
+def test_an_opendocument_template_says_how_to_save_it_as_docx(tmp_path: Path) -> None:
+    template = tmp_path / "letter.odt"
+    template.write_bytes(make_odt())
+    for args in (["extract", str(template)], ["fill", str(template), "--set", "name=Ada", "-o", "-"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1, args
+        assert result.stdout == ""
+        assert result.stderr.startswith(f"error: {template}: not a Word document: ")
+        assert "OpenDocument text (.odt)" in result.stderr
+        assert "File > Save As > Word 2007-365 (.docx)" in result.stderr
+        assert "soffice --headless --convert-to docx" in result.stderr

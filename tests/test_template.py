@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import struct
 import zipfile
 from pathlib import Path
@@ -18,6 +19,7 @@ from docx_factory import (
     DOTX_TYPE,
     XLSX_TYPE,
     make_docx,
+    make_odt,
     p,
     para,
     paragraphs,
@@ -404,6 +406,33 @@ def test_renamed_excel_workbook() -> None:
     xlsx = make_docx(para("x"), main="xl/workbook.xml", main_type=XLSX_TYPE)
     with pytest.raises(NotADocxError, match="Excel workbook"):
         Template.open(xlsx)
+
+
+def test_opendocument_text_says_how_to_save_it_as_docx() -> None:
+    with pytest.raises(NotADocxError) as caught:
+        Template.open(make_odt())
+    message = str(caught.value)
+    assert "OpenDocument text (.odt)" in message
+    assert "File > Save As > Word 2007-365 (.docx)" in message
+    assert "soffice --headless --convert-to docx" in message
+
+
+@pytest.mark.parametrize(
+    ("media_type", "what"),
+    [
+        ("application/vnd.oasis.opendocument.text-template", "OpenDocument text template (.ott); save it"),
+        ("application/vnd.oasis.opendocument.spreadsheet", "OpenDocument spreadsheet (.ods) (renamed?)"),
+        ("application/vnd.oasis.opendocument.presentation", "OpenDocument presentation (.odp) (renamed?)"),
+    ],
+)
+def test_other_opendocument_files_are_named(media_type: str, what: str) -> None:
+    with pytest.raises(NotADocxError, match=re.escape(what)):
+        Template.open(make_odt(media_type))
+
+
+def test_a_mimetype_member_that_is_not_opendocument_changes_nothing() -> None:
+    docx = make_docx(para("<<a>>"), extra={"mimetype": b"text/plain"})
+    assert Template.open(docx).names == ("a",)
 
 
 def test_truncated_zip() -> None:

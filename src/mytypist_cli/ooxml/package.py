@@ -78,6 +78,7 @@ def read_package(
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
         raise CorruptDocumentError(f"the zip package is damaged or truncated ({exc})") from None
 
+    _refuse_open_document(archive, infos, max_size)
     seen: set[str] = set()
     total = 0
     members: list[Member] = []
@@ -121,6 +122,43 @@ def read_package(
             )
         )
     return members
+
+
+# What an OpenDocument package's ``mimetype`` member says it is: the kind and its extension.
+_OPEN_DOCUMENT_KINDS = {
+    "text": "text (.odt)",
+    "text-template": "text template (.ott)",
+    "text-master": "master document (.odm)",
+    "spreadsheet": "spreadsheet (.ods)",
+    "presentation": "presentation (.odp)",
+}
+_OPEN_DOCUMENT_PREFIX = "application/vnd.oasis.opendocument."
+
+
+def _refuse_open_document(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], max_size: int) -> None:
+    """Raise NotADocxError for an OpenDocument package (LibreOffice's own format), saying how to convert it.
+
+    Its first member is ``mimetype``, holding the media type as plain text;
+    a Word package never has one.
+    """
+    info = next((info for info in infos if info.filename == "mimetype"), None)
+    if info is None or info.file_size > 200 or info.flag_bits & 0x1:
+        return
+    try:
+        media_type = _read_checked(archive, info, max_size).decode("ascii").strip()
+    except (CorruptDocumentError, UnsafeDocumentError, UnicodeDecodeError):
+        return  # not a readable OpenDocument marker: the checks that follow say what is wrong
+    if not media_type.startswith(_OPEN_DOCUMENT_PREFIX):
+        return
+    kind = media_type.removeprefix(_OPEN_DOCUMENT_PREFIX)
+    what = _OPEN_DOCUMENT_KINDS.get(kind, "file")
+    if kind.startswith("text"):
+        raise NotADocxError(
+            f"not a Word document: the file is an OpenDocument {what}; save it as .docx "
+            "(in LibreOffice File > Save As > Word 2007-365 (.docx), or "
+            "soffice --headless --convert-to docx <file>) and use that"
+        )
+    raise NotADocxError(f"not a Word document: the file is an OpenDocument {what} (renamed?)")
 
 
 def _check_name(name: str) -> None:
