@@ -6,6 +6,7 @@ stdout carries data only; every message is on stderr.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -45,3 +46,16 @@ def test_an_opendocument_template_says_how_to_save_it_as_docx(tmp_path: Path) ->
         assert "OpenDocument text (.odt)" in result.stderr
         assert "File > Save As > Word 2007-365 (.docx)" in result.stderr
         assert "soffice --headless --convert-to docx" in result.stderr
+
+
+def test_extract_lists_the_fields_of_a_list_nested_in_a_list_of_the_same_name(tmp_path: Path) -> None:
+    template = tmp_path / "nested.docx"
+    template.write_bytes(make_docx(para("<<#a>>") + para("<<#a>><<c>><</a>>") + para("<</a>>")))
+    result = runner.invoke(app, ["extract", str(template), "--json"])
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads(result.stdout)["placeholders"]
+    assert (entry["name"], entry["kind"], entry["fields"]) == ("a", "list", ["c"])
+    assert result.stderr == ""
+    result = runner.invoke(app, ["extract", str(template), "--format", "skeleton"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"a": [{"c": ""}]}

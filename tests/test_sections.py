@@ -42,7 +42,7 @@ def test_empty_list_removes_the_paragraphs_and_leaves_no_blank_line() -> None:
     body = para("Before") + para("<<#items>>") + para("<<description>>") + para("<</items>>") + para("After")
     template = Template.open(make_docx(body))
     assert paragraphs(template.render({"items": []})) == ["Before", "After"]
-    assert paragraphs(template.render({})) == ["Before", "After"]
+    assert paragraphs(template.render({}, missing="blank")) == ["Before", "After"]
 
 
 def test_table_row_repeats_with_tags_in_different_cells() -> None:
@@ -302,6 +302,16 @@ def test_names_also_used_around_a_list_are_not_its_fields() -> None:
     assert [f.name for f in orders.fields[1].fields] == ["sku"]
 
 
+def test_a_list_nested_in_a_list_of_the_same_name_gives_its_fields_to_the_outer_one() -> None:
+    template = Template.open(make_docx(para("<<#a>>[<<#a>><<c>><</a>>] <<d>><</a>>")))
+    (a,) = template.placeholders
+    assert (a.name, a.kind) == ("a", "list")
+    assert [(f.name, f.kind, f.count) for f in a.fields] == [("c", "value", 1), ("d", "value", 1)]
+    # The inner list is the outer one again (the items have no "a"): c is read from a's items.
+    out = template.render({"a": [{"c": 1, "d": "x"}, {"c": 2, "d": "y"}]})
+    assert paragraphs(out) == ["[12] x[12] y"]
+
+
 def test_comment_anchors_and_bookmarks_in_a_repeated_stretch_appear_once() -> None:
     anchored = p(
         '<w:commentRangeStart w:id="0"/>',
@@ -324,3 +334,56 @@ def test_comment_anchors_and_bookmarks_in_a_repeated_stretch_appear_once() -> No
     ):
         assert xml.count(element) == 1, element
     assert paragraphs(out) == ["Rice", "Beans"]
+
+
+# -- a list without a value is missing, like a value (issue 11) --------------------------
+
+LIST_BODY = para("Dear <<client_name>>") + para("<<#items>>") + para("<<description>> x<<qty>>")
+LIST_BODY += para("<</items>>") + para("Thanks")
+
+
+@pytest.mark.parametrize("values", [{"client_name": "Ada"}, {"client_name": "Ada", "items": None}])
+def test_a_list_without_a_value_is_missing_by_its_name(values: dict[str, object]) -> None:
+    template = Template.open(make_docx(LIST_BODY))
+    with pytest.raises(MissingFieldsError) as caught:
+        template.fill(values)
+    assert caught.value.names == ("items",)
+    assert str(caught.value) == "missing value for items"
+
+
+def test_a_list_spelt_otherwise_in_the_data_is_missing() -> None:
+    template = Template.open(make_docx(LIST_BODY))
+    with pytest.raises(MissingFieldsError) as caught:
+        template.fill({"client_name": "Ada", "Items": ITEMS["items"]})
+    assert caught.value.names == ("items",)
+
+
+def test_an_empty_list_is_a_list_not_a_missing_one() -> None:
+    filled = Template.open(make_docx(LIST_BODY)).fill({"client_name": "Ada", "items": []})
+    assert paragraphs(filled.data) == ["Dear Ada", "Thanks"]
+    assert filled.missing == ()
+
+
+def test_blank_leaves_a_missing_list_empty_and_reports_it() -> None:
+    filled = Template.open(make_docx(LIST_BODY)).fill({"client_name": "Ada"}, missing="blank")
+    assert paragraphs(filled.data) == ["Dear Ada", "Thanks"]
+    assert filled.missing == ("items",)
+
+
+def test_keep_shows_a_missing_lists_content_once_with_its_placeholders_as_written() -> None:
+    body = LIST_BODY + para("<<#notes>><<.>>; <</notes>>end")
+    filled = Template.open(make_docx(body)).fill({"client_name": "Ada"}, missing="keep")
+    assert paragraphs(filled.data) == ["Dear Ada", "<<description>> x<<qty>>", "Thanks", "<<.>>; end"]
+    assert filled.missing == ("items", "notes")
+
+
+def test_a_missing_list_inside_an_item_is_missing_and_a_hidden_one_is_not() -> None:
+    body = para("<<#orders>>") + para("Order <<id>>") + para("<<#lines>>") + para("<<sku>>")
+    body += para("<</lines>>") + para("<</orders>>") + para("<<?vip>><<#gifts>><<.>><</gifts>><</vip>>")
+    template = Template.open(make_docx(body))
+    with pytest.raises(MissingFieldsError) as caught:
+        template.fill({"orders": [{"id": 1, "lines": [{"sku": "A"}]}, {"id": 2}]})
+    assert caught.value.names == ("lines",)
+    filled = template.fill({"orders": [{"id": 1, "lines": []}]})
+    assert paragraphs(filled.data) == ["Order 1", ""]
+    assert filled.missing == ()

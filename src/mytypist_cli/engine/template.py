@@ -727,9 +727,20 @@ def _fields(
 
     ``<<client_name>>`` inside ``<<#items>>`` resolves outside the item when the
     items have no such key; when the template also uses it outside, that is
-    what it is, so it is not listed as a field of the items.
+    what it is, so it is not listed as a field of the items. A list left out
+    that way still has fields the items must give: ``<<#a>><<#a>><<c>>…``
+    repeats the outer list ``a`` again inside each item (when the items have no
+    ``a`` of their own), so ``c`` is read from items of ``a`` and is a field here.
     """
-    return tuple(field for field in _placeholders(occurrences, path) if field.name not in outside)
+    fields: dict[str, Placeholder] = {}
+    for field in _placeholders(occurrences, path):
+        if field.name not in outside:
+            fields.setdefault(field.name, field)
+        elif field.kind == "list":
+            for inner in field.fields:
+                if inner.name not in outside:
+                    fields.setdefault(inner.name, inner)
+    return tuple(fields.values())
 
 
 def _list_path(occurrence: Occurrence) -> tuple[str, ...]:
