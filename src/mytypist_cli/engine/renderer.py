@@ -3,8 +3,12 @@
 Names inside a list resolve first in the item, then outside it; ``<<.>>`` is
 the item itself. Falsy values are: missing, ``null``, empty text, an empty
 list or object, ``false``, zero, and the texts ``false``, ``no`` and ``0`` in
-any case (data from CSV is text). A section on a missing name is empty, never
-a missing-field error.
+any case (data from CSV is text). A condition (``<<?x>>``, ``<<^x>>``) on a
+missing name is false, never a missing-field error. A list (``<<#x>>``) whose
+name has no value (absent or ``null``) is missing, as a value is: it is
+reported in ``missing``, renders nothing, or with ``keep`` its content once
+with the placeholders inside as written (names inside are then not reported
+as well); an empty list ``[]`` is a list with no items.
 
 Imports neither typer nor rich.
 """
@@ -83,6 +87,7 @@ class SectionRenderer:
         self._next_id = next_id
         self._pictures = pictures
         self._shown: set[Once] = set()  # comment anchors and bookmarks already written once
+        self._absent = 0  # > 0 while rendering the content of a missing list kept as written
         self.missing: dict[str, None] = {}
         self.blank: dict[str, None] = {}
 
@@ -111,7 +116,7 @@ class SectionRenderer:
         chain = self._chains.get(slot.filters) if slot.filters else None
         text = display_text(lookup(scopes, slot.name), chain, slot.name, slot.raw)
         if text is None:
-            self.missing[slot.name] = None
+            self._miss(slot.name)
             return slot.raw if self._keep else ""
         if not text:
             self.blank[slot.name] = None
@@ -120,7 +125,7 @@ class SectionRenderer:
     def _picture(self, slot: ImageSlot, scopes: list[Scope], out: list[bytes]) -> None:
         value = lookup(scopes, slot.name)
         if value is MISSING:
-            self.missing[slot.name] = None
+            self._miss(slot.name)
             if self._keep:
                 out.append(
                     f"<{slot.prefix}r>".encode() + self._encode_run(slot) + f"</{slot.prefix}r>".encode()
@@ -145,6 +150,10 @@ class SectionRenderer:
         except PictureError as exc:
             raise RenderError(f"{slot.raw}: {exc}") from None
 
+    def _miss(self, name: str) -> None:
+        if not self._absent:
+            self.missing[name] = None
+
     def _encode_run(self, slot: ImageSlot) -> bytes:
         return (
             f'<{slot.prefix}t xml:space="preserve">'.encode()
@@ -160,6 +169,14 @@ class SectionRenderer:
         elif section.sigil == "^":
             if not truthy(value):
                 self.render(section.children, scopes, out)
+        elif value is MISSING:
+            self._miss(section.name)
+            if self._keep:
+                self._absent += 1
+                try:
+                    self.render(section.children, scopes, out)
+                finally:
+                    self._absent -= 1
         elif isinstance(value, list | tuple):
             for item in value:
                 scope = Row(item) if isinstance(item, Mapping) else _Item(item)
