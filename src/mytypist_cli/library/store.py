@@ -9,8 +9,9 @@ Concurrency: several mytypist processes use one library at once. The database
 is in WAL mode (readers never block the writer), every connection waits up to
 30 s for a lock (``busy_timeout``), and every write transaction starts with
 ``BEGIN IMMEDIATE``: a deferred transaction that reads and then writes can fail
-with SQLITE_BUSY no matter the timeout. Every change is one transaction, so a
-kill -9 leaves each change wholly applied or absent.
+with SQLITE_BUSY no matter the timeout. Switching a new library to WAL can fail
+with SQLITE_BUSY at once too, so ``open_store`` retries that. Every change is
+one transaction, so a kill -9 leaves each change wholly applied or absent.
 
 The store never parses .docx: ``add_template`` takes the bytes plus the
 placeholder names and delimiters the caller got from the engine. It never
@@ -22,8 +23,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -74,6 +77,11 @@ __all__ = [
 ]
 
 DEFAULT_DELIMITERS: tuple[str, str] = ("<<", ">>")
+
+# Retries of switching a new library to WAL (see _enter_wal): 2,000 tries 10 to 20 ms apart,
+# about the busy timeout's 30 s in all.
+WAL_ATTEMPTS = 2_000
+WAL_RETRY_SECONDS = 0.02
 
 AddStatus = Literal["added", "new_version", "unchanged"]
 
@@ -163,7 +171,7 @@ def open_store(
         try:
             # Validate before anything writes: a foreign file must stay byte-identical.
             check_schema(conn, path)
-            conn.execute("PRAGMA journal_mode = WAL")
+            _enter_wal(conn)
             migrations.migrate(conn)
         finally:
             conn.close()
@@ -177,6 +185,27 @@ def open_store(
             store.close()
             raise
     return store
+
+
+def _enter_wal(conn: sqlite3.Connection) -> None:
+    """Put the library in WAL mode (a no-op once it is), retrying while another process holds it.
+
+    Switching a new library to WAL takes the file for a moment, and SQLite may answer
+    SQLITE_BUSY at once, without waiting in the busy handler (waiting could deadlock), when
+    another process is reading or switching it too. That is retried a bounded number of
+    times, a short sleep apart (about as long as the busy timeout in all); any other error
+    and the last BUSY are raised.
+    """
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            conn.execute("PRAGMA journal_mode = WAL").fetchall()
+            return
+        except sqlite3.OperationalError as exc:
+            busy = getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
+            if not busy or attempt == WAL_ATTEMPTS - 1:
+                raise
+        # A little random, so processes that collided do not collide again in step.
+        time.sleep(random.uniform(WAL_RETRY_SECONDS / 2, WAL_RETRY_SECONDS))
 
 
 def _make_engine(path: Path) -> Engine:
