@@ -5,6 +5,11 @@ Excel header, a whole JSON document) and returns a ``DataSource``: a lazy
 iterable of ``Record``s that each carry their row number and the line (or
 sheet row) where they start, so every error can say ``path:line``.
 
+An Excel cell keeps its value (a number, a date) and prints as Excel shows
+it with its number format (``data.excel_formats``); a formula saved without
+its result (a workbook written by a script, never opened in a spreadsheet)
+fails with a message naming its sheet and cell, since its value is unknown.
+
 CSV and NDJSON are streamed one line at a time, so memory stays flat however
 many rows there are. Every problem is raised as ``DataError`` with a one-line
 message; this module never prints or exits, and imports neither typer nor rich.
@@ -25,9 +30,12 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from mytypist_cli.errors import DataError
+
+if TYPE_CHECKING:
+    from mytypist_cli.data.excel_formats import NumberFormat
 
 __all__ = ["FORMATS", "BinaryInput", "DataSource", "Record", "open_records"]
 
@@ -603,6 +611,26 @@ def _xlsx_value(value: Any) -> Any:
     return value
 
 
+def _xlsx_cell(value: Any, fmt: NumberFormat | None) -> Any:
+    """A cell's value for a record: the value itself, shown as Excel shows it with its format."""
+    value = _xlsx_value(value)
+    if fmt is None or value == "":
+        return value
+    if type(value) is dt.date and fmt.code == "yyyy-mm-dd":
+        return value  # openpyxl's format for dates: the text is the same, and so stays the type
+    return fmt.cell(value)
+
+
+class _Uncalculated:
+    """A formula cell saved without its result."""
+
+    def __repr__(self) -> str:
+        return "<uncalculated>"
+
+
+_UNCALCULATED = _Uncalculated()
+
+
 def _is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -612,6 +640,34 @@ def _xlsx_header_name(value: Any) -> str:
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     return str(value)
+
+
+def _sheet_parser(book: Any, sheet: Any, source: Any) -> Any:
+    """openpyxl's streaming sheet parser, telling formulas saved without a result from empty cells.
+
+    This is the parser a read-only worksheet uses (openpyxl.worksheet._reader);
+    it is used directly because with ``data_only`` it reports both a formula
+    never calculated and an empty cell as None, and the rows it yields carry
+    each cell's style, which names its number format.
+    """
+    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+
+    class Parser(WorkSheetParser):
+        def parse_cell(self, element: Any) -> dict[str, Any]:
+            cell: dict[str, Any] = super().parse_cell(element)
+            if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+                # A formula whose result is empty text is saved as t="str" with an empty <v>.
+                cell["value"] = "" if cell["data_type"] == "str" else _UNCALCULATED
+            return cell
+
+    return Parser(
+        source,
+        sheet._shared_strings,
+        data_only=True,
+        epoch=book.epoch,
+        date_formats=book._date_formats,
+        timedelta_formats=book._timedelta_formats,
+    )
 
 
 class _Workbook:
@@ -630,6 +686,7 @@ class _Workbook:
         except Exception as exc:  # openpyxl raises a zoo of types for broken files
             detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise DataError(f"{name}: not a readable .xlsx workbook ({detail})") from None
+        self._formats: dict[int, NumberFormat | None] = {}
         try:
             sheets = self.book.worksheets
             if sheet is None:
@@ -642,28 +699,75 @@ class _Workbook:
                     listed = ", ".join(repr(title) for title in titles)
                     raise DataError(f"{name}: no sheet named {sheet!r}; the sheets are {listed}")
                 self.sheet = sheets[titles.index(sheet)]
-            # The stored dimension can be wrong (some generators write "A1"), and
-            # openpyxl would then cut rows off; reading without it is always right.
-            self.sheet.reset_dimensions()
         except BaseException:
             self.close()
             raise
 
-    def rows(self) -> Iterator[tuple[int, tuple[Any, ...]]]:
-        """Yield (sheet row number, cell values); openpyxl fills skipped rows with ()."""
-        it = self.sheet.iter_rows(min_row=1, min_col=1, values_only=True)
-        number = 0
-        while True:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                try:
-                    values = next(it)
-                except StopIteration:
-                    return
-                except Exception as exc:
-                    raise DataError(f"{self.name}: cannot read sheet {self.sheet.title!r}: {exc}") from None
-            number += 1
-            yield number, values
+    def rows(self) -> Iterator[tuple[int, tuple[Any, ...], tuple[int, ...]]]:
+        """Yield (sheet row number, cell values, cell style ids) for each row the sheet stores.
+
+        The sheet's stored dimension is not used: some generators write a wrong
+        one ("A1"), which would cut rows off.
+        """
+        book: Any = self.book
+        sheet: Any = self.sheet
+        unreadable = f"{self.name}: cannot read sheet {self.sheet.title!r}"
+        try:
+            source = sheet._get_source()
+        except Exception as exc:
+            raise DataError(f"{unreadable}: {exc}") from None
+        with source:
+            it = _sheet_parser(book, sheet, source).parse()
+            while True:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    try:
+                        number, cells = next(it)
+                    except StopIteration:
+                        return
+                    except Exception as exc:
+                        raise DataError(f"{unreadable}: {exc}") from None
+                width = max((cell["column"] for cell in cells), default=0)
+                values: list[Any] = [None] * width
+                styles = [0] * width
+                for cell in cells:
+                    column = cell["column"] - 1
+                    values[column] = cell["value"]
+                    styles[column] = cell["style_id"]
+                yield number, tuple(values), tuple(styles)
+
+    def number_format(self, style: int) -> NumberFormat | None:
+        """The number format of cells of this style; None for General (values print as they are)."""
+        if style in self._formats:
+            return self._formats[style]
+        from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
+
+        from mytypist_cli.data.excel_formats import number_format  # deferred: only .xlsx needs it
+
+        book: Any = self.book
+        try:
+            format_id = int(book._cell_styles[style].numFmtId)
+        except (IndexError, TypeError, ValueError, AttributeError):
+            format_id = 0
+        if format_id < BUILTIN_FORMATS_MAX_SIZE:
+            code = BUILTIN_FORMATS.get(format_id, "General")
+        else:
+            try:
+                code = str(book._number_formats[format_id - BUILTIN_FORMATS_MAX_SIZE])
+            except IndexError:
+                code = "General"
+        epoch1904 = book.epoch.year == 1904
+        general = code.strip().lower() in ("", "general")
+        fmt = None if general else number_format(code, format_id, epoch1904)
+        self._formats[style] = fmt
+        return fmt
+
+    def uncalculated(self, line: int, column: int) -> DataError:
+        return DataError(
+            f"{self.name}:{line}: cell {_letter(column + 1)}{line} of sheet {self.sheet.title!r} has a "
+            "formula with no saved result (the workbook was written by a program and never "
+            "calculated); open it in Excel or LibreOffice, save it, and try again"
+        )
 
     def close(self) -> None:
         self.book.close()
@@ -675,23 +779,29 @@ def _letter(column: int) -> str:
     return get_column_letter(column)
 
 
-def _xlsx_header(rows: Iterator[tuple[int, tuple[Any, ...]]], name: str) -> tuple[tuple[str, ...], int]:
+_Rows = Iterator[tuple[int, tuple[Any, ...], tuple[int, ...]]]
+
+
+def _xlsx_header(book: _Workbook, rows: _Rows, name: str) -> tuple[tuple[str, ...], int]:
     """Find the first non-empty row and check it as the header; return it and its row."""
-    for number, values in rows:
+    for number, values, _styles in rows:
         if any(not _is_empty(value) for value in values):
+            if _UNCALCULATED in values:
+                raise book.uncalculated(number, values.index(_UNCALCULATED))
             cells = ["" if value is None else _xlsx_header_name(value) for value in values]
             return _check_header(cells, name, number, _letter), number
     raise DataError(f"{name}: the sheet is empty: no header row")
 
 
-def _xlsx_records(
-    rows: Iterator[tuple[int, tuple[Any, ...]]], columns: tuple[str, ...], name: str
-) -> Iterator[Record]:
+def _xlsx_records(book: _Workbook, rows: _Rows, columns: tuple[str, ...], name: str) -> Iterator[Record]:
     width = len(columns)
     number = 0
-    for line, values in rows:
+    formats = book.number_format
+    for line, values, styles in rows:
         if all(_is_empty(value) for value in values):
             continue  # Excel keeps formatted but empty rows; they are not data
+        if _UNCALCULATED in values:
+            raise book.uncalculated(line, values.index(_UNCALCULATED))
         for column in range(width, len(values)):
             if not _is_empty(values[column]):
                 raise DataError(
@@ -699,7 +809,10 @@ def _xlsx_records(
                     "but its column has no name in the header"
                 )
         number += 1
-        cells = {key: _xlsx_value(values[i] if i < len(values) else None) for i, key in enumerate(columns)}
+        cells = {
+            key: _xlsx_cell(values[i], formats(styles[i])) if i < len(values) else ""
+            for i, key in enumerate(columns)
+        }
         yield Record(number, line, cells)
 
 
@@ -786,7 +899,7 @@ def _open_xlsx(first: _Rewound, path: Path | None, name: str, sheet: str | None)
     with opener() as handle:
         book = _Workbook(handle, name, sheet)
         try:
-            columns, header_line = _xlsx_header(book.rows(), name)
+            columns, header_line = _xlsx_header(book, book.rows(), name)
             title = book.sheet.title
         finally:
             book.close()
@@ -796,10 +909,10 @@ def _open_xlsx(first: _Rewound, path: Path | None, name: str, sheet: str | None)
             book = _Workbook(handle, name, title)
             try:
                 it = book.rows()
-                for number, _values in it:
+                for number, _values, _styles in it:
                     if number == header_line:
                         break
-                yield from _xlsx_records(it, columns, name)
+                yield from _xlsx_records(book, it, columns, name)
             finally:
                 book.close()
 
