@@ -163,3 +163,53 @@ def make_odt(media_type: str = "application/vnd.oasis.opendocument.text", text: 
         archive.writestr("content.xml", content)
         archive.writestr("META-INF/manifest.xml", '<?xml version="1.0" encoding="UTF-8"?><manifest/>')
     return buffer.getvalue()
+
+
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+CORE_TYPE = "application/vnd.openxmlformats-package.core-properties+xml"
+APP_TYPE = "application/vnd.openxmlformats-officedocument.extended-properties+xml"
+CUSTOM_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+CHART_TYPE = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
+
+
+def add_parts(
+    docx: bytes,
+    parts: Mapping[str, str | bytes],
+    *,
+    types: Mapping[str, str] | None = None,
+    rels: Mapping[str, list[tuple[str, str]]] | None = None,
+) -> bytes:
+    """The package with more members: ``types`` gives a member its content type (an Override),
+    ``rels`` maps a part ("" for the package) to (relationship type, target) pairs to add to its .rels."""
+    with zipfile.ZipFile(io.BytesIO(docx)) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    for name, data in parts.items():
+        members[name] = data.encode() if isinstance(data, str) else data
+    if types:
+        overrides = "".join(f'<Override PartName="/{n}" ContentType="{t}"/>' for n, t in types.items())
+        members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(
+            b"</Types>", overrides.encode() + b"</Types>"
+        )
+    for source, pairs in (rels or {}).items():
+        folder, base = source.rsplit("/", 1) if "/" in source else ("", source)
+        rels_name = f"{folder}/_rels/{base}.rels" if folder else f"_rels/{base}.rels"
+        existing = members.get(
+            rels_name,
+            b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            b"</Relationships>",
+        )
+        added = "".join(
+            f'<Relationship Id="rIdX{i}" Type="{kind}" Target="{target}"/>'
+            for i, (kind, target) in enumerate(pairs, start=1)
+        )
+        members[rels_name] = existing.replace(b"</Relationships>", added.encode() + b"</Relationships>")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def member(docx: bytes, name: str) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(docx)) as archive:
+        return archive.read(name)

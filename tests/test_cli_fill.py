@@ -480,4 +480,5 @@ def test_group_by_a_missing_column_says_where(tmp_path: Path, invoice: Path) -> 
         app, ["fill", str(invoice), str(data), "--group-by", "invoice", "--out-dir", str(tmp_path / "o")]
     )
     assert result.exit_code == 1
-    assert result.stderr == f"error: {data}:2: row 1 has no 'invoice' to group by\n"
+    assert result.stderr == f"error: {data}: no column 'invoice' to group by (did you mean `invoice_no`?)\n"
+    assert not (tmp_path / "o").exists()

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from docx_factory import make_docx, make_odt, para
+from docx_factory import add_parts, make_docx, make_odt, member, para, paragraphs
 from mytypist_cli.cli.app import app
+from test_package_text import VALUES, A, bindings, bound, texts, with_properties
 
 runner = CliRunner()
 
@@ -59,3 +60,43 @@ def test_extract_lists_the_fields_of_a_list_nested_in_a_list_of_the_same_name(tm
     result = runner.invoke(app, ["extract", str(template), "--format", "skeleton"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"a": [{"c": ""}]}
+
+
+def test_fill_puts_values_in_document_properties_and_the_controls_bound_to_them(tmp_path: Path) -> None:
+    template = tmp_path / "offer.docx"
+    template.write_bytes(with_properties(bound("Offer for <<full_name>>") + para("Dear <<full_name>>")))
+    result = runner.invoke(app, ["extract", str(template), "--json"])
+    assert result.exit_code == 0, result.output
+    parts = {entry["name"]: entry["parts"] for entry in json.loads(result.stdout)["placeholders"]}
+    assert parts["full_name"] == ["word/document.xml", "docProps/core.xml", "docProps/custom.xml"]
+    assert parts["company"] == ["docProps/app.xml"]
+    assert result.stderr == ""
+    out = tmp_path / "ada.docx"
+    sets = [f"--set={name}={value}" for name, value in VALUES.items() if "\n" not in value]
+    result = runner.invoke(app, ["fill", str(template), *sets, "--set", "note=n", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert result.stderr == f"wrote {out}\n"
+    filled = out.read_bytes()
+    assert paragraphs(filled) == ["Offer for Ada & <Obi>", "Dear Ada & <Obi>"]
+    assert texts(member(filled, "docProps/core.xml"))["title"] == "Offer for Ada & <Obi>"
+    assert bindings(filled) == ["/ns1:coreProperties[1]/ns0:title[1]"]
+
+
+def test_extract_warns_about_a_placeholder_nothing_fills(tmp_path: Path) -> None:
+    template = tmp_path / "smart.docx"
+    data = (
+        '<dgm:dataModel xmlns:dgm="http://schemas.openxmlformats.org/drawingml/2006/diagram" '
+        f'xmlns:a="{A}"><dgm:ptLst><dgm:pt><dgm:t><a:p><a:r><a:t>&lt;&lt;step&gt;&gt;</a:t></a:r></a:p>'
+        "</dgm:t></dgm:pt></dgm:ptLst></dgm:dataModel>"
+    )
+    comment = '<w:comment w:id="0" w:author="HR">' + para("for <<reviewer>>") + "</w:comment>"
+    template.write_bytes(
+        add_parts(make_docx(para("<<x>>"), comments=comment), {"word/diagrams/data1.xml": data})
+    )
+    result = runner.invoke(app, ["extract", str(template), "--json"])
+    assert result.exit_code == 0, result.output
+    described = json.loads(result.stdout)
+    assert [entry["name"] for entry in described["placeholders"]] == ["x", "reviewer"]
+    assert described["warnings"] == ["<<step>> in word/diagrams/data1.xml is not filled"]
+    assert result.stderr == f"warning: {template}: <<step>> in word/diagrams/data1.xml is not filled\n"

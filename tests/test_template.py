@@ -173,13 +173,13 @@ def test_deleted_text_never_counts_and_inserted_text_does() -> None:
     assert paragraphs(template.render({"new": "Ada"})) == ["Dear Ada"]
 
 
-def test_comments_are_left_alone() -> None:
-    comments = f'<w:comment w:id="0" w:author="a">{para("<<not_me>>")}</w:comment>'
+def test_comments_are_filled_too() -> None:
+    comments = f'<w:comment w:id="0" w:author="a">{para("check <<name>> and <<me>>")}</w:comment>'
     docx = make_docx(para("<<name>>"), comments=comments)
     template = Template.open(docx)
-    assert template.names == ("name",)
-    out = template.render({"name": "Ada"})
-    assert text_of(out, "word/comments.xml") == "<<not_me>>"
+    assert template.names == ("name", "me")
+    out = template.render({"name": "Ada", "me": "Obi"})
+    assert text_of(out, "word/comments.xml") == "check Ada and Obi"
 
 
 # -- placeholders split across runs -------------------------------------------------

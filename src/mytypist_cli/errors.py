@@ -7,7 +7,7 @@ place. Imports neither typer nor rich.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 
 class MytypistError(Exception):
@@ -56,9 +56,14 @@ class RenderError(MytypistError):
 class MissingFieldsError(RenderError):
     """Values for one or more placeholders were not given (and ``missing="error"``)."""
 
-    def __init__(self, names: Iterable[str]) -> None:
+    def __init__(self, names: Iterable[str], hints: Mapping[str, str] | None = None) -> None:
         self.names: tuple[str, ...] = tuple(names)
-        listed = ", ".join(self.names)
+        #: name -> the key of the data it was probably meant as (``items`` -> ``Items``).
+        self.hints: dict[str, str] = dict(hints or {})
+        listed = ", ".join(
+            f"{name} (did you mean `{self.hints[name]}`?)" if name in self.hints else name
+            for name in self.names
+        )
         super().__init__(f"missing value{'s' if len(self.names) != 1 else ''} for {listed}")
 
 

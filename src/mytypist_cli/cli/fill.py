@@ -121,7 +121,16 @@ def fill(
         str | None,
         typer.Option(
             "--group-by",
-            help="One document per distinct value of this column; its rows become the list <<#rows>>.",
+            help="One document per distinct value of this column; its rows become the list <<#rows>>. "
+            "A row with a blank key continues the group above it.",
+        ),
+    ] = None,
+    list_name: Annotated[
+        str | None,
+        typer.Option(
+            "--list-name",
+            help="With --group-by: the name of the list the rows become, e.g. items for <<#items>>.",
+            show_default="rows",
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line.")] = False,
@@ -172,11 +181,12 @@ def fill(
             encoding=encoding,
             sheet=sheet,
             group_by=group_by,
+            list_name=list_name,
             max_image_bytes=round(max_image_mb * 1024 * 1024),
             home=_state["home"],
             record_usage=True,
             on_progress=progress.update,
-            on_result=_show_failure,
+            on_result=_show_result,
             on_file=_show_path,
         )
     except OptionsError as exc:
@@ -189,9 +199,9 @@ def fill(
         show.warning(problem)
     if not quiet:
         show.note(_summary_line(summary, one=output is not None))
-    if summary.failed:
-        first = summary.failed_rows[0]
-        show.note(f"hint: fix the data, then resume with --start-at {first} --skip-existing")
+    hint = _hint(summary)
+    if hint:
+        show.note(f"hint: {hint}")
     if not summary.succeeded:
         raise typer.Exit(1)
 
@@ -200,9 +210,25 @@ def _show_path(path: str) -> None:
     show.print_lines([path])
 
 
-def _show_failure(result: RowResult) -> None:
+def _show_result(result: RowResult) -> None:
     if result.status == "failed":
-        show.note(f"row {result.row}: {result.error}")
+        show.note(f"{result.label}: {result.error}")
+    elif result.why == "blank":
+        show.warning(result.error or f"{result.label}: no value for any placeholder; skipped")
+
+
+def _hint(summary: BatchSummary) -> str | None:
+    """What to do about the failed rows, true to why they failed; a dry run has nothing to resume."""
+    failed = [result for result in summary.results if result.status == "failed"]
+    if not failed:
+        return None
+    if all(result.why == "exists" for result in failed):
+        return "add --overwrite to replace the existing files, or --skip-existing to keep them"
+    if summary.dry_run:
+        return None
+    if summary.zip_path is not None:
+        return f"fix the data, then run again with --overwrite to replace {summary.zip_path}"
+    return f"fix the data, then resume with --start-at {failed[0].row} --skip-existing"
 
 
 class _Progress:
@@ -240,10 +266,11 @@ _WITH_PDFS = ("document with its PDF", "documents with their PDFs")
 def _summary_line(summary: BatchSummary, *, one: bool) -> str:
     """``wrote 5 documents to letters in 0.02 s (1 failed)``, or ``wrote ada.docx`` for one document."""
     if one:
+        document = next(result for result in summary.results if result.why != "blank")
         if summary.dry_run:
-            return f"checked {summary.results[0].file}"
-        if summary.skipped:
-            return f"skipped {summary.results[0].file}: it exists"
+            return f"checked {document.file}"
+        if document.status == "skipped":
+            return f"skipped {document.file}: it exists"
         return "wrote " + " and ".join(summary.outputs) if summary.outputs else "wrote the document"
     count = summary.ok if summary.dry_run else summary.written
     kind = summary.output_kind.removesuffix("+zip")

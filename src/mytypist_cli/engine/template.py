@@ -2,7 +2,10 @@
 
 ``Template.open`` reads and checks the package, finds the story parts
 (the main document through ``_rels/.rels``, every header and footer,
-footnotes and endnotes) and compiles each into byte segments with slots.
+footnotes, endnotes and comments) and compiles each into byte segments with
+slots; charts, document properties and the custom XML parts content controls
+are bound to are compiled the same way with plain-text slots, and any other
+part still holding a placeholder becomes a warning.
 ``Template.fill`` / ``Template.render`` then join bytes and write a zip;
 they never parse XML.
 
@@ -50,17 +53,27 @@ from mytypist_cli.ooxml.compiler import (
     strip_mail_merge,
 )
 from mytypist_cli.ooxml.names import (
+    CHART_PARTS,
     CONTENT_TYPES_NS,
+    CORE_PROPERTIES,
+    CORE_PROPERTIES_STORE,
+    CUSTOM_XML_NS,
+    CUSTOM_XML_PROPS_RELATIONSHIP_SUFFIX,
     DOCM_MAIN,
     DOCX_MAIN,
     DOTM_MAIN,
     DOTX_MAIN,
     EMU_PER_TWIP,
+    EXTENDED_PROPERTIES,
+    EXTENDED_PROPERTIES_STORE,
     IMAGE_CONTENT_TYPES,
     PACKAGE_RELS_NS,
+    PROPERTY_PARTS,
+    TEXTLESS_TYPE_SUFFIXES,
     W_STRICT_NS,
     rels_path,
 )
+from mytypist_cli.ooxml.textparts import compile_text_part, unfilled
 
 Missing = Literal["error", "blank", "keep"]
 
@@ -73,8 +86,8 @@ _OTHER_OFFICE = {
     "drawingml": "an Office theme",
 }
 # Story parts are visited headers first, then the body, notes and footers:
-# the order a reader meets them on the page.
-_STORY_ORDER = ("header", "officeDocument", "footnotes", "endnotes", "footer")
+# the order a reader meets them on the page; comments sit in the margin, last.
+_STORY_ORDER = ("header", "officeDocument", "footnotes", "endnotes", "footer", "comments")
 
 
 @dataclass(frozen=True)
@@ -362,7 +375,7 @@ class Template:
             if text is None:
                 # Missing: "keep" shows the placeholder as this occurrence spelt it.
                 text = slot.raw if keep else ""
-            encoded.append(_run_text(text, slot.prefix))
+            encoded.append(_plain_text(text) if slot.plain else _run_text(text, slot.prefix))
         rendered: dict[str, bytes] = {}
         walker: SectionRenderer | None = None
         for item in self._layout:
@@ -472,6 +485,11 @@ def _run_text(text: str, prefix: str) -> bytes:
     return escaped.encode("utf-8")
 
 
+def _plain_text(text: str) -> bytes:
+    """A value as plain XML text (document properties, charts): escaped, breaks and tabs as they are."""
+    return text.translate(_ESCAPES).encode("utf-8")
+
+
 def _read_source(source: str | PathLike[str] | bytes | IO[bytes]) -> bytes:
     if isinstance(source, bytes | bytearray | memoryview):
         return bytes(source)
@@ -517,16 +535,44 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str], locale:
     occurrences: list[tuple[str, Occurrence]] = []
     problems: list[Problem] = []
     body_width: int | None = None
+    bound = _BoundNodes(by_name, content_types, relationships)
+    referenced: set[str] = set()
     for _, part in ordered:
         data = by_name[part.lower()].data
         assert data is not None  # every .xml member's bytes are kept
-        compiled = compile_part(part, data, delimiters)
+        compiled = compile_part(part, data, delimiters, bound)
         if part == main.name:
             body_width = compiled.text_width
         if compiled.nodes is not None:
             dynamic[part] = compiled.nodes
         occurrences.extend((part, occurrence) for occurrence in compiled.occurrences)
         problems.extend(compiled.problems)
+        referenced |= compiled.stores
+
+    # Charts, document properties and the XML parts content controls are bound to take plain values.
+    plain_parts = [m.name for m in members if content_types.get(m.name.lower()) in CHART_PARTS]
+    plain_parts += [m.name for m in members if content_types.get(m.name.lower()) in PROPERTY_PARTS]
+    if referenced:
+        plain_parts += [name for store, name in bound.stores.items() if store in referenced]
+    plain_parts = list(dict.fromkeys(part for part in plain_parts if by_name[part.lower()].data is not None))
+    for part in plain_parts:
+        data = by_name[part.lower()].data
+        assert data is not None
+        text_part = compile_text_part(part, data, delimiters)
+        if text_part.nodes is not None:
+            dynamic[part] = text_part.nodes
+        occurrences.extend((part, occurrence) for occurrence in text_part.occurrences)
+        problems.extend(text_part.problems)
+    # Any other part still holding a placeholder is said to, never passed over.
+    filled = {part for _, part in ordered} | set(plain_parts)
+    for member in members:
+        folded = member.name.lower()
+        if member.data is None or member.name in filled or folded.endswith(".rels"):
+            continue
+        if folded != "[content_types].xml" and not content_types.get(folded, "").endswith(
+            TEXTLESS_TYPE_SUFFIXES
+        ):
+            problems.extend(unfilled(member.name, member.data, delimiters))
 
     replaced: dict[str, bytes] = {}
     if settings_part is not None:
@@ -601,6 +647,87 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str], locale:
         pictures=picture_parts,
         required=_required(occurrences, chains),
     )
+
+
+_CUSTOM_XML = "/customXml"
+_SIMPLE_XPATH = re.compile(
+    r"(?:/(?:[A-Za-z_][\w.\-]*:)?[A-Za-z_][\w.\-]*(?:\[\d+\])?)+(?:/@(?:[A-Za-z_][\w.\-]*:)?[A-Za-z_][\w.\-]*)?"
+)
+_PREFIX_MAPPING = re.compile(r"xmlns:([A-Za-z_][\w.\-]*)\s*=\s*(['\"])(.*?)\2")
+
+
+class _BoundNodes:
+    """Reads the node a data-bound content control shows: ``(store item id, XPath, prefixes) -> text``.
+
+    The store item id names ``docProps/core.xml``, ``docProps/app.xml`` or a
+    custom XML part (through its properties part's ``ds:itemID``). Only the
+    plain paths Word writes (``/ns0:CoverPageProperties[1]/ns0:PublishDate[1]``)
+    are followed; anything else reads as not found.
+    """
+
+    def __init__(
+        self,
+        by_name: dict[str, package.Member],
+        content_types: dict[str, str],
+        main_relationships: list[tuple[str, str]],
+    ) -> None:
+        self._by_name = by_name
+        self._content_types = content_types
+        self._main_relationships = main_relationships
+        self._stores: dict[str, str] | None = None
+        self._trees: dict[str, etree._Element] = {}
+
+    @property
+    def stores(self) -> dict[str, str]:
+        """Store item id (upper case, in braces) -> the part's member name."""
+        if self._stores is None:
+            self._stores = self._find_stores()
+        return self._stores
+
+    def _find_stores(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for name, content_type in self._content_types.items():
+            if name in self._by_name and content_type == CORE_PROPERTIES:
+                found.setdefault(CORE_PROPERTIES_STORE, self._by_name[name].name)
+            elif name in self._by_name and content_type == EXTENDED_PROPERTIES:
+                found.setdefault(EXTENDED_PROPERTIES_STORE, self._by_name[name].name)
+        for rel_type, target in self._main_relationships:
+            item = self._by_name.get(target.lower())
+            if not rel_type.endswith(_CUSTOM_XML) or item is None:
+                continue
+            for props_type, props_target in _relationships(self._by_name, item.name):
+                props = self._by_name.get(props_target.lower())
+                if not props_type.endswith(CUSTOM_XML_PROPS_RELATIONSHIP_SUFFIX) or props is None:
+                    continue
+                if props.data is None:
+                    continue
+                item_id = parse_xml(props.data, props.name).get(f"{{{CUSTOM_XML_NS}}}itemID")
+                if item_id:
+                    found.setdefault(item_id.strip().upper(), item.name)
+        return found
+
+    def __call__(self, store: str, xpath: str, prefix_mappings: str) -> str | None:
+        part = self.stores.get(store)
+        xpath = xpath.strip()
+        if part is None or not _SIMPLE_XPATH.fullmatch(xpath):
+            return None
+        root = self._trees.get(part)
+        if root is None:
+            data = self._by_name[part.lower()].data
+            if data is None:
+                return None
+            root = self._trees[part] = parse_xml(data, part)
+        namespaces = {match.group(1): match.group(3) for match in _PREFIX_MAPPING.finditer(prefix_mappings)}
+        try:
+            found = root.getroottree().xpath(xpath, namespaces=namespaces)
+        except etree.XPathError:
+            return None
+        if not isinstance(found, list) or not found:
+            return None
+        first = found[0]
+        if isinstance(first, etree._Element):
+            return "".join(str(text) for text in first.itertext())
+        return str(first)
 
 
 def _has_pictures(nodes: list[Node] | tuple[Node, ...]) -> bool:
@@ -678,9 +805,13 @@ def _required(occurrences: list[tuple[str, Occurrence]], chains: dict[str, Chain
 def _where(part: str, occurrence: Occurrence) -> str:
     """A place a person can find: ``word/header1.xml (header), paragraph 2``."""
     base = part.rsplit("/", 1)[-1].split(".")[0].rstrip("0123456789")
-    kind = {"document": "body", "footnotes": "footnote", "endnotes": "endnote"}.get(base, base)
+    kind = {"document": "body", "footnotes": "footnote", "endnotes": "endnote", "comments": "comment"}.get(
+        base, base
+    )
     if occurrence.in_table:
         kind += ", in a table"
+    if not occurrence.paragraph:
+        return part  # document properties, charts, custom XML: no paragraphs to count
     return f"{part} ({kind}), paragraph {occurrence.paragraph}"
 
 

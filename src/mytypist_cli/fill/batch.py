@@ -12,6 +12,10 @@ and, row by row:
 * reports a ``RowResult`` through ``on_result`` in row order. A failed row
   never stops the others.
 
+A record may also be a ``Skipped`` (reported as skipped, never filled: a row
+that gives no placeholder a value) or a ``data.grouping.Group`` (its key goes
+into the result; a group with a ``problem`` fails with it).
+
 The result is the same for every ``jobs``: same names, same bytes, same order.
 This is the row engine under ``fill.pipeline.fill_batch``, which reads the
 data, checks it and adds PDFs, reports and usage. Never prints or exits and
@@ -32,17 +36,19 @@ import uuid
 import zipfile
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 from mytypist_cli import writer
+from mytypist_cli.data.grouping import Group
 from mytypist_cli.engine.pictures import DEFAULT_MAX_IMAGE_BYTES
 from mytypist_cli.engine.template import Missing, Template
 from mytypist_cli.errors import BatchError, MissingFieldsError, MytypistError, OutputError, OutputExistsError
+from mytypist_cli.fill.hints import suggestions, used_names
 from mytypist_cli.fill.naming import Namer, NamingError
-from mytypist_cli.fill.results import BatchSummary, RowResult, Status, one_line
+from mytypist_cli.fill.results import BatchSummary, RowResult, Status, Why, one_line
 
 if TYPE_CHECKING:
     # Only a pool needs these (about 8 ms to import): a one-document fill never does.
@@ -72,12 +78,26 @@ class RecordLike(Protocol):
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """A data row that is not a document (it gives no placeholder a value): reported, never filled.
+
+    It does not count towards ``limit``. ``reason`` is its one-line message.
+    """
+
+    number: int
+    line: int
+    reason: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class BatchOptions:
     """How a batch is named, written and run.
 
     ``out_dir`` is ignored when ``zip_path`` is given. ``start_at`` is the
     1-based data row number to begin with (rows before it are not rendered);
-    ``limit`` caps the rows handled from there (failed and skipped ones count).
+    ``limit`` caps the rows handled from there (failed and skipped ones count,
+    but not a ``Skipped`` row, which is no document).
     Raises ValueError for contradictory or out-of-range settings.
     """
 
@@ -124,6 +144,7 @@ class _Task(NamedTuple):
     row: int
     file: str
     values: Mapping[str, Any]
+    key: str | None = None
 
 
 class _Outcome(NamedTuple):
@@ -132,6 +153,7 @@ class _Outcome(NamedTuple):
     missing: tuple[str, ...]
     blank: tuple[str, ...]
     data: bytes | None
+    why: Why | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +175,7 @@ class _Renderer:
     def __init__(self, template: Template, config: _Config) -> None:
         self._template = template
         self._config = config
+        self._used = used_names(template)
 
     def run(self, task: _Task) -> _Outcome:
         config = self._config
@@ -164,9 +187,11 @@ class _Renderer:
                 image_dir=config.image_dir,
                 max_image_bytes=config.max_image_bytes,
             )
+        except MissingFieldsError as exc:
+            hinted = MissingFieldsError(exc.names, suggestions(exc.names, task.values, self._used))
+            return _Outcome("failed", one_line(hinted), exc.names, (), None)
         except MytypistError as exc:
-            missing = exc.names if isinstance(exc, MissingFieldsError) else ()
-            return _Outcome("failed", one_line(exc), missing, (), None)
+            return _Outcome("failed", one_line(exc), (), (), None)
         data: bytes | None = None
         if config.mode == "folder":
             assert config.temp_prefix is not None
@@ -179,7 +204,8 @@ class _Renderer:
                     checked=True,
                 )
             except OutputError as exc:
-                return _Outcome("failed", str(exc), filled.missing, filled.blank, None)
+                why: Why | None = "exists" if isinstance(exc, OutputExistsError) else None
+                return _Outcome("failed", str(exc), filled.missing, filled.blank, None, why)
         elif config.mode == "zip":
             data = filled.data
         return _Outcome("ok", None, filled.missing, filled.blank, data)
@@ -270,7 +296,16 @@ class _Collector:
                 self.outputs.append(task.file)
                 self.written += 1
         self._emit(
-            RowResult(task.row, task.file, outcome.status, outcome.error, outcome.missing, outcome.blank)
+            RowResult(
+                task.row,
+                task.file,
+                outcome.status,
+                outcome.error,
+                outcome.missing,
+                outcome.blank,
+                outcome.why,
+                task.key,
+            )
         )
 
     def _emit(self, result: RowResult) -> None:
@@ -477,7 +512,11 @@ def _plan(
     handled = 0
     for seq, record in enumerate(records):
         if record.number < options.start_at:
-            namer.reserve_quietly(record.number, record.values)
+            if not isinstance(record, Skipped):
+                namer.reserve_quietly(record.number, record.values)
+            continue
+        if isinstance(record, Skipped):
+            yield RowResult(record.number, None, "skipped", record.reason, why="blank")
             continue
         yield _slot(seq, record, options, namer, existing, base)
         handled += 1
@@ -493,23 +532,26 @@ def _slot(
     existing: _Existing | None,
     base: str,
 ) -> _Slot:
+    key = record.key if isinstance(record, Group) else None
+    problem = record.problem if isinstance(record, Group) else None
     try:
         name = namer.name_for(record.number, record.values)
     except NamingError as exc:
-        return RowResult(record.number, None, "failed", str(exc))
-    if existing is None:
-        file = name
-    else:
-        file = _join(base, name)
-        if existing.has(name, file):
-            if options.skip_existing:
-                return RowResult(record.number, file, "skipped", f"{file} exists")
-            if not options.overwrite:
-                return RowResult(record.number, file, "failed", writer.exists_message(file))
+        return RowResult(record.number, None, "failed", problem or str(exc), key=key)
+    file = name if existing is None else _join(base, name)
+    if problem is not None:
+        return RowResult(record.number, file, "failed", problem, key=key)
+    if existing is not None and existing.has(name, file):
+        if options.skip_existing:
+            return RowResult(record.number, file, "skipped", f"{file} exists", why="exists", key=key)
+        if not options.overwrite:
+            return RowResult(
+                record.number, file, "failed", writer.exists_message(file), why="exists", key=key
+            )
     values = record.values
     if isinstance(values, Mapping) and not isinstance(values, dict):
         values = dict(values)  # a plain dict pickles for workers; a non-mapping fails in the engine
-    return _Task(seq, record.number, file, values)
+    return _Task(seq, record.number, file, values, key)
 
 
 def _run_pool(

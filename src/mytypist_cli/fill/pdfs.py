@@ -53,7 +53,9 @@ def convert_rows(
             continue
         target = pdf_path(row, pdf_dir)
         if target.exists() and not overwrite:
-            final[index] = dataclasses.replace(row, status="failed", error=writer.exists_message(target))
+            final[index] = dataclasses.replace(
+                row, status="failed", error=writer.exists_message(target), why="exists"
+            )
             continue
         todo.append((index, row))
     converted: list[ConversionResult] = []

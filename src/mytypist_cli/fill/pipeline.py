@@ -11,6 +11,9 @@ The order of a fill, and why:
    checked against what the template needs (``Template.missing_from``), and a
    first pass reads every row, so a malformed line or a missing column fails
    the run with nothing written and the row count sizes names and progress.
+   A row that gives no name the template uses a value (a note under a table)
+   is no document: it is reported as skipped. ``group_by`` groups the rows
+   (``data.grouping``) after that.
 5. Rows are filled (``fill.batch``), converted (``fill.pdfs``), reported
    (``fill.report``) and, when asked, recorded in the usage journal.
 
@@ -23,8 +26,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import difflib
 import hashlib
+import heapq
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -33,7 +36,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from mytypist_cli import writer
-from mytypist_cli.data.grouping import ROWS, group_records
+from mytypist_cli.data.grouping import ROWS, Group, group_records
 from mytypist_cli.data.records import Record
 from mytypist_cli.data.sources import DataInput, open_data
 from mytypist_cli.engine.pictures import DEFAULT_MAX_IMAGE_BYTES
@@ -42,12 +45,14 @@ from mytypist_cli.engine.template import Filled, Missing, Template
 from mytypist_cli.errors import (
     ConverterMissingError,
     DataError,
+    MissingFieldsError,
     MytypistError,
     OptionsError,
     OutputError,
     OutputExistsError,
 )
-from mytypist_cli.fill.batch import BatchOptions, run_rows
+from mytypist_cli.fill.batch import BatchOptions, Skipped, run_rows
+from mytypist_cli.fill.hints import did_you_mean, has_value, suggestions, used_names
 from mytypist_cli.fill.report import check_report_path, write_report
 from mytypist_cli.fill.results import BatchSummary, RowResult
 from mytypist_cli.library.resolve import OpenedTemplate, TemplateSource, open_template
@@ -100,6 +105,7 @@ def fill_batch(
     encoding: str | None = None,
     sheet: str | None = None,
     group_by: str | None = None,
+    list_name: str | None = None,
     image_dir: str | os.PathLike[str] | None = None,
     max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
     home: str | os.PathLike[str] | None = None,
@@ -127,9 +133,11 @@ def fill_batch(
     unless ``overwrite``; ``skip_existing`` skips rows whose file exists;
     an output that is the template or the data file is refused always.
 
-    Which rows: ``start_at`` (a data row number, from 1), ``limit``;
-    ``group_by`` makes one record per distinct value of that column, its rows
-    the list ``rows``. How: ``jobs`` worker processes (default: the number of
+    Which rows: ``start_at`` (a data row number, from 1), ``limit``; a row
+    with no value for any name the template uses is skipped (not counted by
+    ``limit``). ``group_by`` makes one record per distinct value of that
+    column, its rows the list ``list_name`` (default ``rows``); a row with a
+    blank key continues the group above it. How: ``jobs`` worker processes (default: the number of
     CPUs; small batches run inline), ``dry_run`` checks every row and writes
     nothing, ``missing`` (``error``, ``blank`` or ``keep``) decides what a name
     without a value does, ``allow_macros`` permits a .docm/.dotm template,
@@ -154,6 +162,8 @@ def fill_batch(
         raise OptionsError("give a DATA file (or -), or values with --set")
     if group_by is not None and data is None:
         raise OptionsError("--group-by needs a DATA file")
+    if list_name is not None and group_by is None:
+        raise OptionsError("--list-name names the list --group-by makes: give --group-by COLUMN too")
     opened = open_template(
         template, delimiters=delimiters, locale=locale, home=None if home is None else Path(home)
     )
@@ -190,11 +200,11 @@ def fill_batch(
     plan = _find_converter(plan, soffice, problems)
     _check_outputs(plan)
 
-    with _records(plan, data, encoding, sheet, group_by) as (records, total):
+    with _records(plan, data, encoding, sheet, group_by, list_name or ROWS) as rows:
         if plan.output is not None:
-            summary = _fill_one(plan, records, total, on_progress, on_result)
+            summary = _fill_one(plan, rows, on_progress, on_result)
         else:
-            summary = _fill_many(plan, records, total, on_progress, on_result, on_file)
+            summary = _fill_many(plan, rows.records, rows.total, on_progress, on_result, on_file)
     if plan.report is not None:
         write_report(summary.results, plan.report, overwrite=overwrite, inputs=plan.inputs)
     warnings: list[str] = []
@@ -329,6 +339,24 @@ def _single_targets(plan: _Plan, output: Path) -> list[Path]:
 # --------------------------------------------------------------------------- data
 
 
+_Item = Record | Group | Skipped
+
+
+@dataclasses.dataclass(frozen=True)
+class _Data:
+    """The records of a fill, after the first pass.
+
+    ``total``: every record (skipped blank rows too); ``fillable``: the
+    documents they make from ``start_at`` on (before ``limit``); ``grouped``:
+    the records are groups.
+    """
+
+    records: Iterator[_Item]
+    total: int
+    fillable: int
+    grouped: bool
+
+
 @contextlib.contextmanager
 def _records(
     plan: _Plan,
@@ -336,61 +364,150 @@ def _records(
     encoding: str | None,
     sheet: str | None,
     group_by: str | None,
-) -> Iterator[tuple[Iterator[Record], int]]:
+    list_name: str,
+) -> Iterator[_Data]:
     """The records to fill, with the sets applied, after a first pass that checks and counts them."""
     if data is None:
-        yield iter([Record(number=1, line=0, values=dict(plan.sets))]), 1
+        yield _Data(iter([Record(number=1, line=0, values=dict(plan.sets))]), 1, 1, grouped=False)
         return
+    template = plan.opened.template
     with contextlib.ExitStack() as stack:
         try:
             rows = stack.enter_context(open_data(data, encoding=encoding, sheet=sheet))
         except ValueError as exc:  # an unknown encoding
             raise OptionsError(str(exc)) from None
+        if rows.columns is not None and group_by is not None:
+            _check_group_column(rows.columns, group_by, list_name, rows.path)
         if rows.columns is not None and plan.batch.missing == "error":
-            extra = (ROWS,) if group_by is not None else ()
-            _check_columns(plan.opened.template, (*rows.columns, *extra), plan.sets, rows.path)
-        source: Iterable[Record] = rows
+            extra = (list_name,) if group_by is not None else ()
+            _check_columns(
+                template,
+                (*rows.columns, *extra),
+                plan.sets,
+                rows.path,
+                group_by=group_by,
+                list_name=list_name,
+            )
+        used = used_names(template)
+        source: Callable[[], Iterator[_Item]]
         if group_by is not None:
-            source = group_records(rows, group_by, path=rows.path)
+            used |= {normalise_name(group_by)}
+            outside = [name for name in template.names if name != list_name]
+            grouped = _grouped(_mark_blank(rows, used, rows.path), group_by, rows.path, list_name, outside)
+            source = grouped.__iter__
+        else:
+
+            def source() -> Iterator[_Item]:  # reads the data again for the second pass
+                return _mark_blank(rows, used, rows.path)
+
         # The first pass: a malformed line fails the run here, with nothing written.
-        total = sum(1 for _ in source)
-        yield _with_sets(source, plan.sets), total
+        total = fillable = 0
+        for record in source():
+            total += 1
+            if not isinstance(record, Skipped) and record.number >= plan.batch.start_at:
+                fillable += 1
+        yield _Data(_with_sets(source(), plan.sets), total, fillable, grouped=group_by is not None)
 
 
-def _with_sets(records: Iterable[Record], sets: dict[str, Any]) -> Iterator[Record]:
+def _mark_blank(records: Iterable[Record], used: frozenset[str], path: str) -> Iterator[Record | Skipped]:
+    """Each record, or a ``Skipped`` for one that gives no name the template uses a value."""
+    known: dict[str, bool] = {}  # key -> whether the template uses it, normalised once per key
     for record in records:
-        yield Record(record.number, record.line, {**record.values, **sets}) if sets else record
+        for key, value in record.values.items():
+            hit = known.get(key)
+            if hit is None:
+                hit = known[key] = normalise_name(str(key)) in used
+            if hit and has_value(value):
+                yield record
+                break
+        else:
+            reason = f"{path}:{record.line}: no value for any placeholder; skipped"
+            yield Skipped(record.number, record.line, reason)
 
 
-def _check_columns(template: Template, columns: tuple[str, ...], sets: Mapping[str, Any], path: str) -> None:
+def _grouped(
+    records: Iterable[Record | Skipped], key: str, path: str, list_name: str, outside: list[str]
+) -> list[_Item]:
+    """Groups and skipped blank rows in the order they start; a blank row counts as the group before it."""
+    blanks: list[Skipped] = []
+    kept: list[Record] = []
+    for record in records:
+        if isinstance(record, Skipped):
+            blanks.append(record)
+        else:
+            kept.append(record)
+    groups: list[_Item] = [*group_records(kept, key, path=path, list_name=list_name, outside=outside)]
+    merged: list[_Item] = []
+    number = 1
+    for item in heapq.merge(groups, list[_Item](blanks), key=lambda item: item.line):
+        if isinstance(item, Group):
+            number = item.number
+            merged.append(item)
+        else:
+            merged.append(dataclasses.replace(item, number=number))
+    return merged
+
+
+def _with_sets(records: Iterable[_Item], sets: dict[str, Any]) -> Iterator[_Item]:
+    for record in records:
+        if not sets or isinstance(record, Skipped):
+            yield record
+        else:
+            yield dataclasses.replace(record, values={**record.values, **sets})
+
+
+def _check_group_column(columns: tuple[str, ...], key: str, list_name: str, path: str) -> None:
+    """The key column exists, and no column is called what the list will be."""
+    have = {normalise_name(column) for column in columns}
+    if normalise_name(key) not in have:
+        close = did_you_mean(key, columns)
+        hint = f" (did you mean `{close}`?)" if close else ""
+        raise DataError(f"{path}: no column {key!r} to group by{hint}")
+    if normalise_name(list_name) in have:
+        raise DataError(
+            f"{path}: --group-by makes the list {list_name}, and the data has a column of that name; "
+            "name the list otherwise with --list-name"
+        )
+
+
+def _check_columns(
+    template: Template,
+    columns: tuple[str, ...],
+    sets: Mapping[str, Any],
+    path: str,
+    *,
+    group_by: str | None = None,
+    list_name: str = ROWS,
+) -> None:
     """Before any file is written: every name the data's columns lack, with the closest unused column."""
     absent = template.missing_from((*columns, *sets))
     if not absent:
         return
-    used = set(template.names)
+    used = used_names(template)
     unused = [column for column in columns if normalise_name(column) not in used]
+    lists = {placeholder.name for placeholder in template.placeholders if placeholder.kind == "list"}
     described = []
+    guessed = set()
     for name in absent:
         close = did_you_mean(name, unused)
-        described.append(f"{name} (did you mean `{close}`?)" if close else name)
-    raise DataError(
-        f"{path}: no column for {', '.join(described)}; "
-        "add the column, use --set, or --missing blank to leave them empty"
-    )
-
-
-def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    """The candidate most likely meant by ``name``: the same letters in any case, else a close one."""
-    options = list(candidates)
-    folded = {_fold(option): option for option in options}
-    if _fold(name) in folded:
-        return folded[_fold(name)]
-    similar = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
-    return similar[0] if similar else None
-
-
-def _fold(name: str) -> str:
-    return "".join(ch for ch in name.casefold() if ch.isalnum())
+        text = f"the list {name}" if name in lists else name
+        described.append(f"{text} (did you mean `{close}`?)" if close else text)
+        if close:
+            guessed.add(name)
+    values = [name for name in absent if name not in lists]
+    missing_lists = [name for name in absent if name in lists]
+    ways = []
+    if values or set(missing_lists) <= guessed:
+        ways.append("add the column")
+    if values:
+        ways.append("use --set")
+    if missing_lists and group_by is None and not set(missing_lists) <= guessed:
+        named = "" if missing_lists[0] == ROWS else f" --list-name {missing_lists[0]}"
+        ways.append(f"fill a list from flat rows with --group-by COLUMN{named}")
+    elif missing_lists and group_by is not None:
+        ways.append(f"name the list --group-by makes with --list-name {missing_lists[0]}")
+    ways.append(f"or --missing blank to leave {'it' if len(absent) == 1 else 'them'} empty")
+    raise DataError(f"{path}: no column for {', '.join(described)}; {', '.join(ways)}")
 
 
 # --------------------------------------------------------------------------- one document
@@ -398,39 +515,65 @@ def _fold(name: str) -> str:
 
 def _fill_one(
     plan: _Plan,
-    records: Iterator[Record],
-    total: int,
+    rows: _Data,
     on_progress: Callable[[int, int], object] | None,
     on_result: Callable[[RowResult], object] | None,
 ) -> BatchSummary:
+    """The one document of ``output``: from the one record ``start_at`` and ``limit`` leave."""
     started = time.perf_counter()
-    if total > 1:
-        raise OptionsError(
-            f"the data has {total} rows; -o writes one document: use --out-dir DIR to write one per row"
-        )
-    record = next(records, None)
-    if record is None:
-        raise DataError("the data has no rows")
     template, batch = plan.opened.template, plan.batch
+    noun = "group" if rows.grouped else "row"
+    count = rows.fillable if batch.limit is None else min(rows.fillable, batch.limit)
+    if count > 1:
+        since = f" from {noun} {batch.start_at} on" if batch.start_at > 1 else ""
+        raise OptionsError(
+            f"the data has {rows.fillable} {noun}s{since}; -o writes one document: "
+            f"use --out-dir DIR to write one per {noun}, or --limit 1 for the first"
+        )
+    skipped: list[RowResult] = []
+    record: Record | Group | None = None
+    for item in rows.records:
+        if item.number < batch.start_at:
+            continue
+        if isinstance(item, Skipped):
+            skipped.append(RowResult(item.number, None, "skipped", item.reason, why="blank"))
+        elif record is None and batch.limit != 0:
+            record = item
+            if batch.limit is not None:
+                break
+    if record is None:
+        raise DataError(
+            f"the data has no {noun} to fill"
+            + (f" from {noun} {batch.start_at} on" if batch.start_at > 1 else "")
+            + (f": {skipped[0].error}" if skipped else "")
+        )
+    key = record.key if isinstance(record, Group) else None
+    if isinstance(record, Group) and record.problem is not None:
+        raise DataError(f"{noun} {record.number} (key {key}): {record.problem}")
     target = plan.output
     shown = str(target) if isinstance(target, Path) else "-"
     if isinstance(target, Path) and batch.skip_existing and os.path.lexists(target):
-        result = RowResult(record.number, shown, "skipped", f"{shown} exists")
-        return _one_summary(plan, result, written=(), started=started, on_result=on_result)
-    filled = template.fill(
-        record.values,
-        missing=batch.missing,
-        allow_macros=batch.allow_macros,
-        image_dir=batch.image_dir,
-        max_image_bytes=batch.max_image_bytes,
-    )
+        result = RowResult(record.number, shown, "skipped", f"{shown} exists", why="exists", key=key)
+        return _one_summary(plan, result, skipped, written=(), started=started, on_result=on_result)
+    try:
+        filled = template.fill(
+            record.values,
+            missing=batch.missing,
+            allow_macros=batch.allow_macros,
+            image_dir=batch.image_dir,
+            max_image_bytes=batch.max_image_bytes,
+        )
+    except MissingFieldsError as exc:
+        raise MissingFieldsError(
+            exc.names, suggestions(exc.names, record.values, used_names(template))
+        ) from None
     written: list[str] = []
     if not batch.dry_run:
         written = _write_one(plan, filled, target)
     if on_progress is not None:
         on_progress(1, 1)
-    result = RowResult(record.number, shown, "ok", None, filled.missing, filled.blank)
-    return _one_summary(plan, result, written=tuple(written), started=started, on_result=on_result)
+    result = RowResult(record.number, shown, "ok", None, filled.missing, filled.blank, key=key)
+    return _one_summary(plan, result, skipped, written=tuple(written), started=started, on_result=on_result)
 
 
 def _write_one(plan: _Plan, filled: Filled, target: Path | IO[bytes] | None) -> list[str]:
@@ -459,25 +602,28 @@ def _write_one(plan: _Plan, filled: Filled, target: Path | IO[bytes] | None) -> 
 def _one_summary(
     plan: _Plan,
     result: RowResult,
+    blank_rows: list[RowResult],
     *,
     written: tuple[str, ...],
     started: float,
     on_result: Callable[[RowResult], object] | None,
 ) -> BatchSummary:
+    results = tuple(sorted([result, *blank_rows], key=lambda row: row.row))
     if on_result is not None:
-        on_result(result)
+        for row in results:
+            on_result(row)
     ok = result.status == "ok"
     return BatchSummary(
-        rows=1,
+        rows=len(results),
         ok=int(ok),
         written=int(bool(written)),
         failed=0,
-        skipped=int(result.status == "skipped"),
+        skipped=sum(row.status == "skipped" for row in results),
         missing=dict.fromkeys(result.missing, 1),
         blank=dict.fromkeys(result.blank, 1),
         elapsed=time.perf_counter() - started,
         outputs=written,
-        results=(result,),
+        results=results,
         dry_run=plan.batch.dry_run,
         output_kind=_output_kind(plan, zipped=False),
         destination=None if plan.batch.dry_run else result.file,
@@ -497,7 +643,7 @@ def _output_kind(plan: _Plan, *, zipped: bool) -> str:
 
 def _fill_many(
     plan: _Plan,
-    records: Iterator[Record],
+    records: Iterator[_Item],
     total: int,
     on_progress: Callable[[int, int], object] | None,
     on_result: Callable[[RowResult], object] | None,

@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Literal
 
 Status = Literal["ok", "failed", "skipped"]
+#: Why a row failed or was skipped, where the command line says something about it:
+#: ``exists``, its output file is there already; ``blank``, it gives no placeholder a value.
+Why = Literal["exists", "blank"]
 
 
 def one_line(exc: BaseException) -> str:
@@ -28,7 +31,10 @@ class RowResult:
     dry run; None when no name could be made. ``error`` is one line
     (``missing value for full_name``) for failed and skipped rows, None for ok
     ones. ``missing`` / ``blank`` list the placeholder names with no value /
-    empty text in this row.
+    empty text in this row. ``why``: ``exists`` for a row failed or skipped
+    because its file exists, ``blank`` for a row skipped because it gives no
+    placeholder a value (a note or spacer row; its ``file`` is None). ``key``:
+    with ``group_by``, the group's key (``row`` then counts groups).
     """
 
     row: int
@@ -37,6 +43,13 @@ class RowResult:
     error: str | None = None
     missing: tuple[str, ...] = ()
     blank: tuple[str, ...] = ()
+    why: Why | None = None
+    key: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How messages name the row: ``row 3``, or ``group 3 (key INV-1)``."""
+        return f"row {self.row}" if self.key is None else f"group {self.row} (key {self.key})"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -52,6 +53,8 @@ class Slot:
     """The WordprocessingML namespace prefix of the enclosing ``w:t`` ("w:" or "")."""
     filters: str = ""
     """The filter chain as written after ``|`` ("" for none)."""
+    plain: bool = False
+    """The value goes into plain XML text (document properties, charts): escaped, no Word breaks or tabs."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ class Occurrence:
     tag: Tag
     counted: bool
     paragraph: int
-    """1-based index of the paragraph in its part."""
+    """1-based index of the paragraph in its part; 0 in a part without paragraphs (document properties)."""
     in_table: bool
     scope: tuple[str, ...] = ()
     """The sections around it, outermost first, each as sigil and name (``#items``, ``?vip``)."""
@@ -74,10 +77,13 @@ class Problem:
     """Something in the template worth a warning; the text was left as it is."""
 
     part: str
-    paragraph: int
+    paragraph: int | None
+    """1-based index of the paragraph in its part; None when the message names the part itself."""
     message: str
 
     def __str__(self) -> str:
+        if self.paragraph is None:
+            return self.message
         return f"{self.part}, paragraph {self.paragraph}: {self.message}"
 
 
@@ -190,10 +196,26 @@ class CompiledPart:
     problems: list[Problem]
     text_width: int | None = None
     """The text width (twips) of the body's last page section; None when it does not say (or no body)."""
+    stores: frozenset[str] = frozenset()
+    """The ``w:storeItemID`` of every XML part a content control here is bound to (upper case)."""
 
 
-def compile_part(part: str, data: bytes, delimiters: tuple[str, str]) -> CompiledPart:
-    """Compile one story part (document, header, footer, notes).
+BoundText = Callable[[str, str, str], "str | None"]
+"""(store item id, XPath, prefix mappings) -> the text of the XML node a content control is bound to,
+or None when that node cannot be found."""
+
+
+def compile_part(
+    part: str, data: bytes, delimiters: tuple[str, str], bound: BoundText | None = None
+) -> CompiledPart:
+    """Compile one story part (document, header, footer, notes, comments).
+
+    ``bound`` reads the node a data-bound content control (``w:dataBinding``)
+    shows. A control with a placeholder keeps its binding only when that node
+    holds the same text, so both are filled alike (the bound part is filled
+    too) and Word, which shows the node when it opens the file, shows the
+    value; otherwise, or inside a section (whose copies differ), the binding
+    is dropped and the control keeps what was filled into it.
 
     Raises TemplateSyntaxError for unbalanced, crossed or misplaced section tags.
     """
@@ -203,13 +225,15 @@ def compile_part(part: str, data: bytes, delimiters: tuple[str, str]) -> Compile
         return CompiledPart(None, [], [])
     names = _Names(ns)
     text_width = _last_section_width(root, names)
+    bindings = _bindings(root, names, delimiters, bound) if b"dataBinding" in data else []
+    stores = frozenset(binding.store for binding in bindings)
     occurrences: list[Occurrence] = []
     problems: list[Problem] = []
     slots: list[Slot] = []
     pictures: list[ImageSlot] = []
     sites: list[sections.Site] = []
     events: list[tuple[str, int]] = []  # ("value", occurrence index) / ("section", site number), in order
-    marker_open, marker_close = _markers(data)
+    marker_open, marker_close = private_use_markers(data)
 
     for index, paragraph in enumerate(root.iter(names.p), start=1):
         pieces = _text_pieces(paragraph, names)
@@ -235,7 +259,7 @@ def compile_part(part: str, data: bytes, delimiters: tuple[str, str]) -> Compile
                 continue
             element = _first_element(pieces, tag.start)
             prefix = f"{element.prefix}:" if element.prefix else ""
-            if "image" in (step.split(":", 1)[0].strip() for step in tag.filters.split("|")):
+            if is_picture_tag(tag):
                 markers.append(f"{marker_open}i{len(pictures)}{marker_close}")
                 pictures.append(_image_slot(tag, prefix, part, ns, index, _room(paragraph, names)))
                 events.append(("value", len(occurrences)))
@@ -264,10 +288,83 @@ def compile_part(part: str, data: bytes, delimiters: tuple[str, str]) -> Compile
                 holders[id(paragraph)] = paragraph
         for paragraph in holders.values():
             sections.split_runs_at_markers(paragraph, names, run_marker)
+    _unbind([binding for binding in bindings if binding.tags], root)
     if not slots and not sites and not pictures:
-        return CompiledPart(None, occurrences, problems, text_width)
+        return CompiledPart(None, occurrences, problems, text_width, stores)
     nodes = _nodes(serialise(root), slots, pictures, sites, marker_open, marker_close)
-    return CompiledPart(nodes, occurrences, problems, text_width)
+    return CompiledPart(nodes, occurrences, problems, text_width, stores)
+
+
+@dataclass
+class _Binding:
+    """A data-bound content control, read before anything in its part changed."""
+
+    sdt: etree._Element
+    element: etree._Element
+    """Its ``w:dataBinding``."""
+    store: str
+    text: str
+    """The control's text as Word would store it in the bound node."""
+    tags: list[Tag]
+    bound_text: str | None
+    """The bound node's text now; None when it cannot be found."""
+
+
+def _bindings(
+    root: etree._Element, names: _Names, delimiters: tuple[str, str], bound: BoundText | None
+) -> list[_Binding]:
+    found: list[_Binding] = []
+    w = names.w
+    for element in root.iter(f"{w}dataBinding"):
+        properties = element.getparent()
+        sdt = properties.getparent() if properties is not None else None
+        if properties is None or properties.tag != f"{w}sdtPr" or sdt is None:
+            continue
+        store = (element.get(f"{w}storeItemID") or "").strip().upper()
+        content = sdt.find(f"{w}sdtContent")
+        text = _control_text(content, names) if content is not None else ""
+        tags, _ = scan(text, delimiters)
+        bound_text = None
+        if tags and bound is not None:
+            bound_text = bound(store, element.get(f"{w}xpath") or "", element.get(f"{w}prefixMappings") or "")
+        found.append(_Binding(sdt, element, store, text, tags, bound_text))
+    return found
+
+
+def _control_text(content: etree._Element, names: _Names) -> str:
+    """A content control's text: its paragraphs' joined by line breaks, or its runs' when it is inline."""
+    paragraphs = list(content.iter(names.p))
+    if not paragraphs:
+        return "".join(text for _, text in _text_pieces(content, names))
+    return "\n".join("".join(text for _, text in _text_pieces(p, names)) for p in paragraphs)
+
+
+def _unbind(bindings: list[_Binding], root: etree._Element) -> None:
+    """Drop the binding of each control whose bound node would not show what is filled into it."""
+    if not bindings:
+        return
+    depth = 0
+    depths: dict[int, int] = {}
+    wanted = {id(binding.sdt) for binding in bindings}
+    for node in root.iter():
+        if isinstance(node, etree._ProcessingInstruction):
+            if node.target == sections.PI_TARGET and node.text:
+                depth += {"s": 1, "g": 1, "e": -1, "G": -1}.get(node.text[0], 0)
+        elif id(node) in wanted:
+            depths[id(node)] = depth
+    for binding in bindings:
+        values_only = all(
+            not tag.sigil and tag.name != "." and not is_picture_tag(tag) for tag in binding.tags
+        )
+        if values_only and depths.get(id(binding.sdt), 0) == 0 and binding.bound_text == binding.text:
+            continue
+        properties = binding.element.getparent()
+        if properties is not None:
+            properties.remove(binding.element)
+
+
+def is_picture_tag(tag: Tag) -> bool:
+    return "image" in (step.split(":", 1)[0].strip() for step in tag.filters.split("|"))
 
 
 def _image_slot(tag: Tag, prefix: str, part: str, ns: str, paragraph: int, room: int | None) -> ImageSlot:
@@ -486,7 +583,7 @@ def _rewrite(pieces: list[tuple[etree._Element | None, str]], tags: list[Tag], m
         start = end
 
 
-def _markers(data: bytes) -> tuple[str, str]:
+def private_use_markers(data: bytes) -> tuple[str, str]:
     """Private-use characters that do not occur in the part, to mark the slots."""
     for opening, closing in (("\ue000", "\ue001"), ("\uf8f0", "\uf8f1"), ("\U000f0000", "\U000f0001")):
         if opening.encode() not in data:

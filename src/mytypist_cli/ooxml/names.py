@@ -29,6 +29,14 @@ PACKAGE_RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 """The namespace of ``.rels`` members (the same in Strict packages)."""
 CONTENT_TYPES_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 
+A_NAMESPACES = (
+    "http://schemas.openxmlformats.org/drawingml/2006/main",
+    "http://purl.oclc.org/ooxml/drawingml/main",
+)
+"""DrawingML's main namespace, both spellings: ``a:p``, ``a:r``, ``a:t``, the text of charts and shapes."""
+CUSTOM_XML_NS = "http://schemas.openxmlformats.org/officeDocument/2006/customXml"
+"""The ``ds:`` namespace of a custom XML part's properties (``customXml/itemProps1.xml``)."""
+
 DRAWING_NAMESPACES = {
     "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
     "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
@@ -49,14 +57,47 @@ DRAWING_STRICT_NAMESPACES = {
 IMAGE_RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
 IMAGE_RELATIONSHIP_STRICT = "http://purl.oclc.org/ooxml/officeDocument/relationships/image"
 
+CUSTOM_XML_PROPS_RELATIONSHIP_SUFFIX = "/customXmlProps"
+"""How the relationship from a custom XML item to its properties ends (both spellings)."""
+
 # -- content types --------------------------------------------------------------------------
 
 DOCX_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 DOTX_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"
 DOCM_MAIN = "application/vnd.ms-word.document.macroEnabled.main+xml"
 DOTM_MAIN = "application/vnd.ms-word.template.macroEnabledTemplate.main+xml"
+CORE_PROPERTIES = "application/vnd.openxmlformats-package.core-properties+xml"
+EXTENDED_PROPERTIES = "application/vnd.openxmlformats-officedocument.extended-properties+xml"
+CUSTOM_PROPERTIES = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+CHART = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
+CHART_EX = "application/vnd.ms-office.chartex+xml"
+PROPERTY_PARTS = (CORE_PROPERTIES, EXTENDED_PROPERTIES, CUSTOM_PROPERTIES)
+"""Document properties: ``docProps/core.xml``, ``docProps/app.xml``, ``docProps/custom.xml``."""
+CHART_PARTS = (CHART, CHART_EX)
+TEXTLESS_TYPE_SUFFIXES = (
+    ".styles+xml",
+    ".stylesWithEffects+xml",
+    ".numbering+xml",
+    ".fontTable+xml",
+    ".settings+xml",
+    ".webSettings+xml",
+    ".theme+xml",
+    ".themeOverride+xml",
+    ".customXmlProperties+xml",
+    ".relationships+xml",
+)
+"""Content types of parts that hold no text a reader sees (names and values are attributes there):
+not searched for placeholders left unfilled."""
 IMAGE_CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif"}
 """The pictures mytypist adds: file extension -> content type."""
+
+# -- data binding ---------------------------------------------------------------------------
+
+# A content control's w:dataBinding names its XML part by w:storeItemID; these two are built in.
+CORE_PROPERTIES_STORE = "{6C3C8BC8-F283-45AE-878A-BAB7291924A1}"
+"""The store item id of ``docProps/core.xml`` (title, subject, author... quick parts)."""
+EXTENDED_PROPERTIES_STORE = "{6668398D-A668-4E3E-A5EB-62B293D839F1}"
+"""The store item id of ``docProps/app.xml`` (company, manager)."""
 
 # -- units ----------------------------------------------------------------------------------
 
