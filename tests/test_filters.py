@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from decimal import Decimal
+import json
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import openpyxl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from typer.testing import CliRunner, Result
 
 from docx_factory import make_docx, para, paragraphs
 from mytypist_cli import RenderError, Template, TemplateSyntaxError, fill_text
+from mytypist_cli.cli.app import app
 from mytypist_cli.data.records import open_records
 
 
@@ -52,7 +55,7 @@ def show(pattern: str, value: object, locale: str = "en_NG") -> str:
         ("number", -1234.5, "-1,234.5"),
         ("number", "1,250,000", "1,250,000"),
         ("number:2", 1234567.891, "1,234,567.89"),
-        ("number:0", 2.5, "2"),
+        ("number:0", 2.5, "3"),  # halves round up, as in money (and Excel)
         ("number", 10**18, "1,000,000,000,000,000,000"),
         ("money", 1250000, "₦1,250,000.00"),
         ("money", "1250000", "₦1,250,000.00"),
@@ -240,3 +243,187 @@ def test_number_2_reads_back_as_the_same_amount(amount: Decimal) -> None:
 def test_day_first_and_iso_dates_read_the_same(day: dt.date) -> None:
     assert show('date:"%d/%m/%Y"', day.isoformat()) == day.strftime("%d/%m/%Y")
     assert show("date", day.strftime("%d/%m/%Y")) == show("date", day)
+
+
+# --------------------------------------------------------------------------- values as people type them
+
+
+runner = CliRunner()
+
+
+def fill_rows(tmp_path: Path, text: str, rows: list[dict[str, object]]) -> tuple[Result, list[str]]:
+    """``mytypist fill`` of a one-paragraph template with JSON rows: the result and each document's text."""
+    template = tmp_path / "letter.docx"
+    template.write_bytes(make_docx(para(text)))
+    data = tmp_path / "rows.json"
+    data.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["fill", str(template), str(data), "--out-dir", str(out), "-q"])
+    return result, [paragraphs(Path(path).read_bytes())[0] for path in result.stdout.splitlines()]
+
+
+TYPED_DATES = [
+    "22-Sep-2025",
+    "22 Sept 2025",
+    "Sept 22, 2025",
+    "September 22nd, 2025",
+    "22/9/25",
+    "22.09.2025",
+    "22/09/2025",
+    "2025-09-22",
+    "22nd of September 2025",
+    "Monday, 22 September 2025",
+]
+
+
+def test_dates_as_people_type_them(tmp_path: Path) -> None:
+    result, texts = fill_rows(tmp_path, '<<d|date:"%d/%m/%Y">>', [{"d": text} for text in TYPED_DATES])
+    assert result.exit_code == 0, result.output
+    assert texts == ["22/09/2025"] * len(TYPED_DATES)
+
+
+def test_ambiguous_dates_are_day_first_and_two_digit_years_this_century(tmp_path: Path) -> None:
+    rows: list[dict[str, object]] = [{"d": "01/02/2025"}, {"d": "1.2.25"}, {"d": "5-6-80"}]
+    result, texts = fill_rows(tmp_path, "<<d|date>>", rows)
+    assert result.exit_code == 0, result.output
+    assert texts == ["1 February 2025", "1 February 2025", "5 June 2080"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("Sept 2025", 'cannot read "Sept 2025" as a date'),
+        ("22 Sep", 'cannot read "22 Sep" as a date'),
+        ("next Tuesday", 'cannot read "next Tuesday" as a date'),
+        ("30 Feb 2025", '"30 Feb 2025" is not a real date'),
+        ("Tuesday, 22 September 2025", '"Tuesday, 22 September 2025" names the wrong day of the week'),
+    ],
+)
+def test_a_date_still_unreadable_fails_its_row(tmp_path: Path, typed: str, message: str) -> None:
+    result, texts = fill_rows(
+        tmp_path, "<<name>>: <<d|date>>", [{"name": "Ada", "d": "22/09/2025"}, {"name": "Bola", "d": typed}]
+    )
+    assert result.exit_code == 1
+    assert texts == ["Ada: 22 September 2025"]
+    assert f"row 2: <<d|date>>: {message}" in result.stderr
+
+
+def test_money_typed_with_the_naira_sign_a_keyboard_has(tmp_path: Path) -> None:
+    rows: list[dict[str, object]] = [
+        {"fee": "N1,250,000"},
+        {"fee": "NGN 1,250,000.50"},
+        {"fee": "₦1,250,000"},
+        {"fee": "-N5,000"},
+        {"fee": "1 250 000"},
+    ]
+    result, texts = fill_rows(tmp_path, "<<fee|money>> / <<fee|number>> / <<fee|words>>", rows)
+    assert result.exit_code == 0, result.output
+    million = "one million, two hundred and fifty thousand"
+    assert texts == [
+        f"₦1,250,000.00 / 1,250,000 / {million}",
+        f"₦1,250,000.50 / 1,250,000.50 / {million} point five",
+        f"₦1,250,000.00 / 1,250,000 / {million}",
+        "-₦5,000.00 / -5,000 / minus five thousand",
+        f"₦1,250,000.00 / 1,250,000 / {million}",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("chain", "typed", "message"),
+    [
+        ("money", "1,25", 'cannot read "1,25" as a number'),  # a decimal comma is not read as 125
+        ("number", "12,34,567", 'cannot read "12,34,567" as a number'),
+        ("money", "$5", '"$5" is an amount in dollars, not NGN'),
+        ("money:USD", "N5", '"N5" is an amount in Naira, not USD'),
+        ("words", "five", 'cannot read "five" as a number'),
+    ],
+)
+def test_money_still_unreadable_fails_its_row(tmp_path: Path, chain: str, typed: str, message: str) -> None:
+    result, texts = fill_rows(tmp_path, f"<<fee|{chain}>>", [{"fee": typed}])
+    assert result.exit_code == 1
+    assert texts == []
+    assert f"row 1: <<fee|{chain}>>: {message}" in result.stderr
+
+
+def test_money_rounds_half_up_from_the_decimal_text(tmp_path: Path) -> None:
+    rows: list[dict[str, object]] = [{"fee": 0.125}, {"fee": 12.365}, {"fee": "2.675"}, {"fee": -0.125}]
+    result, texts = fill_rows(tmp_path, "<<fee|money>> <<fee|number:2>> <<fee|money_words>>", rows)
+    assert result.exit_code == 0, result.output
+    assert texts == [
+        "₦0.13 0.13 zero naira, thirteen kobo only",
+        "₦12.37 12.37 twelve naira, thirty-seven kobo only",
+        "₦2.68 2.68 two naira, sixty-eight kobo only",
+        "-₦0.13 -0.13 minus zero naira, thirteen kobo only",
+    ]
+
+
+def test_title_casing_of_names(tmp_path: Path) -> None:
+    names = [
+        "ifeoma o'connor",
+        "adébáyọ̀-ògún",
+        "ADA OBI",
+        "ronald McDonald",
+        "mu'azu ja'afar",
+        "ADA'S SHOP",
+        "d’souza",
+        "ọ̀ba adé",
+    ]
+    result, texts = fill_rows(tmp_path, "<<n|title>>", [{"n": name} for name in names])
+    assert result.exit_code == 0, result.output
+    assert texts == [
+        "Ifeoma O'Connor",
+        "Adébáyọ̀-Ògún",
+        "Ada Obi",
+        "Ronald McDonald",
+        "Mu'azu Ja'afar",  # an apostrophe inside a Hausa name starts no word
+        "Ada's Shop",
+        "D’Souza",
+        "Ọ̀ba Adé",
+    ]
+
+
+def test_a_value_without_text_names_the_field_not_the_filter(tmp_path: Path) -> None:
+    rows: list[dict[str, object]] = [{"full_name": ["a", "b"]}, {"full_name": {"first": "Ada"}}]
+    result, texts = fill_rows(tmp_path, "<<full_name|title>>", rows)
+    assert result.exit_code == 1
+    assert texts == []
+    assert result.stderr.splitlines()[:2] == [
+        "row 1: the value for 'full_name' is a list, not text",
+        "row 2: the value for 'full_name' is an object, not text",
+    ]
+    result, _ = fill_rows(tmp_path, "<<fee|money>>", [{"fee": [1]}])
+    assert "row 1: the value for 'fee' is a list, not text" in result.stderr
+
+
+@given(st.decimals(min_value=-(10**9), max_value=10**9, places=3, allow_nan=False, allow_infinity=False))
+def test_money_is_the_amount_rounded_half_up(amount: Decimal) -> None:
+    rounded = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    expected = f"{'-' if rounded < 0 else ''}₦{abs(rounded):,.2f}"
+    assert show("money", str(amount)) == expected
+    assert show("money", f"NGN {amount:,}") == expected
+    assert show("money", float(amount)) == expected
+
+
+@given(st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2099, 12, 31)))
+def test_typed_forms_of_a_date_read_as_it(day: dt.date) -> None:
+    month, short = day.strftime("%B"), day.strftime("%b")
+    forms = [
+        f"{day.day}-{short}-{day.year}",
+        f"{day.day} {month} {day.year}",
+        f"{month} {day.day}, {day.year}",
+        f"{month} {_english_ordinal(day.day)}, {day.year}",
+        f"{day.day}/{day.month}/{day.year % 100:02d}",
+        f"{day.day:02d}.{day.month:02d}.{day.year}",
+        f"{day:%A}, {day.day} {month} {day.year}",
+    ]
+    for form in forms:
+        assert show('date:"%Y-%m-%d"', form) == day.isoformat(), form
+
+
+@given(
+    st.lists(st.sampled_from(["ada", "OBI", "o'neill", "ọ̀ba", "adé-ògún", "McDonald", "mu'azu"]), min_size=1)
+)
+def test_title_is_stable(words: list[str]) -> None:
+    once = show("title", " ".join(words))
+    assert show("title", once) == once
+    assert all(word[:1].isupper() for word in once.split(" "))

@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from functools import lru_cache
 from typing import Any
 
-from mytypist_cli.engine.values import MISSING, clean_text, to_text
+from mytypist_cli.engine.values import DEFAULT_LOCALE, MISSING, NotText, clean_text, raw_value, text_of
 from mytypist_cli.errors import FilterSyntaxError, FilterValueError, RenderError
 
-DEFAULT_LOCALE = "en_NG"
+__all__ = ["DEFAULT_LOCALE", "Chain", "compile_chain", "display_text", "read_date", "read_number"]
 _QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019", "\u201d": "\u201d", "\u2019": "\u2019"}
 _FILTER = re.compile(r"\s*([A-Za-z_]+)\s*(?::\s*(.*))?$", re.S)
 
@@ -38,31 +39,43 @@ class Chain:
     text: str
     steps: tuple[Callable[[Any], Any], ...]
     has_default: bool
+    locale: str = DEFAULT_LOCALE
 
     def apply(self, value: Any, name: str) -> str:
         """The text the value shows as; ``value`` may be MISSING when the chain has a default.
 
-        Raises FilterValueError.
+        Raises FilterValueError; RenderError naming the field ``name`` for a
+        value that has no text (a list, an object).
         """
-        for step in self.steps:
-            value = step(value)
-        if value is MISSING:
-            return ""
-        return to_text(value, name)
+        try:
+            for step in self.steps:
+                value = step(value)
+            if value is MISSING:
+                return ""
+            return text_of(value, self.locale)
+        except NotText as exc:
+            raise RenderError(f"the value for {name!r} {exc.reason}") from None
 
 
-def display_text(value: Any, chain: Chain | None, name: str, raw: str) -> str | None:
+def display_text(
+    value: Any, chain: Chain | None, name: str, raw: str, *, locale: str = DEFAULT_LOCALE
+) -> str | None:
     """The text ``value`` shows as, through ``chain`` if there is one; None when it is missing.
 
-    A chain with a default is never missing. Raises RenderError naming the
-    placeholder (``raw``) when a filter cannot take the value.
+    A chain with a default is never missing. ``locale`` is the template's, for
+    a value that shows differently by locale (an Excel short date) when there
+    is no chain (a chain has its own). Raises RenderError naming the
+    placeholder (``raw``) when a filter cannot take the value, or the field
+    when the value has no text.
     """
     if value is MISSING and (chain is None or not chain.has_default):
         return None
     try:
-        text = chain.apply(value, name) if chain is not None else to_text(value, name)
+        text = chain.apply(value, name) if chain is not None else text_of(value, locale)
     except FilterValueError as exc:
         raise RenderError(f"{raw}: {exc}") from None
+    except NotText as exc:
+        raise RenderError(f"the value for {name!r} {exc.reason}") from None
     return clean_text(text)
 
 
@@ -84,7 +97,7 @@ def compile_chain(text: str, locale: str = DEFAULT_LOCALE) -> Chain:
         has_default = has_default or name == "default"
     if not steps:
         raise FilterSyntaxError("an empty filter after '|'")
-    return Chain(text, tuple(steps), has_default)
+    return Chain(text, tuple(steps), has_default, locale)
 
 
 def _split_chain(text: str) -> list[str]:
@@ -146,14 +159,59 @@ def _text_filter(
 ) -> Callable[[str | None, str], Callable[[Any], Any]]:
     def make(argument: str | None, locale: str) -> Callable[[Any], Any]:
         _no_argument(name, argument)
-        return _passes_empty(lambda value: transform(to_text(value, name)))
+        return _passes_empty(lambda value: transform(text_of(value, locale)))
 
     return make
 
 
+_APOSTROPHES = "'\u2019"
+# What follows an apostrophe in English contractions and possessives: "Ada's", "don't", "we'll".
+_CONTRACTION_ENDS = {"s", "t", "d", "m", "ll", "re", "ve"}
+
+
 def _title(text: str) -> str:
-    # str.title() capitalises after every combining mark ("AdéBáyọ̀"); words start after spaces and hyphens.
-    return re.sub(r"[^\s\-]+", lambda m: m.group(0)[:1].upper() + m.group(0)[1:].lower(), text)
+    """Each word capitalised: ``ifeoma o'connor`` -> ``Ifeoma O'Connor``, ``ADA OBI`` -> ``Ada Obi``.
+
+    Words are letters, digits and combining marks (str.title() capitalises
+    after every mark: "AdéBáyọ̀"). A word starts after a space, a hyphen, or an
+    apostrophe that follows a single letter (O'Connor, D'Souza); not after one
+    inside a word (the Hausa names Mu'azu and Ja'afar keep their small letters)
+    nor before a contraction's end (Ada's, I'm). A word in mixed case keeps its
+    inner capitals (McDonald); one all in capitals or all in small letters gets
+    small letters after the first.
+    """
+    out: list[str] = []
+    index, length = 0, len(text)
+    previous, previous_end = "", -1
+    while index < length:
+        if not _word_char(text[index]):
+            out.append(text[index])
+            index += 1
+            continue
+        end = index
+        while end < length and _word_char(text[end]):
+            end += 1
+        word = text[index:end]
+        joined = previous_end == index - 1 and text[index - 1] in _APOSTROPHES
+        if joined and (_letters(previous) != 1 or word.lower() in _CONTRACTION_ENDS):
+            out.append(word if _mixed(word) else word.lower())
+        else:
+            out.append(word[:1].upper() + (word[1:] if _mixed(word) else word[1:].lower()))
+        previous, previous_end, index = word, end, end
+    return "".join(out)
+
+
+def _word_char(char: str) -> bool:
+    return char.isalnum() or unicodedata.category(char).startswith("M")
+
+
+def _letters(word: str) -> int:
+    return sum(1 for char in word if not unicodedata.category(char).startswith("M"))
+
+
+def _mixed(word: str) -> bool:
+    letters = [char for char in word if char.isalpha()]
+    return any(char.isupper() for char in letters) and any(char.islower() for char in letters)
 
 
 def _capitalize(text: str) -> str:
@@ -173,20 +231,26 @@ def _make_default(argument: str | None, locale: str) -> Callable[[Any], Any]:
 
 def _make_lines(argument: str | None, locale: str) -> Callable[[Any], Any]:
     _no_argument("lines", argument)
-    return _passes_empty(lambda value: re.sub(r",[ \t]*(?=\S)", ",\n", to_text(value, "lines")))
+    return _passes_empty(lambda value: re.sub(r",[ \t]*(?=\S)", ",\n", text_of(value, locale)))
 
 
 # -- dates --------------------------------------------------------------------------
 
-_DAY_FIRST = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
-_TEXT_FORMATS = ("%d %B %Y", "%d %B, %Y", "%B %d, %Y", "%d %b %Y", "%b %d, %Y")
+_DAY_FIRST = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})$")
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAY = re.compile(r"\b(mon|tue|wed|thu|fri|sat|sun)[a-z]*\b", re.IGNORECASE)
 
 
 def read_date(value: Any) -> dt.date:
-    """A date from a date, a datetime, ISO text, or day-first text (22/09/2025).
+    """A date from a date, a datetime, or text as people type it.
 
-    Raises FilterValueError.
+    Text: ISO (2025-09-22, with a time or not); day-first numbers (22/09/2025,
+    22.09.2025, 22-9-25); month names (22-Sep-2025, 22 Sept 2025, Sept 22, 2025,
+    September 22nd, 2025), read by python-dateutil. Ambiguous numbers are day
+    first, a two-digit year is in this century, and the day, month and year
+    must all be there. Raises FilterValueError.
     """
+    value = raw_value(value)
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
@@ -203,15 +267,44 @@ def read_date(value: Any) -> dt.date:
         if match:
             day, month, year = (int(group) for group in match.groups())
             try:
-                return dt.date(year, month, day)
+                return dt.date(year + 2000 if len(match.group(3)) == 2 else year, month, day)
             except ValueError:
                 raise FilterValueError(f'"{value}" is not a real date') from None
-        for pattern in _TEXT_FORMATS:
-            try:
-                return dt.datetime.strptime(text, pattern).date()
-            except ValueError:
-                continue
-    raise FilterValueError(f'cannot read "{to_text(value, "date")}" as a date')
+        if text:
+            found = _typed_date(text)
+            if isinstance(found, dt.date):
+                return found
+            if found == "not real":
+                raise FilterValueError(f'"{value}" is not a real date')
+            if found == "weekday":
+                raise FilterValueError(f'"{value}" names the wrong day of the week')
+    raise FilterValueError(f'cannot read "{text_of(value)}" as a date')
+
+
+@lru_cache(maxsize=1024)
+def _typed_date(text: str) -> dt.date | str:
+    """Text read by python-dateutil: a date (a datetime if it has a time), else why not."""
+    from dateutil import parser  # type: ignore[import-untyped]
+
+    class DayFirst(parser.parserinfo):  # type: ignore[misc]
+        def convertyear(self, year: int, century_specified: bool = False) -> int:
+            # dateutil puts a two-digit year within 50 years of today; people mean this century.
+            return year + 2000 if year < 100 and not century_specified else int(year)
+
+    info = DayFirst(dayfirst=True)
+    try:
+        # Whatever the text leaves out comes from the default: two defaults that
+        # differ in every part tell a whole date from "Sept" or "22 Sep".
+        first = parser.parse(text, parserinfo=info, default=dt.datetime(2000, 1, 1), ignoretz=True)
+        second = parser.parse(text, parserinfo=info, default=dt.datetime(2001, 2, 2), ignoretz=True)
+    except (ValueError, OverflowError) as exc:
+        return "not real" if "out of range" in str(exc) and not str(exc).startswith("year") else "unread"
+    if not isinstance(first, dt.datetime) or first.date() != second.date():
+        return "unread"
+    named = _WEEKDAY.search(text)
+    if named and _WEEKDAYS[first.weekday()][:3] != named.group(1).lower():
+        return "weekday"
+    return first if first.time() != dt.time() else first.date()
 
 
 @lru_cache(maxsize=256)
@@ -304,34 +397,52 @@ def _make_date(argument: str | None, locale: str) -> Callable[[Any], Any]:
 
 # -- numbers ------------------------------------------------------------------------
 
-_NUMBER_NOISE = re.compile(r"[,\s_\u00a0]")
+_NUMBER_NOISE = re.compile(r"[\s_\u00a0\u202f]")
+# An amount as people type it: an optional sign and currency (₦, N or NGN for
+# the Naira on a keyboard without its sign; $), then digits with commas in
+# threes or none: 1,250,000.50 or 1250000.5 (1,25 is refused, not read as 125).
+_AMOUNT = re.compile(
+    r"(?P<sign>[-+]?)(?P<currency>₦|NGN|N|\$)?(?P<sign2>[-+]?)"
+    r"(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)",
+    re.IGNORECASE,
+)
 
 
 def read_number(value: Any) -> Decimal:
-    """A number from an int, a float, a Decimal or text like ``1,250,000.50``.
+    """A number from an int, a float, a Decimal or text like ``1,250,000.50``, ``N1,250,000``, ``NGN 5``.
 
     Raises FilterValueError.
     """
+    return _read_amount(value)[0]
+
+
+def _read_amount(value: Any) -> tuple[Decimal, str | None]:
+    """The number, and the currency sign typed with it (``₦`` for ₦, N and NGN; ``$``)."""
+    value = raw_value(value)
     if isinstance(value, bool):
-        raise FilterValueError(f'cannot read "{to_text(value, "number")}" as a number')
-    if isinstance(value, Decimal):
-        return value
+        raise FilterValueError(f'cannot read "{text_of(value)}" as a number')
+    if isinstance(value, Decimal) and value.is_finite():
+        return value, None
     if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
+        return Decimal(value), None
+    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+        return Decimal(repr(value)), None
     if isinstance(value, str):
-        text = _NUMBER_NOISE.sub("", value).lstrip("₦$")
-        if text.upper().startswith("NGN"):
-            text = text[3:]
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            pass
-        else:
+        match = _AMOUNT.fullmatch(_NUMBER_NOISE.sub("", value))
+        if match and not (match.group("sign") and match.group("sign2")):
+            number = Decimal(match.group("number").replace(",", ""))
             if number.is_finite():
-                return number
-    raise FilterValueError(f'cannot read "{to_text(value, "number")}" as a number')
+                sign = match.group("sign") or match.group("sign2")
+                currency = match.group("currency")
+                typed = None if currency is None else "$" if currency == "$" else "₦"
+                return (-number if sign == "-" else number), typed
+    raise FilterValueError(f'cannot read "{text_of(value)}" as a number')
+
+
+def _half_up(number: Decimal, places: int) -> Decimal:
+    """Round as accountants do: halves away from zero (0.125 -> 0.13), from the exact decimal."""
+    with localcontext(Context(prec=max(28, number.adjusted() + places + 5))):
+        return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def _check_locale(locale: str) -> None:
@@ -357,7 +468,8 @@ def _make_number(argument: str | None, locale: str) -> Callable[[Any], Any]:
         number = read_number(value)
         decimals = places if places is not None else max(0, -int(number.as_tuple().exponent))
         pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-        return str(format_decimal(number, format=pattern, locale=locale, decimal_quantization=True))
+        rounded = _half_up(number, decimals)
+        return str(format_decimal(rounded, format=pattern, locale=locale, decimal_quantization=True))
 
     return _passes_empty(formatted)
 
@@ -372,11 +484,21 @@ def _currency(argument: str | None) -> str:
 
 
 def _make_money(argument: str | None, locale: str) -> Callable[[Any], Any]:
-    from babel.numbers import format_currency
+    from babel.numbers import format_currency, get_currency_precision, get_currency_symbol
 
     _check_locale(locale)
     code = _currency(argument)
-    return _passes_empty(lambda value: str(format_currency(read_number(value), code, locale=locale)))
+    precision = get_currency_precision(code)
+    dollars = "$" in str(get_currency_symbol(code, locale=locale)) or code == "USD"
+
+    def money(value: Any) -> str:
+        number, typed = _read_amount(value)
+        if (typed == "₦" and code != "NGN") or (typed == "$" and not dollars):
+            what = "Naira" if typed == "₦" else "dollars"
+            raise FilterValueError(f'"{text_of(value)}" is an amount in {what}, not {code}')
+        return str(format_currency(_half_up(number, precision), code, locale=locale))
+
+    return _passes_empty(money)
 
 
 def _words_language(locale: str) -> str:
@@ -421,7 +543,7 @@ def _make_money_words(argument: str | None, locale: str) -> Callable[[Any], Any]
     def words(value: Any) -> str:
         number = read_number(value)
         sign = "minus " if number < 0 else ""
-        minor_total = int((abs(number) * 10**precision).to_integral_value())
+        minor_total = int(_half_up(abs(number), precision).scaleb(precision))
         major, minor = divmod(minor_total, 10**precision)
         text = f"{sign}{num2words(major, lang=language)} {major_one if major == 1 else major_many}"
         if minor:

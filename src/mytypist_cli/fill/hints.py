@@ -2,8 +2,8 @@
 
 ``did_you_mean`` finds the key a person most likely meant (``Items`` for
 ``items``); ``suggestions`` applies it to the names a row lacks, against the
-row's keys the template does not use; ``has_value_for`` tells a row worth a
-document from a note or spacer row that gives no placeholder a value.
+row's keys the template does not use; ``has_value`` tells a cell that holds
+something (a row with none for the template's names is a note, not a document).
 
 Imports neither typer nor rich.
 """
@@ -74,8 +74,3 @@ def has_value(value: Any) -> bool:
     if isinstance(value, str):
         return bool(value.strip())
     return True
-
-
-def has_value_for(values: Mapping[str, Any], used: Collection[str]) -> bool:
-    """Whether a row gives a value to any name the template uses (``used``, from ``used_names``)."""
-    return any(has_value(value) and normalise_name(str(key)) in used for key, value in values.items())
