@@ -7,8 +7,9 @@ row 900 of a batch. Applying a chain to a value happens per row and raises
 "next Tuesday").
 
 Month names, separators and currency symbols come from babel (CLDR data) for
-the template's locale (``en_NG`` by default); numbers in words from num2words.
-Both are imported only when a template uses a filter that needs them.
+the template's locale (``en_NG`` by default); numbers in words from num2words;
+dates typed with month names (``Sept 22, 2025``) are read by python-dateutil.
+Each is imported only when a template uses a filter that needs it.
 
 Imports neither typer nor rich.
 """
