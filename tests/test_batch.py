@@ -127,7 +127,7 @@ def test_name_pattern_uses_the_data_and_the_template_delimiters(tmp_path: Path) 
     [
         ("<<first>>", "Ada1.docx"),
         ("<<first>>.DOCX", "Ada1.docx"),
-        ("<<first>>.pdf", "Ada1.pdf.docx"),
+        ("<<first>>.pdf", "Ada1.docx"),  # its PDF, when one is made, is Ada1.pdf
         ("<<first>>.docm", "Ada1.docx"),
         ("Mr. <<first>> Jr.", "Mr. Ada1 Jr.docx"),
     ],

@@ -21,7 +21,9 @@ from mytypist_cli.fill.results import one_line
 #: Longest output file name, in UTF-8 bytes: under every common file system's
 #: 255 limit with room for a ``-NN`` suffix and for archive tools that add to it.
 MAX_NAME_BYTES = 200
-_DOCUMENT_EXTENSIONS = (".docx", ".docm", ".dotx", ".dotm")
+# What a pattern may end with and still name what is made: the template decides
+# the document's extension, and a PDF is named after its document.
+_OUTPUT_EXTENSIONS = (".docx", ".docm", ".dotx", ".dotm", ".pdf")
 
 
 # Windows refuses these in names; "/" and "\\" would also leave the folder.
@@ -131,10 +133,11 @@ class Namer:
         except MytypistError as exc:
             raise NamingError(f"file name: {one_line(exc)}") from None
         lowered = text.lower()
-        for extension in _DOCUMENT_EXTENSIONS:
+        for extension in _OUTPUT_EXTENSIONS:
             if lowered.endswith(extension):
                 # The template decides what is made: "x.docx" from a .docm
-                # template would be a file Word refuses to open.
+                # template would be a file Word refuses to open; "x.pdf" is
+                # the PDF of x.docx, never x.pdf.pdf.
                 text = text[: -len(extension)]
                 break
         if not text.strip():

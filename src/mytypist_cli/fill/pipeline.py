@@ -58,6 +58,7 @@ from mytypist_cli.fill.results import BatchSummary, RowResult
 from mytypist_cli.library.resolve import OpenedTemplate, TemplateSource, open_template
 
 OutputFormat = Literal["docx", "pdf"]
+_DOCUMENT_SUFFIXES = (".docx", ".docm", ".dotx", ".dotm")
 #: Seconds one document may take in LibreOffice before it is stopped and its row fails.
 DEFAULT_PDF_TIMEOUT = 120.0
 
@@ -128,7 +129,9 @@ def fill_batch(
     folder) named by ``name`` (a pattern with placeholders; default
     ``<template>-0001.docx``), or into the archive ``zip_path``. ``to="pdf"``
     keeps only PDFs, ``pdf=True`` adds a PDF beside each document (LibreOffice:
-    found on PATH or ``MYTYPIST_SOFFICE``, or given as ``soffice``).
+    found on PATH or ``MYTYPIST_SOFFICE``, or given as ``soffice``). An
+    ``output`` or a ``name`` ending in ``.pdf`` makes PDFs as ``to="pdf"``
+    does (with ``pdf=True``: the document beside it, named ``.docx``).
     ``report``: a .json or .csv file listing every row. Nothing is replaced
     unless ``overwrite``; ``skip_existing`` skips rows whose file exists;
     an output that is the template or the data file is refused always.
@@ -168,10 +171,11 @@ def fill_batch(
         template, delimiters=delimiters, locale=locale, home=None if home is None else Path(home)
     )
     data_file = _data_file(data)
+    target, to = _output_format(_output_target(output), name, to, pdf, opened.template.extension)
     plan = _Plan(
         opened=opened,
         sets=dict(sets or {}),
-        output=_output_target(output),
+        output=target,
         pdf=pdf,
         to=to,
         pdf_timeout=pdf_timeout,
@@ -236,6 +240,23 @@ def _output_target(output: str | os.PathLike[str] | IO[bytes] | None) -> Path | 
     if isinstance(output, str | os.PathLike):
         return Path(output)
     return output
+
+
+def _output_format(
+    output: Path | IO[bytes] | None, name: str | None, to: OutputFormat, pdf: bool, extension: str
+) -> tuple[Path | IO[bytes] | None, OutputFormat]:
+    """What an output's own name asks for: ``-o q.pdf`` or ``--name "<<x>>.pdf"`` is a PDF."""
+    if isinstance(output, Path):
+        suffix = output.suffix.lower()
+        if suffix == ".pdf" and pdf:
+            return output.with_suffix(extension), to  # the document, with its PDF beside it
+        if suffix == ".pdf":
+            return output, "pdf"
+        if suffix in _DOCUMENT_SUFFIXES and to == "pdf":
+            raise OptionsError(f"--to pdf writes a PDF, and -o {output} names a Word document: name a .pdf")
+    if output is None and name is not None and name.strip().lower().endswith(".pdf") and not pdf:
+        return output, "pdf"
+    return output, to
 
 
 def _batch_options(
