@@ -142,3 +142,20 @@ def test_sections_have_kinds_fields_and_a_nested_skeleton(tmp_path: Path) -> Non
     }
     result = runner.invoke(app, ["extract", str(path), "--format", "csv"])
     assert result.stdout == "client,paid\n"
+
+
+def test_a_mistyped_template_gets_a_did_you_mean(template: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(template.parent)
+    result = runner.invoke(app, ["extract", "ofer.docx"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == "error: ofer.docx: no such file; did you mean offer.docx?\n"
+
+
+def test_data_given_as_the_template_is_named_data(tmp_path: Path) -> None:
+    data = tmp_path / "staff.json"
+    data.write_text('[{"name": "Ada"}]')
+    result = runner.invoke(app, ["extract", str(data)])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == f"error: {data} looks like data (JSON), not a Word template\n"

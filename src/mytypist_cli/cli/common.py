@@ -74,11 +74,17 @@ LocaleOption = Annotated[
 ]
 
 
-def _open_template(source: str, delimiters: str | None, locale: str | None) -> OpenedTemplate:
-    """Open a template by path or library name; malformed --delimiters are a usage error."""
+def _open_template(
+    source: str, delimiters: str | None, locale: str | None, usage: str | None = None
+) -> OpenedTemplate:
+    """Open a template by path or library name; malformed --delimiters are a usage error.
+
+    ``usage`` is the command line a data file given as the template is told
+    (``mytypist fill TEMPLATE DATA``); None says only that it is not a template.
+    """
     from mytypist_cli.library.resolve import open_template
 
     try:
-        return open_template(source, delimiters=delimiters, locale=locale, home=_state["home"])
+        return open_template(source, delimiters=delimiters, locale=locale, home=_state["home"], usage=usage)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--delimiters") from None

@@ -163,7 +163,9 @@ def add(
         try:
             data = Path(path).read_bytes()
         except FileNotFoundError:
-            raise TemplateError(f"{path}: no such file") from None
+            from mytypist_cli.library.resolve import no_such_file
+
+            raise no_such_file(path, library=False) from None
         except OSError as exc:
             raise TemplateError(f"{path}: cannot read ({exc.strerror})") from None
     try:

@@ -234,3 +234,24 @@ def lookup_template(db_path: Path | str, ref: str) -> StoredTemplate | None:
         raise StoreError(f"cannot read library {path}: {exc}") from exc
     finally:
         conn.close()
+
+
+def template_names(db_path: Path | str) -> list[str]:
+    """Every name in the library at ``db_path``, sorted, read-only (for did-you-mean hints).
+
+    Never raises: a missing, foreign or unreadable library has no names. Nothing is created.
+    """
+    path = Path(db_path)
+    try:
+        if not path.is_file() or path.stat().st_size == 0:
+            return []
+        check_header(path)
+        conn = connect_raw(path, readonly=True)
+    except (OSError, StoreError, sqlite3.Error):
+        return []
+    try:
+        return [str(row[0]) for row in conn.execute("SELECT DISTINCT name FROM templates ORDER BY name")]
+    except sqlite3.Error:
+        return []
+    finally:
+        conn.close()
