@@ -285,9 +285,9 @@ def read_date(value: Any) -> dt.date:
 @lru_cache(maxsize=1024)
 def _typed_date(text: str) -> dt.date | str:
     """Text read by python-dateutil: a date (a datetime if it has a time), else why not."""
-    from dateutil import parser  # type: ignore[import-untyped]
+    from dateutil import parser
 
-    class DayFirst(parser.parserinfo):  # type: ignore[misc]
+    class DayFirst(parser.parserinfo):
         def convertyear(self, year: int, century_specified: bool = False) -> int:
             # dateutil puts a two-digit year within 50 years of today; people mean this century.
             return year + 2000 if year < 100 and not century_specified else int(year)
