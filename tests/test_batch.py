@@ -23,9 +23,10 @@ from hypothesis import strategies as st
 from disk import tiny_disk
 from docx_factory import DOCM_TYPE, make_docx, p, para, paragraphs, r
 from mytypist_cli import MacroTemplateError, Template
+from mytypist_cli.data.grouping import Group
 from mytypist_cli.errors import BatchError, OutputError, OutputExistsError
 from mytypist_cli.fill import batch as batch_module
-from mytypist_cli.fill.batch import INLINE_BELOW, BatchOptions, run_rows
+from mytypist_cli.fill.batch import INLINE_BELOW, BatchOptions, Skipped, run_rows
 from mytypist_cli.fill.naming import MAX_NAME_BYTES, safe_name
 from mytypist_cli.fill.report import write_report
 from mytypist_cli.fill.results import BatchSummary, RowResult
@@ -649,3 +650,41 @@ def test_records_need_only_number_and_values(tmp_path: Path) -> None:
     buffer = io.BytesIO()
     buffer.write((tmp_path / "letter-0001.docx").read_bytes())
     assert zipfile.is_zipfile(buffer)
+
+
+# --------------------------------------------------------------------------- skipped rows and groups (issue 11)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_skipped_rows_are_reported_in_order_and_limit_does_not_count_them(tmp_path: Path, jobs: int) -> None:
+    records: list[Any] = [
+        Skipped(1, 2, "d.csv:2: no value for any placeholder; skipped"),
+        *rows({"first": "Ada", "last": "Obi", "ref": 2}, {"first": "Bo", "last": "Ba", "ref": 3}, start=2),
+    ]
+    summary = run(records, tmp_path, limit=1, jobs=jobs)
+    assert [(r.row, r.status, r.why, r.file) for r in summary.results] == [
+        (1, "skipped", "blank", None),
+        (2, "ok", None, str(tmp_path / "letter-0002.docx")),
+    ]
+    assert (summary.ok, summary.skipped) == (1, 1)
+    assert listing(tmp_path) == ["letter-0002.docx"]
+
+
+def test_a_groups_key_goes_into_its_result_and_a_problem_fails_only_it(tmp_path: Path) -> None:
+    values = {"first": "Ada", "last": "Obi", "ref": 1}
+    records = [
+        Group(1, 2, values, "INV-1"),
+        Group(2, 5, values, "INV-2", problem="ref differs within the group"),
+    ]
+    summary = run(records, tmp_path)
+    assert [(r.label, r.status, r.error) for r in summary.results] == [
+        ("group 1 (key INV-1)", "ok", None),
+        ("group 2 (key INV-2)", "failed", "ref differs within the group"),
+    ]
+    assert listing(tmp_path) == ["letter-0001.docx"]
+
+
+def test_an_existing_file_says_why(tmp_path: Path) -> None:
+    run(people(1), tmp_path)
+    assert run(people(1), tmp_path).results[0].why == "exists"
+    assert run(people(1), tmp_path, skip_existing=True).results[0].why == "exists"
