@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from conftest import CORPUS
 from docx_factory import make_docx, p, para, paragraphs, part_xml, r
 from mytypist_cli import MissingFieldsError, Template, TemplateSyntaxError
 
@@ -180,7 +181,10 @@ def test_extract_reports_kinds_and_fields() -> None:
             r"<</a>> at .*paragraph 3.* does not close <<#b>> at .*paragraph 2",
         ),
         (para("<<#a>>") + para("x") + para("<</b>>"), r"<</b>> .* does not close <<#a>>"),
-        (para("<<#a>> and text") + para("<</a>>"), r"put both in one paragraph"),
+        (
+            para("<<#a>> and text") + "<w:sdt><w:sdtContent>" + para("<</a>>") + "</w:sdtContent></w:sdt>",
+            r"put both in one paragraph, in paragraphs side by side",
+        ),
         (para("<<#a|upper>>") + para("<</a>>"), r"sections take no filters"),
         (para("<<.>>"), r"<<\.>> .* not inside"),
     ],
@@ -387,3 +391,193 @@ def test_a_missing_list_inside_an_item_is_missing_and_a_hidden_one_is_not() -> N
     filled = template.fill({"orders": [{"id": 1, "lines": []}]})
     assert paragraphs(filled.data) == ["Order 1", ""]
     assert filled.missing == ()
+
+
+# -- sections whose tags share their paragraphs: the paragraphs split at the tags -------------------
+
+DRAWING = '<w:r><w:drawing><wp:inline><wp:docPr id="4" name="Seal"/></wp:inline></w:drawing></w:r>'
+
+
+def drawings(docx: bytes) -> int:
+    return len(part_xml(docx).findall(f".//{W}drawing"))
+
+
+def test_a_condition_opened_before_a_picture_and_closed_after_text_shows_or_hides_what_lies_between() -> None:
+    body = para("Before") + p(r("<<?sealed>>"), DRAWING) + para("Sealed by the registrar")
+    body += para("on <<date>>.<</sealed>>") + para("After")
+    template = Template.open(make_docx(body))
+    shown = template.render({"sealed": True, "date": "22 May"})
+    assert paragraphs(shown) == ["Before", "", "Sealed by the registrar", "on 22 May.", "After"]
+    assert drawings(shown) == 1
+    hidden = template.render({"sealed": False, "date": "22 May"})
+    assert paragraphs(hidden) == ["Before", "After"]  # the emptied ends go: no blank lines
+    assert drawings(hidden) == 0
+
+
+def test_a_list_between_shared_paragraphs_repeats_and_the_text_outside_stays_once() -> None:
+    body = para("Items: <<#items>><<description>>") + para("qty <<qty>>") + para("ok<</items>> Total")
+    template = Template.open(make_docx(body))
+    out = template.render(ITEMS)
+    assert paragraphs(out) == ["Items: ", "Rice", "qty 2", "ok", "Beans", "qty 5", "ok", " Total"]
+    assert paragraphs(template.render({"items": []})) == ["Items: ", " Total"]
+    (items,) = template.placeholders
+    assert [f.name for f in items.fields] == ["description", "qty"]
+
+
+def test_each_part_of_a_split_paragraph_keeps_its_properties_and_runs() -> None:
+    style = '<w:pPr><w:pStyle w:val="Quote"/></w:pPr>'
+    body = p(r("Dear ", "<w:i/>"), r("<<?vip>>"), r("valued", "<w:b/>"), ppr=style) + para("<</vip>>")
+    root = part_xml(Template.open(make_docx(body)).render({"vip": True}))
+    styled = [el.get(f"{W}val") for el in root.iter(f"{W}pStyle")]
+    assert styled == ["Quote", "Quote"]
+    assert paragraphs(Template.open(make_docx(body)).render({"vip": True})) == ["Dear ", "valued"]
+    assert root.find(f".//{W}b") is not None
+    assert root.find(f".//{W}i") is not None
+
+
+def test_only_the_first_part_keeps_words_paragraph_ids() -> None:
+    w14 = "http://schemas.microsoft.com/office/word/2010/wordml"
+    body = f'<w:p xmlns:w14="{w14}" w14:paraId="1A2B3C4D">{r("A <<?x>>B")}</w:p>' + para("C<</x>>")
+    root = part_xml(Template.open(make_docx(body)).render({"x": True}))
+    ids = [el.get(f"{{{w14}}}paraId") for el in root.iter(f"{W}p")]
+    assert ids == ["1A2B3C4D", None, None]
+
+
+def test_a_break_the_author_typed_before_a_closing_tag_is_kept() -> None:
+    body = para("<<#items>><<description>>") + p(r("x"), "<w:r><w:br/></w:r>", r("<</items>>"))
+    out = Template.open(make_docx(body)).render(ITEMS)
+    assert paragraphs(out) == ["Rice", "x\n", "Beans", "x\n"]
+
+
+def test_a_section_break_stays_outside_the_section() -> None:
+    section = '<w:pPr><w:sectPr><w:pgSz w:w="11906" w:h="16838"/></w:sectPr></w:pPr>'
+    body = para("<<?x>>shown") + p(r("end<</x>> of part one"), ppr=section) + para("Part two")
+    template = Template.open(make_docx(body))
+    for value, texts in (
+        (True, ["shown", "end", " of part one", "Part two"]),
+        (False, [" of part one", "Part two"]),
+    ):
+        root = part_xml(template.render({"x": value}))
+        assert paragraphs(template.render({"x": value})) == texts
+        assert len(root.findall(f".//{W}sectPr")) == 1
+        holder = root.find(f".//{W}sectPr/../..")
+        assert holder is not None
+        assert paragraphs_text(holder) == " of part one"
+    # The same break ending the paragraph that opens a section would fall inside it.
+    body = p(r("Part one <<?x>> inside"), ppr=section) + para("<</x>>")
+    with pytest.raises(TemplateSyntaxError, match="ends a page section"):
+        Template.open(make_docx(body))
+    # Nothing after the opening tag: the break stays on the part before it.
+    body = p(r("Part one <<?x>>"), ppr=section) + para("inside") + para("<</x>>")
+    out = Template.open(make_docx(body)).render({"x": False})
+    assert paragraphs(out) == ["Part one "]
+    assert len(part_xml(out).findall(f".//{W}sectPr")) == 1
+
+
+@pytest.mark.parametrize(
+    ("opening", "message"),
+    [
+        (
+            p('<w:hyperlink r:id="rId9">' + r("go <<?x>>there") + "</w:hyperlink>"),
+            "inside a hyperlink, content control or tracked change",
+        ),
+        (
+            p(
+                '<w:r><w:fldChar w:fldCharType="begin"/></w:r>',
+                '<w:r><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r>',
+                '<w:r><w:fldChar w:fldCharType="separate"/></w:r>',
+                r("1 <<?x>>"),
+                '<w:r><w:fldChar w:fldCharType="end"/></w:r>',
+            ),
+            "inside a field",
+        ),
+    ],
+)
+def test_a_shared_tag_where_its_paragraph_cannot_be_cut_is_refused(opening: str, message: str) -> None:
+    with pytest.raises(TemplateSyntaxError, match=message):
+        Template.open(make_docx(opening + para("text <</x>>")))
+
+
+def test_a_split_section_around_an_inline_one() -> None:
+    body = para("<<#groups>>Group <<name>>") + para("<<#members>><<.>>, <</members>>end<</groups>>")
+    out = Template.open(make_docx(body)).render(
+        {"groups": [{"name": "A", "members": ["x", "y"]}, {"name": "B", "members": []}]}
+    )
+    assert paragraphs(out) == ["Group A", "x, y, end", "Group B", "end"]
+
+
+def test_one_paragraph_closing_one_section_and_opening_the_next() -> None:
+    body = para("<<?a>>A") + para("end of a<</a>> between <<#b>>b <<.>>") + para("<</b>>")
+    template = Template.open(make_docx(body))
+    assert paragraphs(template.render({"a": True, "b": [1, 2]})) == [
+        "A",
+        "end of a",
+        " between ",
+        "b 1",
+        "b 2",
+    ]
+    assert paragraphs(template.render({"a": False, "b": []})) == [" between "]
+
+
+PEERS = CORPUS / "real"
+needs_corpus = pytest.mark.skipif(not PEERS.is_dir(), reason=f"the shared corpus is not at {CORPUS}")
+
+
+@needs_corpus
+@pytest.mark.parametrize(
+    ("name", "values", "expected"),
+    [
+        (
+            "docxtemplater/tag-product-loop.docx",
+            {
+                "products": [
+                    {
+                        "title": "T",
+                        "name": "N",
+                        "reference": "R",
+                        "avantages": [{"title": "A", "proof": [{"reason": "why"}]}],
+                    }
+                ]
+            },
+            [
+                "T",
+                "Product name\xa0: N",
+                "Product reference : R",
+                "A",
+                "Proof that it works nicely\xa0:",
+                " It works because why",
+                "\n",
+            ],
+        ),
+        (
+            "easy-template-x/loop - list.docx",
+            {"loop1": [{"loop2": [{"prop": "a"}, {"prop": "b"}]}, {"loop2": [{"prop": "c"}]}]},
+            ["Hi", "ab", "Hi", "c"],
+        ),
+    ],
+)
+def test_peer_templates_with_shared_section_paragraphs(
+    name: str, values: dict[str, object], expected: list[str]
+) -> None:
+    out = Template.open(PEERS / name, delimiters="{ }").render(values)
+    assert paragraphs(out) == expected
+
+
+@needs_corpus
+def test_docxtemplaters_paragraph_loops_template_opens_and_splits() -> None:
+    template = Template.open(PEERS / "docxtemplater/paragraph-loops.docx", delimiters="{ }")
+    shown = paragraphs(template.render({"condition": True, "l1": [], "placeholder": "P"}, missing="blank"))
+    start = shown.index("Types of loops ")
+    assert shown[start : start + 4] == ["Types of loops ", "Cond", "", "fwef"]
+    hidden = paragraphs(template.render({"condition": False, "l1": [], "placeholder": "P"}, missing="blank"))
+    assert "Cond" not in hidden
+    assert "Types of loops " in hidden
+
+
+@needs_corpus
+def test_easy_template_x_real_life_hebrew_template() -> None:
+    template = Template.open(PEERS / "easy-template-x/real life - he.docx", delimiters="{ }")
+    student = {"שם התלמיד": "דנה", "קבוצות": [{"שם הקבוצה": "G", "שם המורה": "M", "הערכה מילולית": "טוב"}]}
+    out = paragraphs(template.render({"תלמידים": [student, student]}))
+    assert out[:5] == ["שם התלמיד/ה: דנה", "G בהנחיית: M", "טוב", "", "\n\n"]
+    assert out.count("שם התלמיד/ה: דנה") == 2

@@ -4,7 +4,10 @@ Where the two tags sit decides the repeated stretch, by their nearest common
 container: inside one paragraph, the text (and runs) between them; each alone
 in its own paragraph with the same parent, the paragraphs between them (the
 tag paragraphs go away, leaving no blank lines); in rows of one table, the
-rows from the first tag's to the second's. Each boundary becomes a
+rows from the first tag's to the second's; in paragraphs with the same parent
+where a tag shares its paragraph with text or a picture, each such paragraph
+is split into two at its tag, and what lies between the tags repeats (a part
+left empty by the split goes, as a lone tag's paragraph does). Each boundary becomes a
 processing instruction between elements, so after serialisation the part's
 bytes split into nested segment lists (``Section`` nodes) that a render walks
 without parsing XML.
@@ -103,19 +106,27 @@ def place(pairs: list[Pair], names: WordNames, marker: re.Pattern[str]) -> None:
     Raises TemplateSyntaxError where the tags' positions say nothing sensible.
     """
     inline_paragraphs: dict[int, etree._Element] = {}
+    split_paragraphs: dict[int, etree._Element] = {}
     for pair in pairs:
         first, second = pair.opening, pair.closing
+        siblings = first.paragraph.getparent() is second.paragraph.getparent()
         if first.paragraph is second.paragraph:
             pair.kind = "inline"
             inline_paragraphs[id(first.paragraph)] = first.paragraph
-        elif first.alone and second.alone and first.paragraph.getparent() is second.paragraph.getparent():
+        elif first.alone and second.alone and siblings:
             pair.kind = "paragraphs"
         else:
             rows = _shared_table_rows(first.paragraph, second.paragraph, names)
+            if rows is None and siblings:
+                pair.kind = "split"
+                for site in (first, second):
+                    split_paragraphs[id(site.paragraph)] = site.paragraph
+                continue
             if rows is None:
                 raise TemplateSyntaxError(
-                    f"{describe(first)} and {describe(second)}: put both in one paragraph, each alone in "
-                    "its own paragraph, or both in rows of one table"
+                    f"{describe(first)} and {describe(second)}: put both in one paragraph, in paragraphs "
+                    "side by side (not one inside a table, text box or content control the other is "
+                    "outside), or both in rows of one table"
                 )
             pair.kind = "rows"
             start, end = rows
@@ -136,7 +147,7 @@ def place(pairs: list[Pair], names: WordNames, marker: re.Pattern[str]) -> None:
         elif pair.kind == "rows":
             for site in (pair.opening, pair.closing):
                 _remove_marker(site, names, marker, cells)
-    for paragraph in inline_paragraphs.values():
+    for paragraph in {**inline_paragraphs, **split_paragraphs}.values():
         split_runs_at_markers(paragraph, names, marker)
     for pair in pairs:
         if pair.kind == "inline":
@@ -147,6 +158,14 @@ def place(pairs: list[Pair], names: WordNames, marker: re.Pattern[str]) -> None:
                     f"{describe(pair.opening)} and {describe(pair.closing)}: in one paragraph, both tags "
                     "must be inside the same hyperlink or content control, or both outside"
                 )
+    cuts: dict[int, list[tuple[Site, etree._Element]]] = {}
+    for pair in pairs:
+        if pair.kind == "split":
+            for site, kind in ((pair.opening, "s"), (pair.closing, "e")):
+                mark = _find_pi(site.paragraph, kind, site.number)
+                cuts.setdefault(id(site.paragraph), []).append((site, mark))
+    for paragraph_cuts in cuts.values():
+        _split_paragraph(paragraph_cuts, names)
     for cell in cells:
         if cell.find(names.p) is None:
             etree.SubElement(cell, names.p)  # a table cell must keep a paragraph
@@ -199,6 +218,111 @@ def _shared_table_rows(
                     return row, other
                 return None
     return None
+
+
+# What makes part of a split paragraph worth keeping, besides text: an object, or a break the author typed.
+_CONTENT = {
+    "drawing",
+    "pict",
+    "object",
+    "sym",
+    "footnoteReference",
+    "endnoteReference",
+    "noBreakHyphen",
+    "br",
+    "cr",
+}
+_MATH = "{http://schemas.openxmlformats.org/officeDocument/2006/math}oMath"
+_PARAGRAPH_IDS = {
+    "{http://schemas.microsoft.com/office/word/2010/wordml}paraId",
+    "{http://schemas.microsoft.com/office/word/2010/wordml}textId",
+}
+
+
+def _split_paragraph(cuts: list[tuple[Site, etree._Element]], names: WordNames) -> None:
+    """Split one paragraph at the marks of the section tags that share it, the marks going between the parts.
+
+    Each part keeps the paragraph's properties; the page-section break a
+    paragraph may end with (``w:pPr/w:sectPr``) stays on its last part, which
+    must not be inside a section. A part without text, objects or breaks goes.
+    Raises TemplateSyntaxError for a tag inside a hyperlink, content control,
+    tracked change or field, which cannot be cut there.
+    """
+    paragraph = cuts[0][0].paragraph
+    parent = paragraph.getparent()
+    assert parent is not None
+    marks = {id(mark): site for site, mark in cuts}
+    fields = 0
+    for site, mark in cuts:
+        if mark.getparent() is not paragraph:
+            raise TemplateSyntaxError(
+                f"{describe(site)}: the tag shares its paragraph, which is split at it, but it is inside a "
+                "hyperlink, content control or tracked change; move it out, or give it a paragraph of its own"
+            )
+    pieces: list[list[etree._Element]] = [[]]
+    separators: list[etree._Element] = []
+    properties = paragraph.find(names.ppr)
+    for child in list(paragraph):
+        if child is properties:
+            continue
+        if id(child) in marks:
+            if fields > 0:
+                raise TemplateSyntaxError(
+                    f"{describe(marks[id(child)])}: the tag is inside a field (between its begin and end "
+                    "marks), which cannot be split; move it out of the field"
+                )
+            separators.append(child)
+            pieces.append([])
+            continue
+        for char in child.iter(f"{names.w}fldChar"):
+            kind = char.get(f"{names.w}fldCharType")
+            fields += 1 if kind == "begin" else -1 if kind == "end" else 0
+        pieces[-1].append(child)
+    # The page-section break belongs to the paragraph's end, and must stay outside the section.
+    holder = len(pieces) - 1
+    section_break = properties is not None and properties.find(names.sect_pr) is not None
+    if section_break and (separators[-1].text or "").startswith("s"):
+        site = marks[id(separators[-1])]
+        if _has_content(pieces[-1], names):
+            raise TemplateSyntaxError(
+                f"{describe(site)}: the paragraph ends a page section (a section break), so what follows "
+                "the tag cannot go into the section; put the tag in another paragraph"
+            )
+        holder = len(pieces) - 2
+    for index, piece in enumerate(pieces):
+        if (index == holder and section_break) or _has_content(piece, names):
+            part = etree.Element(paragraph.tag)
+            for name, value in paragraph.attrib.items():
+                if not index or name not in _PARAGRAPH_IDS:  # Word's paragraph ids stay on the first part
+                    part.set(name, value)
+            if properties is not None:
+                copied = copy.deepcopy(properties)
+                if index != holder:
+                    for section in copied.findall(names.sect_pr):
+                        copied.remove(section)
+                part.append(copied)
+            part.extend(piece)
+            paragraph.addprevious(part)
+        if index < len(separators):
+            paragraph.addprevious(separators[index])
+    parent.remove(paragraph)
+
+
+def _has_content(elements: list[etree._Element], names: WordNames) -> bool:
+    """Whether these parts of a paragraph show something: text, an object, a break, a placeholder."""
+    for element in elements:
+        for node in element.iter():
+            if isinstance(node, etree._ProcessingInstruction):
+                if node.target == PI_TARGET:
+                    return True
+                continue
+            if not isinstance(node.tag, str):
+                continue
+            if node.tag == names.t and (node.text or "").strip():
+                return True
+            if node.tag == _MATH or (node.tag.startswith(names.w) and node.tag[len(names.w) :] in _CONTENT):
+                return True
+    return False
 
 
 def _paragraph_text(paragraph: etree._Element, names: WordNames) -> str:
