@@ -427,3 +427,10 @@ def test_title_is_stable(words: list[str]) -> None:
     once = show("title", " ".join(words))
     assert show("title", once) == once
     assert all(word[:1].isupper() for word in once.split(" "))
+
+
+def test_an_amount_that_rounds_to_zero_has_no_minus_sign() -> None:
+    # Found by Hypothesis: -0.001 printed "-₦0.00" on an invoice.
+    assert show("money", "-0.001") == "₦0.00"
+    assert show("number:2", "-0.004") == "0.00"
+    assert show("money", "-0.005") == "-₦0.01"

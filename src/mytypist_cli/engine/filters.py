@@ -443,7 +443,9 @@ def _read_amount(value: Any) -> tuple[Decimal, str | None]:
 def _half_up(number: Decimal, places: int) -> Decimal:
     """Round as accountants do: halves away from zero (0.125 -> 0.13), from the exact decimal."""
     with localcontext(Context(prec=max(28, number.adjusted() + places + 5))):
-        return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        rounded = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    # -0.001 rounds to -0.00: a document shows that as 0.00, never "-₦0.00".
+    return rounded.copy_abs() if rounded.is_zero() else rounded
 
 
 def _check_locale(locale: str) -> None:
