@@ -11,7 +11,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from docx_factory import add_parts, make_docx, make_odt, member, para, paragraphs
+from docx_factory import add_parts, make_docx, make_odt, member, p, para, paragraphs, r
 from mytypist_cli.cli.app import app
 from test_package_text import VALUES, A, bindings, bound, texts, with_properties
 
@@ -100,3 +100,30 @@ def test_extract_warns_about_a_placeholder_nothing_fills(tmp_path: Path) -> None
     assert [entry["name"] for entry in described["placeholders"]] == ["x", "reviewer"]
     assert described["warnings"] == ["<<step>> in word/diagrams/data1.xml is not filled"]
     assert result.stderr == f"warning: {template}: <<step>> in word/diagrams/data1.xml is not filled\n"
+
+
+def test_fill_splits_paragraphs_where_section_tags_share_them(tmp_path: Path) -> None:
+    drawing = '<w:r><w:drawing><wp:inline><wp:docPr id="4" name="Seal"/></wp:inline></w:drawing></w:r>'
+    body = para("Before") + p(r("<<?sealed>>"), drawing) + para("Sealed on <<date>>.<</sealed>> After")
+    template = tmp_path / "seal.docx"
+    template.write_bytes(make_docx(body))
+    for value, expected in (
+        ("yes", ["Before", "", "Sealed on 22 May.", " After"]),
+        ("no", ["Before", " After"]),
+    ):
+        out = tmp_path / f"{value}.docx"
+        args = ["fill", str(template), "--set", f"sealed={value}", "--set", "date=22 May", "-o", str(out)]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert result.stdout == ""
+        assert result.stderr == f"wrote {out}\n"
+        assert paragraphs(out.read_bytes()) == expected
+    # Tags that cannot be placed still fail with what to do, before anything is written.
+    template.write_bytes(
+        make_docx(p('<w:hyperlink r:id="rId9">' + r("<<?x>>go") + "</w:hyperlink>") + para("<</x>>."))
+    )
+    result = runner.invoke(app, ["fill", str(template), "--set", "x=1", "-o", str(tmp_path / "x.docx")])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "inside a hyperlink, content control or tracked change" in result.stderr
+    assert not (tmp_path / "x.docx").exists()
