@@ -130,6 +130,68 @@ def test_main_builds_only_the_group_of_the_command_it_runs(tmp_path: Path) -> No
     assert groups == {"mytypist_cli.cli.extract"}
 
 
+# -- shell completion -----------------------------------------------------------------------------
+
+MAIN_AS_MYTYPIST = "import sys; sys.argv[0] = 'mytypist'; from mytypist_cli.cli import main; main()"
+
+
+def test_show_completion_prints_the_bash_script() -> None:
+    # The shell is named: typer would otherwise detect the shell this test runs under.
+    result = runner.invoke(app, ["--show-completion", "bash"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert "complete -o default -F _mytypist_completion mytypist" in result.stdout
+    assert "_MYTYPIST_COMPLETE=complete_bash" in result.stdout
+
+
+def test_install_completion_writes_the_bash_script(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    result = runner.invoke(app, ["--install-completion", "bash"])
+    assert result.exit_code == 0, result.output
+    assert "bash completion installed in" in result.stdout
+    script = (tmp_path / ".bash_completions" / "mytypist.sh").read_text()
+    assert "_MYTYPIST_COMPLETE=complete_bash" in script
+    assert "mytypist.sh" in (tmp_path / ".bashrc").read_text()
+
+
+def _complete(words: str, cword: int) -> subprocess.CompletedProcess[str]:
+    """What bash's completion function gets back from mytypist for ``words``, as its script asks."""
+    env = {**os.environ, "_MYTYPIST_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(cword)}
+    return subprocess.run([sys.executable, "-c", MAIN_AS_MYTYPIST], capture_output=True, text=True, env=env)
+
+
+def test_a_completion_request_lists_every_command() -> None:
+    done = _complete("mytypist ", 1)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == list(COMMANDS)
+    assert _complete("mytypist pre", 1).stdout.split() == ["preview"]
+
+
+def test_a_completion_request_completes_a_commands_options() -> None:
+    # Building only one group (or none) for a run must not leave the commands out of completion.
+    assert _complete("mytypist fill --ov", 2).stdout.split() == ["--overwrite"]
+    assert "--all-versions" in _complete("mytypist list --", 2).stdout.split()
+
+
+def test_a_commands_run_does_not_build_the_completion_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[bool] = []
+    real = build_app
+
+    def spy(modules: object = None, *, completion: bool = True) -> typer.Typer:
+        built.append(completion)
+        return real(modules, completion=completion)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("mytypist_cli.cli.app.build_app", spy)
+    monkeypatch.setattr(sys, "argv", ["mytypist", "list", "--json"])
+    monkeypatch.setattr(gc, "freeze", lambda: None)
+    with pytest.raises(SystemExit):
+        main()
+    monkeypatch.setattr(sys, "argv", ["mytypist", "--help"])
+    with pytest.raises(SystemExit):
+        main()
+    assert built == [False, True]
+
+
 # -- the home folder: resolved once in the callback, never written to the environment ------------
 
 

@@ -21,6 +21,7 @@ are used, so ``--help``, ``extract`` and ``fill PATH`` start fast.
 
 import gc
 import importlib
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -48,6 +49,9 @@ COMMANDS: dict[str, str] = {
     "convert": "mytypist_cli.cli.pdf",
     "preview": "mytypist_cli.cli.pdf",
 }
+
+# Set by the completion script a shell runs (typer's and click's ``_{PROG}_COMPLETE``).
+COMPLETE_VAR = "_MYTYPIST_COMPLETE"
 
 HELP = "Fill Word templates that have <<placeholders>> with data from JSON, CSV, NDJSON or Excel."
 
@@ -79,13 +83,16 @@ def main_options(
     _state["home"] = home.expanduser() if home is not None else home_dir()
 
 
-def build_app(modules: Iterable[str] | None = None) -> typer.Typer:
-    """The ``mytypist`` app with the command groups in ``modules`` (each once, in order; all by default)."""
+def build_app(modules: Iterable[str] | None = None, *, completion: bool = True) -> typer.Typer:
+    """The ``mytypist`` app with the command groups in ``modules`` (each once, in order; all by default).
+
+    ``completion`` adds typer's ``--install-completion`` and ``--show-completion``.
+    """
     root = typer.Typer(
         name="mytypist",
         help=HELP,
         no_args_is_help=True,
-        add_completion=False,
+        add_completion=completion,
         pretty_exceptions_enable=False,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
@@ -124,12 +131,18 @@ def __getattr__(name: str) -> typer.Typer:
 def main() -> None:
     """Console-script entry point: builds only the group of the command being run.
 
-    With no command, ``--help`` or an unknown name it builds everything, so the
-    help lists every command and typer's own errors (and suggestions) stay the same.
+    With no command, ``--help``, ``--install-completion``, an unknown name or a
+    shell's completion request (``_MYTYPIST_COMPLETE`` set) it builds everything,
+    so the help and the completions list every command and typer's own errors
+    (and suggestions) stay the same. The completion options are added only
+    then: they come before any command, and a command's run need not build them.
     """
     # What is imported by now (the library, typer) lives until the process exits: frozen, the
     # collector never walks it again, nor does the collection at exit. That is about 10 ms of a
     # one-document fill, and it keeps the pages of forked batch workers shared.
     gc.freeze()
-    command = command_name(sys.argv[1:])
-    build_app(None if command is None else [COMMANDS[command]])()
+    command = None if COMPLETE_VAR in os.environ else command_name(sys.argv[1:])
+    if command is None:
+        build_app()()
+    else:
+        build_app([COMMANDS[command]], completion=False)()
