@@ -18,6 +18,8 @@ from lxml import etree
 
 from conftest import CORPUS
 from mytypist_cli import MytypistError, Template
+from mytypist_cli.engine.syntax import scan
+from mytypist_cli.ooxml.textparts import text_units
 
 REAL = sorted(
     p for p in (CORPUS / "real").rglob("*") if p.suffix.lower() in {".docx", ".docm", ".dotx", ".dotm"}
@@ -98,3 +100,32 @@ def test_real_document_opens_lists_and_renders(path: Path) -> None:
 def test_edge_document_fails_with_our_error(path: Path) -> None:
     with time_limit(60), pytest.raises(MytypistError):
         Template.open(path).render({}, missing="blank", allow_macros=True)
+
+
+@pytest.mark.parametrize("delimiters", ["<< >>", "{{ }}"])
+def test_no_placeholder_is_passed_over_silently(delimiters: str) -> None:
+    """After a blank render, every placeholder left in any part of any real document is one a warning names."""
+    pair = (delimiters.split()[0], delimiters.split()[1])
+    spelt = pair[0].replace("<", "&lt;").encode()
+    left: list[str] = []
+    for path in REAL:
+        with zipfile.ZipFile(path) as archive:
+            if not any(spelt in archive.read(name) for name in archive.namelist() if name.endswith(".xml")):
+                continue  # no placeholder anywhere to leave behind
+        try:
+            template = Template.open(path, delimiters=delimiters)
+            blank = template.render({}, missing="blank", allow_macros=True)
+        except MytypistError:
+            continue  # a template syntax error in this syntax: nothing rendered to look at
+        warned = " ".join(str(problem) for problem in template.warnings)
+        with zipfile.ZipFile(io.BytesIO(blank)) as archive:
+            for name in archive.namelist():
+                if not name.endswith(".xml"):
+                    continue
+                root = etree.fromstring(
+                    archive.read(name), etree.XMLParser(resolve_entities=False, huge_tree=True)
+                )
+                for unit in text_units(root):
+                    tags, _ = scan("".join(text for _, text in unit), pair)
+                    left += [f"{path.name} {name} {tag.raw}" for tag in tags if tag.raw not in warned]
+    assert left == []
