@@ -334,3 +334,26 @@ def test_time_codes_agree_with_strftime(moment: dt.time) -> None:
     assert number_format("hh:mm").render(moment) == whole.strftime("%H:%M")
     twelve = f"{moment.hour % 12 or 12}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}"
     assert number_format("h:mm AM/PM").render(moment) == twelve
+
+
+def test_the_short_date_follows_the_template_locale_in_the_body_in_lists_and_in_names(tmp_path: Path) -> None:
+    data = workbook(
+        tmp_path / "due.xlsx",
+        [["invoice", "due"], ["A", dt.date(2025, 9, 2)], ["A", dt.date(2025, 10, 3)]],
+        {"B": "mm-dd-yy"},  # Excel's built-in short date (format 14)
+    )
+    body, listed = tmp_path / "body.docx", tmp_path / "list.docx"
+    body.write_bytes(make_docx(para("Due <<due>>")))
+    listed.write_bytes(make_docx(para("<<#rows>><<due>>; <</rows>>")))
+    out = tmp_path / "out"
+    us = ["--locale", "en_US", "--out-dir", str(out)]
+    result = runner.invoke(
+        app, ["fill", str(body), str(data), *us, "--name", "<<invoice>> <<due>>", "--limit", "1"]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert paragraphs((out / "A 9_2_25.docx").read_bytes()) == ["Due 9/2/25"]  # "/" cannot be in a name
+    result = runner.invoke(
+        app, ["fill", str(listed), str(data), *us, "--group-by", "invoice", "--name", "list"]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert paragraphs((out / "list.docx").read_bytes()) == ["9/2/25; 10/3/25; "]

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from mytypist_cli.engine.filters import Chain, display_text
+from mytypist_cli.engine.filters import DEFAULT_LOCALE, Chain, display_text
 from mytypist_cli.engine.pictures import PictureBook
 from mytypist_cli.engine.values import MISSING, Row
 from mytypist_cli.errors import PictureError, RenderError
@@ -79,8 +79,10 @@ class SectionRenderer:
         encode: Callable[[str, str], bytes],
         next_id: Callable[[], int],
         pictures: PictureBook | None = None,
+        locale: str = DEFAULT_LOCALE,
     ) -> None:
         self._chains = chains
+        self._locale = locale  # for values that show by locale without a filter (an Excel short date)
         self._texts = texts  # values of names outside any section, computed once per row
         self._keep = keep
         self._encode = encode
@@ -114,7 +116,7 @@ class SectionRenderer:
             if known is not None:
                 return known
         chain = self._chains.get(slot.filters) if slot.filters else None
-        text = display_text(lookup(scopes, slot.name), chain, slot.name, slot.raw)
+        text = display_text(lookup(scopes, slot.name), chain, slot.name, slot.raw, locale=self._locale)
         if text is None:
             self._miss(slot.name)
             return slot.raw if self._keep else ""

@@ -321,7 +321,8 @@ class Template:
         missing_names: dict[str, None] = {}
         blank_names: dict[str, None] = {}
         for (name, chain_text), raw in self._uses.items():
-            text = display_text(row.lookup(name), self._chains.get(chain_text), name, raw)
+            chain = self._chains.get(chain_text)
+            text = display_text(row.lookup(name), chain, name, raw, locale=self.locale)
             if text is None:
                 missing_names[name] = None
                 continue
@@ -392,6 +393,7 @@ class Template:
                         encode=_run_text,
                         next_id=itertools.count(self._first_id).__next__,
                         pictures=book,
+                        locale=self.locale,
                     )
                 out: list[bytes] = []
                 walker.render(item.nodes, [row], out)
@@ -461,7 +463,7 @@ def fill_text(
             chain = compile_chain(tag.filters, locale) if tag.filters else None
         except FilterSyntaxError as exc:
             raise TemplateSyntaxError(f"{tag.raw}: {exc}") from None
-        text = display_text(row.lookup(tag.name), chain, tag.name, tag.raw)
+        text = display_text(row.lookup(tag.name), chain, tag.name, tag.raw, locale=locale)
         if text is None:
             missing[tag.name] = None
             continue
