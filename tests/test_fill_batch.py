@@ -409,3 +409,15 @@ def test_the_command_records_every_run(tmp_path: Path, template: Path, staff: Pa
     )
     assert result.exit_code == 1
     assert len(journal_path(home).read_text(encoding="utf-8").splitlines()) == 1
+
+
+def test_fill_says_what_the_template_holds_that_is_not_filled(tmp_path: Path) -> None:
+    template = tmp_path / "odd.docx"
+    template.write_bytes(make_docx(para("Dear <<name>>, 3 << 4 and <<oops")))
+    result = cli("fill", str(template), "--set", "name=Ada", "-o", str(tmp_path / "a.docx"))
+    assert result.exit_code == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert warnings
+    assert all(line.startswith(f"warning: {template}: ") for line in warnings)
+    summary = fill_batch(template, sets={"name": "Ada"}, output=tmp_path / "b.docx")
+    assert [f"warning: {w}" for w in summary.warnings] == warnings

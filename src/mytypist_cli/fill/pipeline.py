@@ -211,7 +211,9 @@ def fill_batch(
             summary = _fill_many(plan, rows.records, rows.total, on_progress, on_result, on_file)
     if plan.report is not None:
         write_report(summary.results, plan.report, overwrite=overwrite, inputs=plan.inputs)
-    warnings: list[str] = []
+    # What the template holds that looks like a placeholder but is not filled (a stray "<<", a
+    # placeholder in a SmartArt diagram): said on every fill, so it is never passed over silently.
+    warnings = [f"{opened.label}: {problem}" for problem in opened.template.warnings]
     if record_usage and not dry_run:
         journal = None if record_usage is True else Path(record_usage)
         problem = _record_usage(plan, summary, started_utc, time.perf_counter() - started, journal, home)
@@ -408,6 +410,7 @@ def _records(
                 rows.path,
                 group_by=group_by,
                 list_name=list_name,
+                header_note=rows.header_note,
             )
         used = used_names(template)
         source: Callable[[], Iterator[_Item]]
@@ -499,8 +502,12 @@ def _check_columns(
     *,
     group_by: str | None = None,
     list_name: str = ROWS,
+    header_note: str | None = None,
 ) -> None:
-    """Before any file is written: every name the data's columns lack, with the closest unused column."""
+    """Before any file is written: every name the data's columns lack, with the closest unused column.
+
+    ``header_note`` (which row was read as the header, when in doubt) follows the names.
+    """
     absent = template.missing_from((*columns, *sets))
     if not absent:
         return
@@ -528,7 +535,8 @@ def _check_columns(
     elif missing_lists and group_by is not None:
         ways.append(f"name the list --group-by makes with --list-name {missing_lists[0]}")
     ways.append(f"or --missing blank to leave {'it' if len(absent) == 1 else 'them'} empty")
-    raise DataError(f"{path}: no column for {', '.join(described)}; {', '.join(ways)}")
+    note = f" ({header_note})" if header_note else ""
+    raise DataError(f"{path}: no column for {', '.join(described)}{note}; {', '.join(ways)}")
 
 
 # --------------------------------------------------------------------------- one document

@@ -66,7 +66,8 @@ class BatchSummary:
     where the run wrote (the folder, archive or file; None in a dry run).
     ``errors``: problems that did not stop the run but make it a failure (LibreOffice
     missing for ``pdf=True``: the documents are written without PDFs);
-    ``warnings``: problems that do not (usage could not be recorded).
+    ``warnings``: problems that do not (what the template holds that is not filled; usage
+    that could not be recorded).
     """
 
     rows: int
