@@ -421,3 +421,20 @@ def test_fill_says_what_the_template_holds_that_is_not_filled(tmp_path: Path) ->
     assert all(line.startswith(f"warning: {template}: ") for line in warnings)
     summary = fill_batch(template, sets={"name": "Ada"}, output=tmp_path / "b.docx")
     assert [f"warning: {w}" for w in summary.warnings] == warnings
+
+
+def test_a_row_missing_a_value_and_a_list_names_both(tmp_path: Path) -> None:
+    template = tmp_path / "list.docx"
+    template.write_bytes(
+        make_docx(para("Dear <<name>> of <<town>>") + para("<<#items>>") + para("<<.>>") + para("<</items>>"))
+    )
+    data = tmp_path / "rows.ndjson"  # NDJSON: no columns to check before the run, so the row says it
+    data.write_text(
+        '{"town": "Jos", "Items": ["a"]}\n{"name": "Ada", "town": "Jos", "items": ["b"]}\n', encoding="utf-8"
+    )
+    result = cli("fill", str(template), str(data), "--out-dir", str(tmp_path / "o"))
+    assert result.exit_code == 1
+    (failure,) = [line for line in result.stderr.splitlines() if line.startswith("row 1: ")]
+    assert "name" in failure
+    assert "items (did you mean `Items`?)" in failure
+    assert result.stdout.splitlines() == [str(tmp_path / "o" / "list-0002.docx")]

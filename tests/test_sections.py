@@ -581,3 +581,12 @@ def test_easy_template_x_real_life_hebrew_template() -> None:
     out = paragraphs(template.render({"תלמידים": [student, student]}))
     assert out[:5] == ["שם התלמיד/ה: דנה", "G בהנחיית: M", "טוב", "", "\n\n"]
     assert out.count("שם התלמיד/ה: דנה") == 2
+
+
+def test_a_row_missing_a_value_and_a_list_is_told_about_both() -> None:
+    template = Template.open(
+        make_docx(para("Dear <<name>>") + para("<<#items>>") + para("<<.>>") + para("<</items>>"))
+    )
+    with pytest.raises(MissingFieldsError) as raised:
+        template.fill({"Items": ["a"]})
+    assert raised.value.names == ("name", "items")

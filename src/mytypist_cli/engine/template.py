@@ -36,6 +36,7 @@ from mytypist_cli.errors import (
     MacroTemplateError,
     MissingFieldsError,
     NotADocxError,
+    RenderError,
     TemplateError,
     TemplateSyntaxError,
 )
@@ -253,6 +254,11 @@ class Template:
         )
 
     @property
+    def _has_sections(self) -> bool:
+        """Whether a part holds lists or conditions (whose missing names only rendering finds)."""
+        return any(isinstance(item, _SectionPart) for item in self._layout)
+
+    @property
     def extension(self) -> str:
         """The extension of the documents this template makes."""
         return ".docm" if self.is_macro_enabled else ".docx"
@@ -329,7 +335,7 @@ class Template:
             if not text:
                 blank_names[name] = None
             texts[(name, chain_text)] = text
-        if missing_names and missing == "error":
+        if missing_names and missing == "error" and not self._has_sections:
             raise MissingFieldsError(missing_names)
         book = None
         if self._picture_parts is not None:
@@ -340,12 +346,18 @@ class Template:
                 text_width=self._picture_parts.text_width,
                 taken_ids=self._picture_parts.taken_ids,
             )
-        entries, walker = self._entries(texts, row, keep=missing == "keep", book=book)
+        try:
+            entries, walker = self._entries(texts, row, keep=missing == "keep", book=book)
+        except RenderError:
+            if missing_names and missing == "error":
+                raise MissingFieldsError(missing_names) from None  # the first problem of the row
+            raise
         if walker is not None:
+            # Rendered even when values are missing: a missing list is named with them.
             missing_names.update(walker.missing)
             blank_names.update(walker.blank)
-            if walker.missing and missing == "error":
-                raise MissingFieldsError(missing_names)
+        if missing_names and missing == "error":
+            raise MissingFieldsError(missing_names)
         data = package.write_zip(entries)
         return Filled(data, tuple(missing_names), tuple(blank_names), self.extension)
 
