@@ -576,6 +576,180 @@ def test_a_docx_is_not_a_workbook(tmp_path: Path) -> None:
         open_records(path)
 
 
+# --------------------------------------------------------------------------- a header below a title
+
+TITLED = "Staff list — September 2025\n\nfull_name,position,salary\nAda Obi,Engineer,650000\nBola Ade,Analyst,480000\n"
+
+
+@pytest.mark.parametrize("how", ["path", "stream"])
+def test_a_csv_header_below_a_title_is_found_and_lines_stay_true(tmp_path: Path, how: str) -> None:
+    path = tmp_path / "staff.csv"
+    path.write_text(TITLED, encoding="utf-8")
+    source = open_records(path) if how == "path" else open_records(OneWay(TITLED.encode(), step=3))
+    assert source.columns == ("full_name", "position", "salary")
+    assert (source.header_line, source.title_lines, source.header_fits) == (3, (1,), True)
+    assert source.header_note == "the header was read from line 3: full_name, position, salary"
+    assert rows_of(source) == [
+        (1, 4, {"full_name": "Ada Obi", "position": "Engineer", "salary": "650000"}),
+        (2, 5, {"full_name": "Bola Ade", "position": "Analyst", "salary": "480000"}),
+    ]
+    if how == "path":
+        assert [r.line for r in source] == [4, 5]  # read again, found again
+
+
+@pytest.mark.parametrize(
+    ("data", "header_line", "title_lines"),
+    [
+        # A title of several lines, and one with values far apart (a date at its right).
+        ("ACME Ltd\nStaff list\n\na,b,c\n1,2,3\n", 4, (1, 2)),
+        ("Staff list,,,Printed 1 Sept\n\na,b,c,d\n1,2,3,4\n5,6,7,8\n", 3, (1,)),
+        # A broken row further down does not hide the header; reading it says where it is.
+        ("Staff list\na,b\n1,2\n3,4,5\n", 2, (1,)),
+    ],
+)
+def test_titles_above_a_csv_header(data: str, header_line: int, title_lines: tuple[int, ...]) -> None:
+    source = open_records(io.BytesIO(data.encode()))
+    assert (source.header_line, source.title_lines) == (header_line, title_lines)
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_the_delimiter_is_told_from_the_table_below_a_title(delimiter: str) -> None:
+    data = TITLED.replace(",", delimiter).encode()
+    source = open_records(io.BytesIO(data))
+    assert (source.delimiter, source.header_line) == (delimiter, 3)
+    assert source.columns == ("full_name", "position", "salary")
+    # One column stays one column, a stray delimiter in a value and all.
+    assert read(b"name\nAda;\nBola\n") == [(1, 2, {"name": "Ada;"}), (2, 3, {"name": "Bola"})]
+
+
+def test_a_row_beyond_the_header_that_cannot_be_read_fails_at_its_line_while_reading() -> None:
+    source = open_records(io.BytesIO(b'Staff list\n\na,b\n1,2\n3,"4\n'))
+    assert source.columns == ("a", "b")
+    with pytest.raises(DataError) as caught:
+        list(source)
+    assert str(caught.value).startswith("<stream>:5: a quoted field that starts in this row is never closed")
+    assert error_of(b"Staff list\na,b\n1,2\n\xe9\n") == (
+        "<stream>:4: not UTF-8 text (byte 0xe9); Excel on Windows saves CSV as cp1252: try --encoding cp1252"
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "note"),
+    [
+        # Two values next to each other are more than a title: they stay the header.
+        (
+            "Staff list,September 2025\n\na,b,c\n1,2,3\n",
+            "the header was read from line 1: Staff list, September 2025; line 3 below it has more cells",
+        ),
+        # A header with a number in it is not taken for one below a title.
+        (
+            "Staff list\n\na,b,2025\n1,2,3\n",
+            "the header was read from line 1: Staff list; line 3 below it has more cells",
+        ),
+        # Nothing below the row to tell a table by.
+        (
+            "Staff list\n\na,b,c\n",
+            "the header was read from line 1: Staff list; line 3 below it has more cells",
+        ),
+        # Rows below of another shape.
+        (
+            "Staff list\na,b\n1\n2,3\n",
+            "the header was read from line 1: Staff list; line 2 below it has more cells",
+        ),
+        # Looked for among the first ten rows only.
+        (
+            "".join(f"note {n}\n" for n in range(10)) + "a,b\n1,2\n",
+            "the header was read from line 1: note 0; line 11 below it has more cells",
+        ),
+    ],
+)
+def test_a_header_below_a_title_is_not_guessed(data: str, note: str | None) -> None:
+    source = open_records(io.BytesIO(data.encode()))
+    assert (source.header_line, source.title_lines) == (1, ())
+    assert source.header_note == note
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"name,amount\n1,2\n",
+        b"name\nAda\nBola\n",  # one column
+        b"\n\nname,amount\n1,2\n",  # blank lines are no title
+        b"sep=;\r\nname;amount\r\n1;2\r\n",
+    ],
+)
+def test_a_plausible_first_row_stays_the_header(data: bytes) -> None:
+    source = open_records(io.BytesIO(data))
+    first = next(
+        line for line, text in enumerate(data.decode().splitlines(), 1) if text and "sep=" not in text
+    )
+    assert (source.header_line, source.title_lines, source.header_fits) == (first, (), True)
+    assert source.header_note is None
+
+
+def test_two_names_stay_the_header_over_a_wider_row() -> None:
+    data = b"a,b\nAda,Obi\nBola,Ade,x,y\nChi,Eze\n"
+    source = open_records(io.BytesIO(data))
+    assert (source.header_line, source.title_lines, source.header_fits) == (1, (), False)
+    assert source.header_note == "the header was read from line 1: a, b; line 3 below it has more cells"
+    assert error_of(data) == "<stream>:3: row has 4 cells but the header has 2"
+
+
+def test_json_and_ndjson_have_no_header_row() -> None:
+    for data in (b'[{"a": 1}]', b'{"a": 1}\n{"a": 2}\n'):
+        source = open_records(io.BytesIO(data))
+        assert (source.header_line, source.title_lines, source.header_note) == (None, (), None)
+
+
+def test_an_xlsx_header_below_a_title_is_found(tmp_path: Path) -> None:
+    rows: list[list[Any]] = [
+        ["Staff list"],
+        [],
+        ["name", "start"],
+        ["Ada", dt.date(2025, 1, 2)],
+        ["Bola", None],
+    ]
+    source = open_records(make_xlsx(tmp_path / "book.xlsx", {"Staff": rows}))
+    assert source.columns == ("name", "start")
+    assert (source.header_line, source.title_lines) == (3, (1,))
+    assert source.header_note == "the header was read from row 3 of sheet 'Staff': name, start"
+    assert rows_of(source) == [
+        (1, 4, {"name": "Ada", "start": dt.date(2025, 1, 2)}),
+        (2, 5, {"name": "Bola", "start": ""}),
+    ]
+
+
+def test_an_xlsx_title_that_is_a_formula_without_a_result_is_still_a_title(tmp_path: Path) -> None:
+    path = tmp_path / "book.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in (['="Staff list "&TEXT(TODAY(),"mmmm")'], ["name", "pay"], ["Ada", 5], ["Bola", 6]):
+        sheet.append(row)
+    book.save(path)
+    assert rows_of(open_records(path)) == [
+        (1, 3, {"name": "Ada", "pay": 5}),
+        (2, 4, {"name": "Bola", "pay": 6}),
+    ]
+
+
+def test_an_xlsx_header_is_not_guessed_past_a_number(tmp_path: Path) -> None:
+    rows: list[list[Any]] = [["Staff list"], ["name", 2025], ["Ada", 5]]
+    source = open_records(make_xlsx(tmp_path / "book.xlsx", {"Staff": rows}))
+    assert (source.header_line, source.columns) == (1, ("Staff list",))
+    assert source.header_note == (
+        "the header was read from row 1 of sheet 'Staff': Staff list; row 2 below it has more cells"
+    )
+
+
+def test_a_long_header_is_shortened_in_the_note() -> None:
+    names = [f"c{n}" for n in range(12)]
+    source = open_records(
+        io.BytesIO(("Title\n" + ",".join(names) + "\n" + ",".join("1" * 12) + "\n").encode())
+    )
+    assert source.header_note == "the header was read from line 2: c0, c1, c2, c3, c4, c5, c6, c7 and 4 more"
+
+
 # --------------------------------------------------------------------------- memory
 
 

@@ -5,6 +5,11 @@ Excel header, a whole JSON document) and returns a ``DataSource``: a lazy
 iterable of ``Record``s that each carry their row number and the line (or
 sheet row) where they start, so every error can say ``path:line``.
 
+The header of a CSV file or a sheet is its first non-empty row, or, below a
+title ("Staff list — September 2025", a blank row), the first row that is
+unmistakably a header; when in doubt the first row stays the header, and
+``DataSource.header_note`` says which row was read, for messages.
+
 An Excel cell keeps its value (a number, a date) and prints as Excel shows
 it with its number format (``data.excel_formats``); a formula saved without
 its result (a workbook written by a script, never opened in a spreadsheet)
@@ -106,6 +111,7 @@ class DataSource:
         repeatable: bool,
         delimiter: str | None = None,
         sheet: str | None = None,
+        header: _Header | None = None,
     ) -> None:
         self.path = path
         self.format = format
@@ -115,9 +121,40 @@ class DataSource:
         self.delimiter = delimiter
         #: The worksheet read (None for other formats).
         self.sheet = sheet
+        #: The line (.xlsx: sheet row) the header was read from; None for JSON and NDJSON.
+        self.header_line = header.line if header else None
+        #: The non-empty lines above the header that were skipped as its title
+        #: (empty when the header is the first non-empty row).
+        self.title_lines = header.title_lines if header else ()
+        #: False when a row just below the header (among the few read ahead to
+        #: find it) has values beyond its last column: the row read as the header
+        #: may not be the table's.
+        self.header_fits = header.fits if header else True
+        self._below = header.below if header else None
         self.repeatable = repeatable
         self._rows = rows
         self._iterated = False
+
+    @property
+    def header_note(self) -> str | None:
+        """Which row was read as the header, when a message about missing columns should say so.
+
+        Said when rows above the header were skipped as a title, or when the row
+        read may be a title rather than the header (a row below it, among those
+        read ahead, is wider): ``the header was read from line 3: full_name,
+        position, salary``. None otherwise.
+        """
+        if self.header_line is None or self.columns is None or (self.header_fits and not self.title_lines):
+            return None
+        row = "line" if self.sheet is None else "row"
+        where = f"{row} {self.header_line}" + ("" if self.sheet is None else f" of sheet {self.sheet!r}")
+        shown = ", ".join(self.columns[:_NOTE_COLUMNS])
+        if len(self.columns) > _NOTE_COLUMNS:
+            shown += f" and {len(self.columns) - _NOTE_COLUMNS} more"
+        note = f"the header was read from {where}: {shown}"
+        if not self.header_fits:
+            note += f"; {row} {self._below} below it has more cells"
+        return note
 
     def __iter__(self) -> Iterator[Record]:
         if self._iterated and not self.repeatable:
@@ -474,19 +511,23 @@ def _sniff_delimiter(sample: str, complete: bool, preferred: tuple[str, ...]) ->
     because it misreads short or quoted samples.
     """
 
-    def score(delimiter: str) -> tuple[float, int, int]:
+    def parse(delimiter: str) -> list[list[str]]:
         reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
         rows: list[list[str]] = []
         try:
             for row in reader:
                 if any(row):
                     rows.append(row)
-                if len(rows) > _SNIFF_ROWS:
+                if len(rows) > _SNIFF_ROWS + _HEADER_SEARCH:
                     break
         except csv.Error:
             pass
-        if not complete and rows and len(rows) <= _SNIFF_ROWS:
+        if not complete and rows and len(rows) <= _SNIFF_ROWS + _HEADER_SEARCH:
             rows.pop()  # the sample may end half-way through the last row
+        return rows
+
+    def score(delimiter: str) -> tuple[float, int, int]:
+        rows = parsed[delimiter][: _SNIFF_ROWS + 1]
         if not rows:
             return (-1.0, 0, -preferred.index(delimiter))
         width = len(rows[0])
@@ -494,6 +535,16 @@ def _sniff_delimiter(sample: str, complete: bool, preferred: tuple[str, ...]) ->
         agreeing = sum(len(row) == width for row in body) / len(body) if body else 1.0
         return (agreeing if width > 1 else -1.0, width, -preferred.index(delimiter))
 
+    parsed = {delimiter: parse(delimiter) for delimiter in preferred}
+    if all(len(rows[0]) <= 1 for rows in parsed.values() if rows):
+        # No delimiter splits the first row: one column, or a title above the
+        # table. Judge each delimiter from the first row it splits into two
+        # values or more (where the header would be looked for), if any.
+        for delimiter, rows in parsed.items():
+            starts = (
+                i for i, row in enumerate(rows[:_HEADER_SEARCH]) if sum(bool(c.strip()) for c in row) >= 2
+            )
+            parsed[delimiter] = rows[next(starts, 0) :]
     return max(preferred, key=score)
 
 
@@ -521,6 +572,111 @@ def _check_header(cells: list[str], name: str, line: int, label: Callable[[int],
     return tuple(names)
 
 
+# --------------------------------------------------------------------------- the header row
+
+# A title above the table ("Staff list — September 2025", a blank row, then the
+# header) is common in spreadsheets and their CSV exports. A first row of two or
+# more names is the header, as it always was. Otherwise (one value, or values
+# with gaps) the header is looked for among the first _HEADER_SEARCH non-empty
+# rows, and taken only when it is unmistakable: every row above it a title (one
+# value, or values with gaps in at most half its columns), itself two or more
+# distinct names that are text, and the _HEADER_BELOW rows below it fitting
+# within its columns (the first with two values or more; one other may be a
+# broken row, which reading reports by its line). Else the first row stays the
+# header, and ``DataSource.header_note`` lets the missing-column message say
+# which row was read: a wrong guess could fill documents from the wrong cells.
+_HEADER_SEARCH = 10
+_HEADER_BELOW = 5
+_NOTE_COLUMNS = 8
+
+
+@dataclass(frozen=True)
+class _Peeked:
+    """A non-empty row read ahead while looking for the header.
+
+    ``names`` is each cell as a header name would be ("" when empty);
+    ``text`` tells which cells hold text with a letter in it (could name a column).
+    """
+
+    line: int
+    names: list[str]
+    text: list[bool]
+
+    @property
+    def filled(self) -> int:
+        return sum(1 for name in self.names if name.strip())
+
+    @property
+    def width(self) -> int:
+        """The number of columns up to the last non-empty cell."""
+        return max((i + 1 for i, name in enumerate(self.names) if name.strip()), default=0)
+
+
+@dataclass(frozen=True)
+class _Header:
+    """The row chosen as the header, as ``DataSource`` reports it."""
+
+    index: int  # into the rows read ahead
+    line: int
+    title_lines: tuple[int, ...]
+    fits: bool
+    below: int | None  # the line of the first row read ahead below the header wider than it
+
+
+def _valid_header(row: _Peeked) -> bool:
+    try:
+        return bool(_check_header(list(row.names), "", row.line, str))
+    except DataError:
+        return False
+
+
+def _header_like(row: _Peeked) -> bool:
+    """Two or more distinct names, each text, with no gap: a header when below a title."""
+    width = row.width
+    return width >= 2 and row.filled == width and all(row.text[:width]) and _valid_header(row)
+
+
+def _title_like(row: _Peeked, width: int) -> bool:
+    """One value, or a few with gaps between them: not a header or a row of a table this wide."""
+    return row.filled <= 1 or (row.filled < row.width and 2 * row.filled <= width)
+
+
+def _find_header(peek: Callable[[int], list[_Peeked]]) -> _Header:
+    """Choose the header among the rows ``peek(n)`` reads ahead (at least one, at most n)."""
+    rows = peek(1 + _HEADER_BELOW)
+    index = 0
+    if not (rows[0].width >= 2 and _valid_header(rows[0])):
+        rows = peek(_HEADER_SEARCH + _HEADER_BELOW)
+        for i in range(1, min(_HEADER_SEARCH, len(rows))):
+            row = rows[i]
+            if not _header_like(row):
+                continue
+            width = row.width
+            below = rows[i + 1 : i + 1 + _HEADER_BELOW]
+            if (
+                below
+                and below[0].filled >= 2
+                and below[0].width <= width
+                and sum(other.width > width for other in below) <= 1
+                and all(_title_like(above, width) for above in rows[:i])
+            ):
+                index = i
+                break
+    header = rows[index]
+    wider = [row.line for row in rows[index + 1 :] if row.width > header.width]
+    return _Header(
+        index=index,
+        line=header.line,
+        title_lines=tuple(row.line for row in rows[:index]),
+        fits=not wider,
+        below=wider[0] if wider else None,
+    )
+
+
+def _has_letter(text: str) -> bool:
+    return any(char.isalpha() for char in text)
+
+
 class _CsvReader:
     """Parses one pass over a CSV stream: the header on construction, then rows."""
 
@@ -541,16 +697,41 @@ class _CsvReader:
         self.columns: tuple[str, ...] = ()
         if sep_line:
             self._next()  # Excel's "sep=;" line names the delimiter; it is not the header
-        while True:
-            row = self._next()
+        # Rows read ahead to find the header (non-empty ones only: blank rows are
+        # no records), and an error met reading ahead, raised when rows reach it.
+        self._ahead: list[tuple[int, list[str]]] = []
+        self._error: DataError | None = None
+        if self._read_ahead(1) == 0:
+            raise DataError(f"{name}: no header row (the file is empty)")
+        self.header = _find_header(self._peek)
+        start, cells = self._ahead[self.header.index]
+        del self._ahead[: self.header.index + 1]
+        self.columns = _check_header(cells, name, start, str)
+        if not self.columns:  # cells of spaces only
+            raise DataError(f"{name}:{start}: the header row has no names")
+
+    def _read_ahead(self, count: int) -> int:
+        """Read until ``count`` non-empty rows are held (or the data ends); how many are held.
+
+        Only the first row's error is raised here; a later row's waits for ``rows``.
+        """
+        while len(self._ahead) < count and self._error is None:
+            try:
+                row = self._next()
+            except DataError as exc:
+                if not self._ahead:
+                    raise
+                self._error = exc
+                break
             if row is None:
-                raise DataError(f"{name}: no header row (the file is empty)")
-            start, cells = row
-            if any(cells):
-                self.columns = _check_header(cells, name, start, str)
-                if not self.columns:  # cells of spaces only
-                    raise DataError(f"{name}:{start}: the header row has no names")
-                return
+                break
+            if any(row[1]):
+                self._ahead.append(row)
+        return len(self._ahead)
+
+    def _peek(self, count: int) -> list[_Peeked]:
+        self._read_ahead(count)
+        return [_Peeked(start, cells, [_has_letter(cell) for cell in cells]) for start, cells in self._ahead]
 
     def _next(self) -> tuple[int, list[str]] | None:
         start = self._reader.line_num + 1
@@ -571,7 +752,7 @@ class _CsvReader:
         columns = self.columns
         width = len(columns)
         number = 0
-        while (row := self._next()) is not None:
+        while (row := self._next_row()) is not None:
             start, cells = row
             if not any(cells):
                 continue  # blank lines and rows of empty cells (Excel leaves these) are skipped
@@ -585,6 +766,13 @@ class _CsvReader:
             # zip stops at the shorter list: cells missing from a short row stay
             # absent, i.e. *missing*, unlike an empty cell, which is an empty value.
             yield Record(number, start, dict(zip(columns, cells, strict=False)))
+
+    def _next_row(self) -> tuple[int, list[str]] | None:
+        if self._ahead:
+            return self._ahead.pop(0)
+        if self._error is not None:
+            raise self._error
+        return self._next()
 
     def close(self) -> None:
         self._stream.close()
@@ -782,15 +970,43 @@ def _letter(column: int) -> str:
 _Rows = Iterator[tuple[int, tuple[Any, ...], tuple[int, ...]]]
 
 
-def _xlsx_header(book: _Workbook, rows: _Rows, name: str) -> tuple[tuple[str, ...], int]:
-    """Find the first non-empty row and check it as the header; return it and its row."""
-    for number, values, _styles in rows:
-        if any(not _is_empty(value) for value in values):
-            if _UNCALCULATED in values:
-                raise book.uncalculated(number, values.index(_UNCALCULATED))
-            cells = ["" if value is None else _xlsx_header_name(value) for value in values]
-            return _check_header(cells, name, number, _letter), number
-    raise DataError(f"{name}: the sheet is empty: no header row")
+def _xlsx_header(book: _Workbook, rows: _Rows, name: str) -> tuple[tuple[str, ...], _Header]:
+    """Find the header (the first non-empty row, or one below a title) and check it."""
+    ahead: list[tuple[int, tuple[Any, ...]]] = []
+
+    def peek(count: int) -> list[_Peeked]:
+        while len(ahead) < count:
+            try:
+                number, values, _styles = next(rows)
+            except StopIteration:
+                break
+            except DataError:
+                if not ahead:
+                    raise
+                break  # rows beyond the header: iterating the source meets it again
+            if any(not _is_empty(value) for value in values):
+                ahead.append((number, values))
+        return [_xlsx_peeked(number, values) for number, values in ahead]
+
+    if not peek(1):
+        raise DataError(f"{name}: the sheet is empty: no header row")
+    header = _find_header(peek)
+    number, values = ahead[header.index]
+    if _UNCALCULATED in values:
+        raise book.uncalculated(number, values.index(_UNCALCULATED))
+    cells = ["" if value is None else _xlsx_header_name(value) for value in values]
+    return _check_header(cells, name, number, _letter), header
+
+
+def _xlsx_peeked(line: int, values: tuple[Any, ...]) -> _Peeked:
+    names = []
+    for value in values:
+        if value is _UNCALCULATED:
+            names.append("=")  # a value, unknown: not a name
+        else:
+            names.append("" if _is_empty(value) else _xlsx_header_name(value))
+    text = [isinstance(value, str) and _has_letter(value) for value in values]
+    return _Peeked(line, names, text)
 
 
 def _xlsx_records(book: _Workbook, rows: _Rows, columns: tuple[str, ...], name: str) -> Iterator[Record]:
@@ -899,7 +1115,7 @@ def _open_xlsx(first: _Rewound, path: Path | None, name: str, sheet: str | None)
     with opener() as handle:
         book = _Workbook(handle, name, sheet)
         try:
-            columns, header_line = _xlsx_header(book, book.rows(), name)
+            columns, header = _xlsx_header(book, book.rows(), name)
             title = book.sheet.title
         finally:
             book.close()
@@ -910,13 +1126,15 @@ def _open_xlsx(first: _Rewound, path: Path | None, name: str, sheet: str | None)
             try:
                 it = book.rows()
                 for number, _values, _styles in it:
-                    if number == header_line:
+                    if number == header.line:
                         break
                 yield from _xlsx_records(book, it, columns, name)
             finally:
                 book.close()
 
-    return DataSource(path=name, format="xlsx", columns=columns, rows=rows, repeatable=True, sheet=title)
+    return DataSource(
+        path=name, format="xlsx", columns=columns, rows=rows, repeatable=True, sheet=title, header=header
+    )
 
 
 def _open_ndjson(
@@ -989,4 +1207,5 @@ def _open_csv(
         rows=rows,
         repeatable=from_path,
         delimiter=delimiter,
+        header=reader.header,
     )

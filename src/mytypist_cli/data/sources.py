@@ -33,7 +33,9 @@ class Rows:
 
     ``columns`` is None when they are not known before reading every row
     (NDJSON); ``path`` names the data in messages; ``file`` is the data file
-    when it is one (so that no output of the run may replace it).
+    when it is one (so that no output of the run may replace it);
+    ``header_note`` says which row was read as the header when a message about
+    missing columns should (``DataSource.header_note``).
     """
 
     def __init__(
@@ -43,11 +45,13 @@ class Rows:
         columns: tuple[str, ...] | None,
         path: str,
         file: Path | None = None,
+        header_note: str | None = None,
     ) -> None:
         self._reader = reader
         self.columns = columns
         self.path = path
         self.file = file
+        self.header_note = header_note
 
     def __iter__(self) -> Iterator[Record]:
         return iter(self._reader())
@@ -80,7 +84,13 @@ def open_data(
         name = display_name or os.fspath(data)
         if _is_regular_file(path):
             source = open_records(path, encoding=encoding, sheet=sheet, display_name=name)
-            yield Rows(lambda: source, columns=source.columns, path=source.path, file=path)
+            yield Rows(
+                lambda: source,
+                columns=source.columns,
+                path=source.path,
+                file=path,
+                header_note=source.header_note,
+            )
             return
         try:
             stream: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed right after spooling
@@ -117,7 +127,8 @@ def _reread(spool: IO[bytes], name: str, encoding: str | None, sheet: str | None
         spool.seek(0)
         return open_records(spool, encoding=encoding, sheet=sheet, display_name=name)
 
-    return Rows(reader, columns=reader().columns, path=name)
+    first = reader()
+    return Rows(reader, columns=first.columns, path=name, header_note=first.header_note)
 
 
 def _from_mappings(rows: Iterable[Mapping[str, Any]], name: str) -> Rows:
