@@ -23,6 +23,7 @@ import typer
 
 from mytypist_cli.cli import output as show
 from mytypist_cli.cli.common import _state, errors_to_exit
+from mytypist_cli.cli.output import Column
 from mytypist_cli.errors import MytypistError, StoreError, TemplateError
 from mytypist_cli.home import db_path, journal_path
 
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
     from mytypist_cli.library.store import Store
     from mytypist_cli.usage.analytics import Stats
 
-# The documents-per-day chart: the widest bar, and how many days it shows at most.
+# The documents-per-day chart: the widest bar (narrower when the terminal is), and how many
+# days it shows at most.
 BAR_WIDTH = 40
 CHART_DAYS = 60
 
@@ -270,7 +272,15 @@ def list_templates(
     elif found:
         show.print_table(
             _plural(len(found), "template version" if all_versions else "template"),
-            ["name", "version", "category", "tags", "placeholders", "updated", "description"],
+            [
+                Column("name", whole=True),
+                Column("version", whole=True),
+                Column("category", whole=True, drop=3),
+                Column("tags", drop=1),
+                Column("placeholders", whole=True, drop=0),
+                Column("updated", whole=True, drop=4),
+                Column("description", drop=2),
+            ],
             (
                 (
                     info.name,
@@ -370,13 +380,17 @@ def show_template(ref: RefArgument, json_output: JsonOption = False) -> None:
         ("updated", _local(info.updated)),
         ("placeholders", f"{len(info.placeholders)}: {', '.join(info.placeholders)}".rstrip(": ")),
     ]
-    show.print_lines(
-        [f"{info.ref} ({status}; {_plural(len(versions), 'version')})"]
-        + [f"{key:<13}{value}".rstrip() for key, value in rows]
-    )
+    show.print_lines([f"{info.ref} ({status}; {_plural(len(versions), 'version')})"])
+    show.print_fields(rows)
     show.print_table(
         "versions",
-        ["version", "created", "size", "placeholders", "sha256"],
+        [
+            Column("version", whole=True),
+            Column("created", whole=True),
+            Column("size", whole=True, drop=1),
+            Column("placeholders", whole=True, drop=0),
+            Column("sha256", whole=True, drop=2),
+        ],
         ((v.version, _local(v.created), f"{v.size:,}", len(v.placeholders), v.sha256[:12]) for v in versions),
     )
 
@@ -630,7 +644,14 @@ def _draw_stats(result: Stats) -> None:
     )
     show.print_table(
         "templates",
-        ["template", "documents", "runs", "failures", "last used", "ms per document"],
+        [
+            Column("template", whole=True),
+            Column("documents", whole=True),
+            Column("runs", whole=True, drop=1),
+            Column("failures", whole=True, drop=3),
+            Column("last used", whole=True, drop=2),
+            Column("ms per document", drop=0),
+        ],
         (
             (
                 t.name,
@@ -646,14 +667,16 @@ def _draw_stats(result: Stats) -> None:
     days = result.per_day[-CHART_DAYS:]
     if days:
         most = max(d.documents for d in days) or 1
+        # The day and count columns with the borders take 30 columns; the bar gets the rest.
+        bar_width = max(5, min(BAR_WIDTH, show.stdout_width() - 30))
         show.print_table(
             "documents per day",
-            ["day", "documents", ""],
+            [Column("day", whole=True), Column("documents", whole=True), Column("", whole=True)],
             (
                 (
                     d.day.isoformat(),
                     d.documents,
-                    "█" * max(1, round(d.documents * BAR_WIDTH / most)) if d.documents else "",
+                    "█" * max(1, round(d.documents * bar_width / most)) if d.documents else "",
                 )
                 for d in days
             ),
@@ -663,6 +686,6 @@ def _draw_stats(result: Stats) -> None:
     if result.fields:
         show.print_table(
             "placeholders most often missing or blank",
-            ["placeholder", "missing", "blank"],
+            [Column("placeholder", whole=True), Column("missing", whole=True), Column("blank", whole=True)],
             ((f.placeholder, f.missing, f.blank) for f in result.fields),
         )

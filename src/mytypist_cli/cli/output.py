@@ -15,6 +15,7 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -108,16 +109,89 @@ def print_csv(header: Sequence[str], rows: Iterable[Sequence[Any]] = ()) -> None
     writer.writerows(rows)
 
 
-def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """A rich table on stdout (used when stdout is a terminal)."""
+@dataclass(frozen=True)
+class Column:
+    """A table column, and what may give when the terminal is too narrow for the table.
+
+    ``whole``: a name, date or number, never wrapped (it is cut with an ellipsis
+    only when nothing else can give). Other columns wrap between words.
+    ``drop``: the table leaves the column out when it does not fit otherwise,
+    the lowest ``drop`` first; None: always shown.
+    """
+
+    header: str
+    whole: bool = False
+    drop: int | None = None
+
+
+# Below this, a column that wraps between words is not narrowed for the sake of the others.
+_WRAPPED_MIN = 10
+
+
+def _needed(column: Column, cells: Sequence[str]) -> int:
+    """The narrowest the column can be without breaking what must stay whole."""
+    from rich.cells import cell_len
+
+    texts = [column.header, *cells]
+    if column.whole:
+        return max(cell_len(text) for text in texts)
+    longest = max((cell_len(word) for text in texts for word in text.split()), default=1)
+    return min(longest, _WRAPPED_MIN)
+
+
+def _fitting(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int) -> list[int]:
+    """The indexes of the columns to show in ``width``: droppable ones go, lowest ``drop`` first."""
+    needed = [_needed(column, [row[index] for row in rows]) for index, column in enumerate(columns)]
+    shown = list(range(len(columns)))
+    # The default box: a border left of each column and one at the end, one space of padding each side.
+    while sum(needed[index] + 3 for index in shown) + 1 > width:
+        droppable = [index for index in shown if columns[index].drop is not None]
+        if not droppable:
+            break
+        shown.remove(min(droppable, key=lambda index: columns[index].drop or 0))
+    return shown
+
+
+def print_table(title: str | None, columns: Sequence[str | Column], rows: Iterable[Sequence[Any]]) -> None:
+    """A rich table on stdout (used when stdout is a terminal), made to fit its width.
+
+    A plain ``str`` column wraps (and folds a long word); see :class:`Column` for others.
+    """
     from rich.table import Table
 
+    specs = [column if isinstance(column, Column) else Column(column) for column in columns]
+    cells = [["" if cell is None else str(cell) for cell in row] for row in rows]
+    console = _console("stdout")
+    shown = _fitting(specs, cells, console.width)
     table = Table(title=title, title_justify="left", header_style="bold")
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*("" if cell is None else str(cell) for cell in row))
-    _console("stdout").print(table)
+    for index in shown:
+        if specs[index].whole:
+            table.add_column(specs[index].header, no_wrap=True, overflow="ellipsis")
+        else:
+            table.add_column(specs[index].header, overflow="fold")
+    for row in cells:
+        table.add_row(*(row[index] for index in shown))
+    console.print(table)
+
+
+def stdout_width() -> int:
+    """How many columns the tables on stdout may use (the terminal's, else 80 or COLUMNS)."""
+    return _console("stdout").width
+
+
+def print_fields(fields: Iterable[tuple[str, str]], key_width: int = 13) -> None:
+    """``key  value`` lines on stdout; on a terminal a long value wraps between words, indented."""
+    if not stdout_is_terminal():
+        print_lines(f"{key:<{key_width}}{value}".rstrip() for key, value in fields)
+        return
+    import textwrap
+
+    room = max(_console("stdout").width - key_width, 20)
+    for key, value in fields:
+        lines = textwrap.wrap(value, room, break_long_words=False, break_on_hyphens=False) or [""]
+        print_lines(
+            [f"{key:<{key_width}}{lines[0]}".rstrip(), *(" " * key_width + line for line in lines[1:])]
+        )
 
 
 def progress(total: int | None) -> Progress:
