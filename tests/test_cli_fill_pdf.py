@@ -94,6 +94,12 @@ def test_a_hung_conversion_fails_its_row_and_keeps_the_docx(
     )
     assert result.exit_code == 1
     assert "row 1: PDF: " in result.stderr
+    # --skip-existing would skip the rows whose documents exist, so their PDFs would never be made.
+    assert (
+        "hint: the documents are written; fix what stopped LibreOffice, then run again with --overwrite"
+        in result.stderr
+    )
+    assert "--skip-existing" not in result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["note-0001.docx", "note-0002.docx"]
     assert subprocess.run(["pgrep", "-f", str(stand_in)], capture_output=True).returncode == 1
 

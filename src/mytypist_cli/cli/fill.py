@@ -228,6 +228,10 @@ def _hint(summary: BatchSummary) -> str | None:
         return None
     if summary.zip_path is not None:
         return f"fix the data, then run again with --overwrite to replace {summary.zip_path}"
+    if all(result.why == "pdf" for result in failed):
+        # --skip-existing would skip these rows: their documents exist, so no PDF would be made.
+        documents = "the documents are written; " if summary.output_kind != "pdf" else ""
+        return f"{documents}fix what stopped LibreOffice, then run again with --overwrite"
     return f"fix the data, then resume with --start-at {failed[0].row} --skip-existing"
 
 

@@ -70,7 +70,7 @@ def convert_rows(
         )
     for (index, row), outcome in zip(todo, converted, strict=True):
         if outcome.pdf is None:
-            final[index] = dataclasses.replace(row, status="failed", error=f"PDF: {outcome.error}")
+            final[index] = dataclasses.replace(row, status="failed", error=f"PDF: {outcome.error}", why="pdf")
         elif keep_docx:
             final[index] = row
         else:

@@ -14,7 +14,7 @@ from typing import Literal
 Status = Literal["ok", "failed", "skipped"]
 #: Why a row failed or was skipped, where the command line says something about it:
 #: ``exists``, its output file is there already; ``blank``, it gives no placeholder a value.
-Why = Literal["exists", "blank"]
+Why = Literal["exists", "blank", "pdf"]
 
 
 def one_line(exc: BaseException) -> str:
@@ -33,7 +33,8 @@ class RowResult:
     ones. ``missing`` / ``blank`` list the placeholder names with no value /
     empty text in this row. ``why``: ``exists`` for a row failed or skipped
     because its file exists, ``blank`` for a row skipped because it gives no
-    placeholder a value (a note or spacer row; its ``file`` is None). ``key``:
+    placeholder a value (a note or spacer row; its ``file`` is None), ``pdf`` for a
+    row whose document was made but not its PDF. ``key``:
     with ``group_by``, the group's key (``row`` then counts groups).
     """
 
