@@ -317,3 +317,15 @@ def test_preview_without_pdftoppm(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(ConverterMissingError, match="install poppler-utils"):
         render_preview_png(b"PK", tmp_path / "x.png", soffice="/bin/false")
+
+
+@needs_libreoffice
+def test_preview_command_of_the_first_group(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(EXAMPLES)
+    png = tmp_path / "invoice.png"
+    args = ["preview", "invoice.docx", "invoice-lines.csv", "--group-by", "invoice_no", "--set", "paid=no"]
+    result = runner.invoke(app, [*args, "-o", str(png), "--dpi", "30"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"{png}\n"
+    assert result.stderr == ""
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")

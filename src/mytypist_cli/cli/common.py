@@ -88,3 +88,14 @@ def _open_template(
         return open_template(source, delimiters=delimiters, locale=locale, home=_state["home"], usage=usage)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--delimiters") from None
+
+
+def parse_sets(pairs: list[str]) -> dict[str, str]:
+    """``--set key=value`` options as a dict (the last of a key wins); a pair without = is a usage error."""
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"expected key=value, not {pair!r}", param_hint="--set")
+        values[key.strip()] = value
+    return values

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mytypist_cli.cli import output as show
-from mytypist_cli.cli.common import DelimitersOption, LocaleOption, _state, errors_to_exit
+from mytypist_cli.cli.common import DelimitersOption, LocaleOption, _state, errors_to_exit, parse_sets
 
 if TYPE_CHECKING:
     from mytypist_cli.pdf.convert import ConversionResult
@@ -118,8 +118,29 @@ def preview(
     data: Annotated[
         str | None,
         typer.Argument(
-            help="JSON, NDJSON, CSV or .xlsx data; the first row fills the page.",
-            show_default="none: the placeholders show as they are",
+            help="JSON, NDJSON, CSV or .xlsx data (- reads standard input); the first row fills the page.",
+            show_default="none: the template as it is written",
+        ),
+    ] = None,
+    sets: Annotated[
+        list[str] | None, typer.Option("--set", help="key=value to add or override (repeatable).")
+    ] = None,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="Excel sheet to read.")] = None,
+    group_by: Annotated[
+        str | None,
+        typer.Option(
+            "--group-by",
+            metavar="COLUMN",
+            help="Fill the page with the first group of rows that share this column's value, as fill does.",
+        ),
+    ] = None,
+    list_name: Annotated[
+        str | None,
+        typer.Option(
+            "--list-name",
+            metavar="NAME",
+            help="With --group-by: the name of the list the rows become, e.g. items for <<#items>>.",
+            show_default="rows",
         ),
     ] = None,
     delimiters: DelimitersOption = None,
@@ -128,18 +149,28 @@ def preview(
     timeout: TimeoutOption = 120.0,
     overwrite: OverwriteOption = False,
 ) -> None:
-    """Render the first page of a template to a PNG, filled with the first row of DATA.
+    """Render the first page of a template to a PNG: as it is written, or filled with the first row of DATA.
 
-    Without DATA the placeholders show as they are written. Prints the PNG's
-    path. An existing PNG is not replaced without --overwrite.
+    Without DATA or --set the template is drawn exactly as it is written, every
+    placeholder and section tag included. With DATA the first row (or with
+    --group-by the first group) fills it, --set values on top; a placeholder
+    without a value shows as it is written. Prints the PNG's path. An existing
+    PNG is not replaced without --overwrite.
 
     Examples:
 
       mytypist preview offer-letter.docx staff.csv -o page.png
 
-      mytypist preview offer-letter.docx -o blank.png
+      mytypist preview invoice.docx invoice-lines.csv --group-by invoice_no -o invoice.png
+
+      mytypist preview offer-letter.docx --set full_name="Ada Obi" -o ada.png
+
+      mytypist preview offer-letter.docx -o as-written.png
     """
+    import sys
+
     from mytypist_cli.engine.syntax import parse_delimiters
+    from mytypist_cli.errors import OptionsError
     from mytypist_cli.pdf.preview import preview as render_preview
 
     if delimiters:  # "" means the default, as in open_template
@@ -147,15 +178,22 @@ def preview(
             parse_delimiters(delimiters)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--delimiters") from None
-    written = render_preview(
-        template,
-        data,
-        output=output,
-        delimiters=delimiters,
-        locale=locale,
-        home=_state["home"],
-        dpi=dpi,
-        timeout=timeout,
-        overwrite=overwrite,
-    )
+    try:
+        written = render_preview(
+            template,
+            sys.stdin.buffer if data == "-" else data,
+            output=output,
+            sets=parse_sets(sets or []),
+            sheet=sheet,
+            group_by=group_by,
+            list_name=list_name,
+            delimiters=delimiters,
+            locale=locale,
+            home=_state["home"],
+            dpi=dpi,
+            timeout=timeout,
+            overwrite=overwrite,
+        )
+    except OptionsError as exc:
+        raise typer.BadParameter(str(exc)) from None
     show.print_lines([str(written)])
