@@ -16,7 +16,7 @@ from typing import IO, Annotated, Any
 import typer
 
 from mytypist_cli.cli import output as show
-from mytypist_cli.cli.common import DelimitersOption, LocaleOption, _state, errors_to_exit
+from mytypist_cli.cli.common import DelimitersOption, LocaleOption, _state, errors_to_exit, parse_sets
 from mytypist_cli.engine.pictures import DEFAULT_MAX_IMAGE_BYTES
 from mytypist_cli.engine.template import Missing
 from mytypist_cli.errors import OptionsError
@@ -24,16 +24,6 @@ from mytypist_cli.fill.pipeline import DEFAULT_PDF_TIMEOUT, OutputFormat
 from mytypist_cli.fill.results import BatchSummary, RowResult
 
 app = typer.Typer()
-
-
-def _parse_sets(pairs: list[str]) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise typer.BadParameter(f"expected key=value, not {pair!r}", param_hint="--set")
-        values[key.strip()] = value
-    return values
 
 
 @app.command()
@@ -159,7 +149,7 @@ def fill(
         summary = fill_batch(
             template,
             sys.stdin.buffer if data == "-" else data,
-            sets=_parse_sets(sets or []),
+            sets=parse_sets(sets or []),
             output=target,
             out_dir=out_dir,
             name=name,
