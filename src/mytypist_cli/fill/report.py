@@ -13,6 +13,7 @@ from pathlib import Path
 
 from mytypist_cli import writer
 from mytypist_cli.fill.results import RowResult
+from mytypist_cli.usage.analytics import csv_safe
 
 REPORT_SUFFIXES = (".json", ".csv")
 
@@ -30,7 +31,9 @@ def write_report(
 
     JSON is an array of objects (``null`` for no file or no error); CSV has a
     header row (rows end with CRLF, as RFC 4180 says) and empty cells for
-    those. An existing report is replaced only with ``overwrite``; a report
+    those, and a text cell a spreadsheet would run as a formula (a file named
+    ``=1+2.docx`` from data) gets a leading ``'``, as ``stats --csv`` does.
+    An existing report is replaced only with ``overwrite``; a report
     that is one of ``inputs`` never. Raises ValueError for another extension,
     OutputError when the file cannot be written.
     """
@@ -45,6 +48,8 @@ def write_report(
         buffer = io.StringIO()
         table = csv.DictWriter(buffer, fieldnames=["row", "file", "status", "error"])
         table.writeheader()
-        table.writerows({key: "" if value is None else value for key, value in row.items()} for row in rows)
+        table.writerows(
+            {key: "" if value is None else csv_safe(value) for key, value in row.items()} for row in rows
+        )
         text = buffer.getvalue()
     writer.write_text(path, text, overwrite=overwrite, inputs=inputs)
