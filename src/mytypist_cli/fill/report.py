@@ -13,7 +13,6 @@ from pathlib import Path
 
 from mytypist_cli import writer
 from mytypist_cli.fill.results import RowResult
-from mytypist_cli.usage.analytics import csv_safe
 
 REPORT_SUFFIXES = (".json", ".csv")
 
@@ -45,6 +44,9 @@ def write_report(
     if path.suffix.lower() == ".json":
         text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
     else:
+        # Imported here: the analytics module loads the database layer, which a fill need not.
+        from mytypist_cli.usage.analytics import csv_safe
+
         buffer = io.StringIO()
         table = csv.DictWriter(buffer, fieldnames=["row", "file", "status", "error"])
         table.writeheader()
