@@ -114,6 +114,8 @@ class BatchOptions:
     allow_macros: bool = False
     image_dir: Path | None = None
     max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES
+    #: Files the run reads (the template, the data): a row named as one of them is refused.
+    inputs: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
         if self.jobs < 1:
@@ -336,7 +338,9 @@ def run_rows(
     Raises MacroTemplateError for a macro-enabled template without
     ``allow_macros``, BatchError when the output folder cannot be used,
     OutputError when the archive cannot be written (OutputExistsError when it
-    exists without ``overwrite``). Row problems are results, never exceptions.
+    exists without ``overwrite``, and when a row's name is one of
+    ``options.inputs``: the batch stops there, the input untouched). Other row
+    problems are results, never exceptions.
     """
     started = time.perf_counter()
     if template.is_macro_enabled and not options.allow_macros:
@@ -493,6 +497,19 @@ class _Existing:
         return _fold(name) in self._keys and os.path.lexists(path)
 
 
+def _identity(path: str | Path) -> tuple[int, int] | None:
+    """A file's (device, inode), following links; None when it cannot be read."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino)
+
+
+def _identities(paths: Iterable[Path]) -> frozenset[tuple[int, int]]:
+    return frozenset(found for found in map(_identity, paths) if found is not None)
+
+
 def _fold(name: str) -> str:
     return unicodedata.normalize("NFC", name).casefold()
 
@@ -508,6 +525,7 @@ def _plan(
     if options.limit == 0:
         return
     existing = _Existing(out_dir) if mode != "zip" else None
+    inputs = _identities(options.inputs)
     base = str(out_dir)
     handled = 0
     for seq, record in enumerate(records):
@@ -518,7 +536,7 @@ def _plan(
         if isinstance(record, Skipped):
             yield RowResult(record.number, None, "skipped", record.reason, why="blank")
             continue
-        yield _slot(seq, record, options, namer, existing, base)
+        yield _slot(seq, record, options, namer, existing, base, inputs)
         handled += 1
         if options.limit is not None and handled >= options.limit:
             return  # before the next record is pulled: the rest of a stream is never read
@@ -531,6 +549,7 @@ def _slot(
     namer: Namer,
     existing: _Existing | None,
     base: str,
+    inputs: frozenset[tuple[int, int]] = frozenset(),
 ) -> _Slot:
     key = record.key if isinstance(record, Group) else None
     problem = record.problem if isinstance(record, Group) else None
@@ -542,6 +561,9 @@ def _slot(
     if problem is not None:
         return RowResult(record.number, file, "failed", problem, key=key)
     if existing is not None and existing.has(name, file):
+        if inputs and _identity(file) in inputs:
+            # Even a dry run stops: the real run would replace the template or the data.
+            raise OutputError(f"{file} is an input of this run; choose another output name (--name)")
         if options.skip_existing:
             return RowResult(record.number, file, "skipped", f"{file} exists", why="exists", key=key)
         if not options.overwrite:

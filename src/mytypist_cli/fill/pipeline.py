@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import hashlib
 import heapq
 import os
@@ -197,6 +198,7 @@ def fill_batch(
             image_dir=image_dir,
             data_file=data_file,
             max_image_bytes=max_image_bytes,
+            inputs=tuple(path for path in (opened.path, data_file) if path is not None),
         ),
     )
     _check_settings(plan, output, out_dir, zip_path)
@@ -347,8 +349,21 @@ def _check_outputs(plan: _Plan) -> None:
         writer.check_target(batch.zip_path, overwrite=batch.overwrite, inputs=plan.inputs)
     elif plan.output is None:
         folder = batch.out_dir
+        if folder.is_symlink() and not folder.exists():
+            raise OutputError(f"{folder} is a link to {os.readlink(folder)}, which does not exist")
         if os.path.lexists(folder) and not folder.is_dir():
             raise OutputError(f"{folder} exists and is not a folder")
+        if folder.is_dir():
+            _check_writable(folder)
+
+
+def _check_writable(folder: Path) -> None:
+    """Refuse a folder no document could be written in, once, rather than once per row."""
+    with contextlib.suppress(OSError, AttributeError):
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            raise OutputError(f"cannot write in {folder}: {os.strerror(errno.EROFS)}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write in {folder}: {os.strerror(errno.EACCES)}")
 
 
 def _single_targets(plan: _Plan, output: Path) -> list[Path]:
