@@ -233,7 +233,9 @@ def compile_part(
     pictures: list[ImageSlot] = []
     sites: list[sections.Site] = []
     events: list[tuple[str, int]] = []  # ("value", occurrence index) / ("section", site number), in order
-    marker_open, marker_close = private_use_markers(data)
+    source = source_text(root, data)
+    marker_open, marker_close = private_use_markers(source)
+    escaped = _escape_instructions(root, source)
 
     for index, paragraph in enumerate(root.iter(names.p), start=1):
         pieces = _text_pieces(paragraph, names)
@@ -292,6 +294,8 @@ def compile_part(
     if not slots and not sites and not pictures:
         return CompiledPart(None, occurrences, problems, text_width, stores)
     nodes = _nodes(serialise(root), slots, pictures, sites, marker_open, marker_close)
+    if escaped is not None:
+        nodes = _unescape(nodes, escaped)
     return CompiledPart(nodes, occurrences, problems, text_width, stores)
 
 
@@ -583,12 +587,69 @@ def _rewrite(pieces: list[tuple[etree._Element | None, str]], tags: list[Tag], m
         start = end
 
 
-def private_use_markers(data: bytes) -> tuple[str, str]:
-    """Private-use characters that do not occur in the part, to mark the slots."""
+def source_text(root: etree._Element, data: bytes) -> bytes:
+    """The part as UTF-8 bytes in which every character it holds is written out, as markers are looked for.
+
+    The bytes as read when they are UTF-8 without character references (the
+    usual case, and the cheap one); otherwise the parsed tree serialised, so a
+    marker written ``&#xE000;`` or in UTF-16 is seen too.
+    """
+    encoding = (root.getroottree().docinfo.encoding or "UTF-8").upper().replace("_", "-")
+    if encoding in ("UTF-8", "UTF8") and b"&#" not in data:
+        return data
+    return serialise(root)
+
+
+def private_use_markers(source: bytes) -> tuple[str, str]:
+    """Private-use characters that do not occur in the part (``source_text``), to mark the slots."""
     for opening, closing in (("\ue000", "\ue001"), ("\uf8f0", "\uf8f1"), ("\U000f0000", "\U000f0001")):
-        if opening.encode() not in data:
+        if opening.encode() not in source and closing.encode() not in source:
             return opening, closing
     raise CorruptDocumentError("the part uses every private character mytypist could mark slots with")
+
+
+def _escape_instructions(root: etree._Element, source: bytes) -> str | None:
+    """Rename the part's own ``<?mytypist ...?>`` instructions (and such text in comments) out of the way.
+
+    Section marks are processing instructions with that target; one the
+    document itself holds must not be taken for a mark. Returns the target
+    used instead, which ``source`` never holds, or None when nothing needed it.
+    """
+    own = f"<?{sections.PI_TARGET}"
+    instructions = [
+        node
+        for node in root.iter(etree.ProcessingInstruction)
+        if isinstance(node, etree._ProcessingInstruction) and node.target == sections.PI_TARGET
+    ]
+    comments = [node for node in root.iter(etree.Comment) if node.text and own in node.text]
+    if not instructions and not comments:
+        return None
+    number = 0
+    while f"{own}-escaped{number}".encode() in source:
+        number += 1
+    escaped = f"{sections.PI_TARGET}-escaped{number}"
+    for node in instructions:
+        node.target = escaped
+    for comment in comments:
+        comment.text = (comment.text or "").replace(own, f"<?{escaped}")
+    return escaped
+
+
+def _unescape(nodes: list[Node], escaped: str) -> list[Node]:
+    """Give the instructions ``_escape_instructions`` renamed their own target back."""
+    before, after = f"<?{escaped}".encode(), f"<?{sections.PI_TARGET}".encode()
+    restored: list[Node] = []
+    for node in nodes:
+        if isinstance(node, bytes):
+            restored.append(node.replace(before, after))
+        elif isinstance(node, Section):
+            children = tuple(_unescape(list(node.children), escaped))
+            restored.append(dataclasses.replace(node, children=children))
+        elif isinstance(node, Once):
+            restored.append(Once(node.markup.replace(before, after)))
+        else:
+            restored.append(node)
+    return restored
 
 
 def strip_mail_merge(data: bytes, part: str) -> bytes | None:

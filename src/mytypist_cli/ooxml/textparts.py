@@ -30,6 +30,7 @@ from mytypist_cli.ooxml.compiler import (
     is_picture_tag,
     parse_xml,
     private_use_markers,
+    source_text,
 )
 from mytypist_cli.ooxml.names import A_NAMESPACES, MC_NS, W_NAMESPACES
 
@@ -54,7 +55,7 @@ def compile_text_part(part: str, data: bytes, delimiters: tuple[str, str]) -> Co
     if not _may_hold(data, delimiters[0]):
         return CompiledPart(None, [], [])
     root = parse_xml(data, part)
-    marker_open, marker_close = private_use_markers(data)
+    marker_open, marker_close = private_use_markers(source_text(root, data))
     slots: list[Slot] = []
     occurrences: list[Occurrence] = []
     problems: list[Problem] = []
