@@ -6,8 +6,11 @@ module) but never rich directly, and never the database layer at import time.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypedDict, TypeVar, cast
 
@@ -33,18 +36,51 @@ class State(TypedDict):
 _state: State = {"debug": False, "home": None}
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be: the library cleans up after both alike."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """While a command runs, SIGTERM raises ``Terminated`` (a KeyboardInterrupt) in the main thread.
+
+    Python's default for SIGTERM ends the process at once: no ``finally`` runs,
+    so temporary files and worker processes would be left behind.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def errors_to_exit(function: F) -> F:
-    """The one place where library errors become a message and an exit status."""
+    """The one place where library errors become a message and an exit status.
+
+    Ctrl-C exits with 130 and SIGTERM with 143 (128 + the signal), each after
+    the command's cleanup has run.
+    """
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return function(*args, **kwargs)
+            with _sigterm_as_interrupt():
+                return function(*args, **kwargs)
         except MytypistError as exc:
             if _state["debug"]:
                 raise
             show.error(str(exc))
             raise typer.Exit(1) from None
+        except Terminated:
+            show.error("terminated")
+            raise typer.Exit(128 + signal.SIGTERM) from None
         except KeyboardInterrupt:
             show.error("interrupted")
             raise typer.Exit(130) from None

@@ -41,7 +41,7 @@ from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
-from mytypist_cli import writer
+from mytypist_cli import lifeline, writer
 from mytypist_cli.data.grouping import Group
 from mytypist_cli.engine.pictures import DEFAULT_MAX_IMAGE_BYTES
 from mytypist_cli.engine.template import Missing, Template
@@ -194,6 +194,13 @@ class _Renderer:
             return _Outcome("failed", one_line(hinted), exc.names, (), None)
         except MytypistError as exc:
             return _Outcome("failed", one_line(exc), (), (), None)
+        except Exception as exc:
+            # The last guard: a value that trips an unexpected error (a bug, or a
+            # library's) fails its row, never the batch. KeyboardInterrupt and
+            # SystemExit are not Exceptions, so they still stop the run.
+            return _Outcome(
+                "failed", f"cannot fill this row ({type(exc).__name__}: {one_line(exc)})", (), (), None
+            )
         data: bytes | None = None
         if config.mode == "folder":
             assert config.temp_prefix is not None
@@ -216,13 +223,22 @@ class _Renderer:
 _WORKER: _Renderer | None = None
 
 
-def _init_worker(template: Template, config: _Config) -> None:
-    """Pool initializer: compile the template once per worker process."""
+def _init_worker(template: Template, config: _Config, owner: int) -> None:
+    """Pool initializer: compile the template once per worker process, which ends with ``owner``.
+
+    ``owner`` is the process running the batch: a worker exits when it (or
+    the worker's own parent, a fork server) is gone, so a killed batch leaves
+    no worker running.
+    """
     global _WORKER
     # Ctrl-C reaches the whole process group; only the parent handles it (it
     # stops submitting, waits for the few rows in hand, then cleans up), so a
     # worker is never killed between writing a temporary file and renaming it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A forked worker inherits the CLI's SIGTERM handler (which raises
+    # KeyboardInterrupt); here SIGTERM, the parent-death signal, simply ends it.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    lifeline.die_with_parent(owner)
     _WORKER = _Renderer(template, config)
 
 
@@ -608,7 +624,7 @@ def _run_pool(
         mp_context=_mp_context(),
         initializer=_init_worker,
         # The Template pickles as its bytes and compiles again in each worker.
-        initargs=(template, config),
+        initargs=(template, config, os.getpid()),
     )
     try:
         chunk: list[_Slot] = []
