@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mytypist_cli import writer
+from mytypist_cli import lifeline, writer
 from mytypist_cli.errors import ConversionError, ConverterMissingError, OutputError
 
 # ConversionError and ConverterMissingError live in errors.py; re-exported for older imports.
@@ -305,12 +305,15 @@ def _start(program: Path, instance: _Instance, chunk: _Chunk, work: Path) -> Non
         *(str(s) for s in chunk.sources),
     ]
     # Its own session: killing the group takes oosplash and soffice.bin with it.
+    # The parent-death signal ends it should this process be killed outright
+    # (SIGTERM and Ctrl-C reach the cleanup in _run_batches instead).
     instance.process = subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        preexec_fn=lifeline.parent_death_preexec(),
     )
     instance.chunk = chunk
     instance.outdir = outdir
