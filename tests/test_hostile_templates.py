@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from docx_factory import make_docx, p, para
-from mytypist_cli import Template
+from mytypist_cli import Template, TemplateError
 from mytypist_cli.cli.app import app
 
 runner = CliRunner()
@@ -89,3 +90,116 @@ def test_forged_markers_through_the_cli(tmp_path: Path) -> None:
     xml = _document(out.read_bytes()).decode("utf-8")
     assert "<?mytypist e0?>" in xml
     assert "\ue0000\ue001" in xml
+
+
+# -- 2. odd zips, wrong relationships, huge packages, deep nesting ---------
+
+
+def _with_version_needed(docx: bytes, version: int) -> bytes:
+    """The package with every "version needed to extract" field set to ``version``."""
+    data = bytearray(docx)
+    for signature, field in ((b"PK\x03\x04", 4), (b"PK\x01\x02", 6)):
+        start = 0
+        while (start := data.find(signature, start)) >= 0:
+            data[start + field] = version
+            start += 4
+    return bytes(data)
+
+
+def _footer_pointing_at_a_picture() -> bytes:
+    docx = make_docx(para("<<name>>"))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx)) as source, zipfile.ZipFile(buffer, "w") as archive:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "word/_rels/document.xml.rels":
+                data = data.replace(
+                    b"</Relationships>",
+                    b'<Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                    b'relationships/footer" Target="media/image1.png"/></Relationships>',
+                )
+            archive.writestr(info, data)
+        archive.writestr("word/media/image1.png", b"\x89PNG\r\n\x1a\n")
+    return buffer.getvalue()
+
+
+def _nested(depth: int) -> bytes:
+    opening = "".join(para(f"<<#l{i}>>") for i in range(depth))
+    closing = "".join(para(f"<</l{i}>>") for i in reversed(range(depth)))
+    return make_docx(opening + para("<<x>>") + closing)
+
+
+_HOSTILE_PACKAGES = {
+    "version-needed": (
+        lambda: _with_version_needed(make_docx(para("<<name>>")), 99),
+        "zip file version 9.9",
+    ),
+    "footer-is-a-picture": (_footer_pointing_at_a_picture, "word/media/image1.png, which is not an XML part"),
+    "nested-1000": (lambda: _nested(1000), "sections nest more than 100 deep"),
+}
+# library/resolve.py (_data_kind) opens a refused template again with zipfile to tell whether it
+# is an Excel workbook, and does not catch the NotImplementedError: the CLI still shows a traceback.
+_RESOLVE_REOPENS = pytest.mark.xfail(
+    strict=True, reason="library/resolve.py _data_kind does not catch NotImplementedError from zipfile"
+)
+
+
+@pytest.mark.parametrize("case", list(_HOSTILE_PACKAGES))
+def test_hostile_package_is_a_template_error(case: str) -> None:
+    build, message = _HOSTILE_PACKAGES[case]
+    with pytest.raises(TemplateError, match=re.escape(message)):
+        Template.open(build())
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(case, marks=[_RESOLVE_REOPENS] if case == "version-needed" else [])
+        for case in _HOSTILE_PACKAGES
+    ],
+)
+@pytest.mark.parametrize("command", ["fill", "extract"])
+def test_hostile_package_through_the_cli_is_one_error_line(case: str, command: str, tmp_path: Path) -> None:
+    build, message = _HOSTILE_PACKAGES[case]
+    template = tmp_path / "t.docx"
+    template.write_bytes(build())
+    args = [command, str(template)]
+    if command == "fill":
+        args += ["-o", str(tmp_path / "out.docx"), "--set", "name=Ada"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: ")
+    assert result.stderr.count("\n") == 1
+    assert message in result.stderr
+
+
+def test_sections_nested_as_deep_as_allowed_render() -> None:
+    values: dict[str, object] = {}
+    level = values
+    for i in range(100):
+        item: dict[str, object] = {}
+        level[f"l{i}"] = [item]
+        level = item
+    level["x"] = "deepest"
+    assert b"deepest" in _document(Template.open(_nested(100)).render(values))
+
+
+def test_a_package_of_65536_members_renders_as_zip64(tmp_path: Path) -> None:
+    extra = {f"customXml/item{i}.bin": b"" for i in range(65_536)}
+    docx = make_docx(para("<<name>>"), extra=extra)
+    filled = Template.open(docx).render({"name": "Ada"})
+    with zipfile.ZipFile(io.BytesIO(filled)) as archive:
+        assert len(archive.infolist()) == len(extra) + 4
+        assert archive.testzip() is None
+        assert b"Ada" in archive.read("word/document.xml")
+    code, stdout, stderr, out = _fill_cli(tmp_path, docx, "name=Ada")
+    assert code == 0, stderr
+    with zipfile.ZipFile(out) as archive:
+        assert len(archive.infolist()) == len(extra) + 4
+
+
+def test_a_small_package_keeps_the_classic_end_record() -> None:
+    filled = Template.open(make_docx(para("<<name>>"))).render({"name": "Ada"})
+    assert b"PK\x06\x06" not in filled
+    assert filled[-22:-18] == b"PK\x05\x06"

@@ -32,6 +32,7 @@ from mytypist_cli.engine.renderer import SectionRenderer
 from mytypist_cli.engine.syntax import DEFAULT_DELIMITERS, normalise_name, parse_delimiters, scan
 from mytypist_cli.engine.values import Row
 from mytypist_cli.errors import (
+    CorruptDocumentError,
     FilterSyntaxError,
     MacroTemplateError,
     MissingFieldsError,
@@ -540,6 +541,11 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str], locale:
     for rel_type, target in relationships:
         kind = rel_type.rsplit("/", 1)[-1]
         if kind in _STORY_ORDER and target.lower() in by_name:
+            if by_name[target.lower()].data is None:
+                raise CorruptDocumentError(
+                    f"{rels_path(main.name)}: the {kind} relationship points at "
+                    f"{by_name[target.lower()].name}, which is not an XML part"
+                )
             stories.append((_STORY_ORDER.index(kind), by_name[target.lower()].name))
         elif kind == "settings" and target.lower() in by_name:
             settings_part = by_name[target.lower()].name
@@ -553,7 +559,8 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str], locale:
     referenced: set[str] = set()
     for _, part in ordered:
         data = by_name[part.lower()].data
-        assert data is not None  # every .xml member's bytes are kept
+        if data is None:  # only .xml members' bytes are kept
+            raise CorruptDocumentError(f"{part}: the document's main part is not an XML part")
         compiled = compile_part(part, data, delimiters, bound)
         if part == main.name:
             body_width = compiled.text_width

@@ -39,6 +39,8 @@ _PARSER = etree.XMLParser(
 Kind = Literal["value", "list", "condition", "image"]
 """What a placeholder is: a value, a list (``<<#name>>``), a condition (``<<?name>>``, ``<<^name>>``)
 or a picture (``<<name|image>>``)."""
+MAX_SECTION_DEPTH = 100
+"""The deepest lists and conditions may nest; real templates nest a few deep, and deeper would not render."""
 _OBJECT = "\ufffc"  # stands for a picture, a footnote mark: never part of a name
 
 
@@ -236,6 +238,7 @@ def compile_part(
     source = source_text(root, data)
     marker_open, marker_close = private_use_markers(source)
     escaped = _escape_instructions(root, source)
+    depth = 0  # sections open around the tag being read
 
     for index, paragraph in enumerate(root.iter(names.p), start=1):
         pieces = _text_pieces(paragraph, names)
@@ -252,6 +255,12 @@ def compile_part(
                 if tag.filters:
                     raise TemplateSyntaxError(
                         f"{tag.raw} in {part}, paragraph {index}: sections take no filters"
+                    )
+                depth += -1 if tag.sigil == "/" else 1
+                if depth > MAX_SECTION_DEPTH:
+                    raise TemplateSyntaxError(
+                        f"{tag.raw} in {part}, paragraph {index}: sections nest more than "
+                        f"{MAX_SECTION_DEPTH} deep"
                     )
                 alone = text.strip() == tag.raw
                 site = sections.Site(tag, len(sites), part, paragraph, index, alone, in_table)

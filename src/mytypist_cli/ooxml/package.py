@@ -36,6 +36,8 @@ _RATIO_FLOOR = 1024 * 1024  # small members may compress well without being a bo
 _DEFLATE_LEVEL = 6
 _READ_CHUNK = 1 << 16
 _FLAG_UTF8 = 0x800
+_ZIP64_LIMIT = 0xFFFFFFFF  # a classic zip field's largest value, which means "see the ZIP64 record"
+_ZIP_COUNT_LIMIT = 0xFFFF
 
 
 @dataclass
@@ -77,6 +79,8 @@ def read_package(
         infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
         raise CorruptDocumentError(f"the zip package is damaged or truncated ({exc})") from None
+    except NotImplementedError as exc:  # a "version needed to extract" zipfile does not know
+        raise CorruptDocumentError(f"the zip package uses a feature Word never writes ({exc})") from None
 
     _refuse_open_document(archive, infos, max_size)
     seen: set[str] = set()
@@ -252,12 +256,17 @@ class Entry:
         )
 
     def central_record(self, offset: int) -> bytes:
+        extra = b""
+        version = 20
+        if offset >= _ZIP64_LIMIT:  # the local header starts past 4 GiB: its offset goes in a ZIP64 field
+            extra = struct.pack("<2HQ", 1, 8, offset)
+            version, offset = 45, _ZIP64_LIMIT
         return (
             struct.pack(
                 "<4s6H3L5H2L",
                 b"PK\x01\x02",
-                20,
-                20,
+                version,
+                version,
                 self.flags,
                 self.method,
                 self.dos_time,
@@ -266,7 +275,7 @@ class Entry:
                 len(self.compressed),
                 self.size,
                 len(self.name),
-                0,
+                len(extra),
                 0,
                 0,
                 0,
@@ -274,6 +283,7 @@ class Entry:
                 offset,
             )
             + self.name
+            + extra
         )
 
 
@@ -328,7 +338,13 @@ def write_zip(entries: Iterator[Entry] | list[Entry]) -> bytes:
         offset += len(header) + len(entry.compressed)
         count += 1
     directory = b"".join(central)
-    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, len(directory), offset, 0)
     chunks.append(directory)
-    chunks.append(end)
+    size = len(directory)
+    if count >= _ZIP_COUNT_LIMIT or size >= _ZIP64_LIMIT or offset >= _ZIP64_LIMIT:
+        # More members or bytes than the classic end record can count: add the ZIP64 end
+        # record and its locator, as zipfile does, and saturate the classic fields.
+        chunks.append(struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count, size, offset))
+        chunks.append(struct.pack("<4sLQL", b"PK\x06\x07", 0, offset + size, 1))
+        count, size, offset = min(count, _ZIP_COUNT_LIMIT), min(size, _ZIP64_LIMIT), min(offset, _ZIP64_LIMIT)
+    chunks.append(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, size, offset, 0))
     return b"".join(chunks)
