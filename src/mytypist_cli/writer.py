@@ -24,8 +24,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -33,7 +35,10 @@ from typing import IO, Any
 from mytypist_cli.errors import OutputError, OutputExistsError
 
 #: Prefix of every temporary file mytypist makes; leftovers of a killed run are easy to spot.
+#: Names go on with the creating process's id (``.~mytypist-<pid>-``, see :func:`run_prefix`).
 TEMP_PREFIX = ".~mytypist-"
+#: A leftover whose name holds no process id is removed once it is this old (seconds).
+LEFTOVER_SECONDS = 60.0
 
 PathLike = str | os.PathLike[str]
 
@@ -134,6 +139,8 @@ def _new_file_mode() -> int:
 
 
 def _make_temp(folder: str, prefix: str) -> tuple[int, str]:
+    if prefix == TEMP_PREFIX:
+        prefix = run_prefix()
     try:
         handle, temp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=folder or ".")
     except OSError as exc:
@@ -243,3 +250,65 @@ def write_text(
 ) -> None:
     """Write ``text`` exactly as given (no newline translation). Raises ``OutputError``."""
     write_bytes(target, text.encode(encoding), overwrite=overwrite, inputs=inputs)
+
+
+def run_prefix(tag: str = "") -> str:
+    """This process's temporary-file prefix (``.~mytypist-<pid>-``, plus ``tag``): a later run can tell
+    whether the process that made a leftover is gone."""
+    return f"{TEMP_PREFIX}{os.getpid()}-{tag}"
+
+
+def _creator(name: str) -> int | None:
+    """The pid a temporary name was made by, None for a name without one (made before pids were kept)."""
+    head = name[len(TEMP_PREFIX) :].split("-", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/stat", "rb") as status:
+        return status.read().rsplit(b")", 1)[-1].split()[0] == b"Z"
+    return False
+
+
+def remove_leftovers(folder: PathLike, *, older_than: float = LEFTOVER_SECONDS) -> int:
+    """Remove the temporary files (and PDF staging folders) killed runs left in ``folder``; return how many.
+
+    A leftover is a ``.~mytypist-*`` entry whose creating process (the pid
+    in its name) is gone, or, for a name without a pid, one older than
+    ``older_than`` seconds. A running mytypist's files are never touched,
+    nor is anything that is not a regular file or a folder. Never raises.
+    """
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    now = time.time()
+    for entry in entries:
+        if not entry.name.startswith(TEMP_PREFIX):
+            continue
+        pid = _creator(entry.name)
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if pid == os.getpid():
+            continue
+        stale = _gone(pid) if pid is not None else now - info.st_mtime > older_than
+        if not stale:
+            continue
+        with contextlib.suppress(OSError):
+            # A folder only with a pid: a long PDF conversion keeps its staging folder for minutes.
+            if stat.S_ISDIR(info.st_mode) and pid is not None:
+                shutil.rmtree(entry.path)
+                removed += 1
+            elif stat.S_ISREG(info.st_mode) and ".tmp" in entry.name:
+                os.unlink(entry.path)
+                removed += 1
+    return removed

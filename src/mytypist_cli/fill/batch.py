@@ -378,7 +378,7 @@ def run_rows(
     )
     run_id = uuid.uuid4().hex[:12]
     temp_dir = options.zip_path.parent if options.zip_path is not None else options.out_dir
-    temp_prefix = f"{writer.TEMP_PREFIX}{run_id}-"
+    temp_prefix = writer.run_prefix(f"{run_id}-")
     config = _Config(
         mode,
         options.missing,

@@ -129,7 +129,7 @@ def run_with_pdfs(
     except OSError as exc:
         raise BatchError(f"cannot create {final_dir}: {exc.strerror or exc}") from None
     staging = (
-        Path(tempfile.mkdtemp(prefix=writer.TEMP_PREFIX, dir=final_dir)) if zipped or not keep_docx else None
+        Path(tempfile.mkdtemp(prefix=writer.run_prefix(), dir=final_dir)) if zipped or not keep_docx else None
     )
 
     def filled(row: RowResult) -> None:

@@ -695,6 +695,9 @@ def _fill_many(
 ) -> BatchSummary:
     batch = plan.batch
     done = 0
+    if not batch.dry_run:
+        # A run of the same folder that was killed left its temporary files: a rerun tidies them.
+        writer.remove_leftovers(batch.zip_path.parent if batch.zip_path is not None else batch.out_dir)
 
     def progress(row: RowResult) -> None:
         nonlocal done

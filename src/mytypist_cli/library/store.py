@@ -658,6 +658,8 @@ class Store:
             dest.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot write {dest}: {exc.strerror or exc}") from None
+        # A backup killed outright (SIGKILL) left its hidden copy: the next one removes it.
+        writer.remove_leftovers(dest.parent)
         with writer.staged(dest, overwrite=overwrite, inputs=self._own_files()) as staged:
             _sqlite_copy(self.path, staged, shown=dest)
         return dest

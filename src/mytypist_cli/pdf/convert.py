@@ -263,7 +263,7 @@ def _run_batches(
     queue: deque[_Chunk] = deque(_Chunk(todo[i : i + size]) for i in range(0, len(todo), size))
     # PDFs are staged beside their final place (os.replace stays atomic); profiles go to /tmp.
     try:
-        work = Path(tempfile.mkdtemp(prefix=f"{writer.TEMP_PREFIX}pdf-", dir=target))
+        work = Path(tempfile.mkdtemp(prefix=writer.run_prefix("pdf-"), dir=target))
     except OSError as exc:
         raise ConversionError(f"{target}: cannot write there ({exc.strerror})") from None
     try:
