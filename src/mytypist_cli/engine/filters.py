@@ -417,27 +417,77 @@ def read_number(value: Any) -> Decimal:
     return _read_amount(value)[0]
 
 
+#: Numbers are read below 10^21 in size (a sextillion: more than any amount a
+#: document states) and with at most 20 decimals. Anything outside is refused
+#: before any work is done with it: 1e999999999 in words, or 1e-999999999 with
+#: all its decimals, would take minutes and gigabytes.
+MAX_NUMBER_DIGITS = 21
+MAX_DECIMALS = 20
+
+
+def _bounded(number: Decimal, value: Any) -> Decimal:
+    """``number`` if it is finite and within the bounds; otherwise FilterValueError."""
+    shown = _shown(value)
+    if not number.is_finite():
+        raise FilterValueError(f'"{shown}" is not a finite number')
+    if not number.is_zero() and number.adjusted() >= MAX_NUMBER_DIGITS:
+        raise FilterValueError(f'"{shown}" is too large (numbers are read below 10^{MAX_NUMBER_DIGITS})')
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    if exponent < -MAX_DECIMALS and number != number.quantize(
+        Decimal(1).scaleb(-MAX_DECIMALS), context=_WIDE
+    ):
+        raise FilterValueError(f'"{shown}" has more than {MAX_DECIMALS} decimals')
+    return number
+
+
+# Enough precision for every number within the bounds (21 digits and 20 decimals).
+_WIDE = Context(prec=MAX_NUMBER_DIGITS + MAX_DECIMALS + 5)
+
+
+def _shown(value: Any) -> str:
+    """The value as a message quotes it: at most 40 characters."""
+    try:
+        text = text_of(value) if not isinstance(value, str) else value
+    except NotText:
+        raise  # a list or an object: the caller names the field, not the filter
+    except Exception:  # a message must never fail (an int too long for str)
+        text = type(value).__name__
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _read_amount(value: Any) -> tuple[Decimal, str | None]:
-    """The number, and the currency sign typed with it (``₦`` for ₦, N and NGN; ``$``)."""
+    """The number, and the currency sign typed with it (``₦`` for ₦, N and NGN; ``$``).
+
+    Raises FilterValueError, also for a number out of the bounds
+    (MAX_NUMBER_DIGITS, MAX_DECIMALS) or not finite.
+    """
     value = raw_value(value)
     if isinstance(value, bool):
-        raise FilterValueError(f'cannot read "{text_of(value)}" as a number')
-    if isinstance(value, Decimal) and value.is_finite():
-        return value, None
+        raise FilterValueError(f'cannot read "{_shown(value)}" as a number')
+    if isinstance(value, Decimal):
+        return _bounded(value, value), None
     if isinstance(value, int):
-        return Decimal(value), None
-    if isinstance(value, float) and value == value and abs(value) != float("inf"):
-        return Decimal(repr(value)), None
+        if value.bit_length() > 3 * MAX_NUMBER_DIGITS + 10:  # before str() or Decimal() of a huge int
+            raise FilterValueError(
+                f"a {value.bit_length()}-bit integer is too large "
+                f"(numbers are read below 10^{MAX_NUMBER_DIGITS})"
+            )
+        return _bounded(Decimal(value), value), None
+    if isinstance(value, float):
+        if value != value or abs(value) == float("inf"):
+            raise FilterValueError(f'"{value}" is not a finite number')
+        return _bounded(Decimal(repr(value)), value), None
     if isinstance(value, str):
         match = _AMOUNT.fullmatch(_NUMBER_NOISE.sub("", value))
         if match and not (match.group("sign") and match.group("sign2")):
-            number = Decimal(match.group("number").replace(",", ""))
+            number = _bounded(Decimal(match.group("number").replace(",", "")), value)
             if number.is_finite():
                 sign = match.group("sign") or match.group("sign2")
                 currency = match.group("currency")
                 typed = None if currency is None else "$" if currency == "$" else "₦"
                 return (-number if sign == "-" else number), typed
-    raise FilterValueError(f'cannot read "{text_of(value)}" as a number')
+    raise FilterValueError(f'cannot read "{_shown(value)}" as a number')
 
 
 def _half_up(number: Decimal, places: int) -> Decimal:
@@ -469,7 +519,9 @@ def _make_number(argument: str | None, locale: str) -> Callable[[Any], Any]:
 
     def formatted(value: Any) -> str:
         number = read_number(value)
-        decimals = places if places is not None else max(0, -int(number.as_tuple().exponent))
+        decimals = (
+            places if places is not None else min(MAX_DECIMALS, max(0, -int(number.as_tuple().exponent)))
+        )
         pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
         rounded = _half_up(number, decimals)
         return str(format_decimal(rounded, format=pattern, locale=locale, decimal_quantization=True))

@@ -14,7 +14,9 @@ import base64
 import binascii
 import hashlib
 import io
+import os
 import re
+import stat
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,29 +124,83 @@ def _bytes_from_text(text: str, base_dir: Path | None, max_bytes: int) -> bytes:
         header, _, payload = text.partition(",")
         if ";base64" not in header:
             raise PictureError("a data: URI for an image must be base64 (data:image/png;base64,...)")
-        return _decode_base64(payload)
+        return _decode_base64(payload, max_bytes)
     if len(text) > 256 and _BASE64.match(text):
-        return _decode_base64(text)
-    path = Path(text).expanduser()
+        return _decode_base64(text, max_bytes)
+    if "\0" in text:
+        raise PictureError(f"{text!r}: an image path cannot contain a NUL character")
+    try:
+        path = Path(text).expanduser()
+    except RuntimeError:  # ~nosuchuser/...: no such user, so no home folder to expand
+        raise PictureError(f"{text}: no such user's home folder") from None
     if not path.is_absolute():
         base = (base_dir or Path.cwd()).resolve()
         path = (base / path).resolve()
         if not path.is_relative_to(base):
             raise PictureError(f"{text}: a relative image path may not leave the data's folder ({base})")
+    return _read_regular_file(path, text, max_bytes)
+
+
+def _read_regular_file(path: Path, text: str, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``. Raises PictureError.
+
+    Opened without blocking (a FIFO would wait for a writer forever) and
+    checked with fstat before reading, so a device (/dev/zero, /dev/urandom)
+    or a FIFO is refused; at most ``max_bytes + 1`` bytes are read, in case
+    the file grows between the fstat and the read.
+    """
+    flags = (
+        os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    )
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise PictureError(f"{text}: the image is {size:,} bytes, more than the {max_bytes:,} allowed")
-        return path.read_bytes()
+        descriptor = os.open(path, flags)
     except FileNotFoundError:
         raise PictureError(f"{text}: no such image file") from None
     except IsADirectoryError:
         raise PictureError(f"{text}: is a folder, not an image") from None
+    except (OSError, ValueError) as exc:
+        raise PictureError(
+            f"{text}: cannot read the image ({getattr(exc, 'strerror', None) or exc})"
+        ) from None
+    try:
+        with os.fdopen(descriptor, "rb", buffering=0) as file:
+            descriptor = -1
+            info = os.fstat(file.fileno())
+            if stat.S_ISDIR(info.st_mode):
+                raise PictureError(f"{text}: is a folder, not an image")
+            if not stat.S_ISREG(info.st_mode):
+                raise PictureError(
+                    f"{text}: not a regular file (a device, a pipe or a socket), so not an image"
+                )
+            if info.st_size > max_bytes:
+                raise PictureError(
+                    f"{text}: the image is {info.st_size:,} bytes, more than the {max_bytes:,} allowed"
+                )
+            chunks: list[bytes] = []
+            left = max_bytes + 1
+            while left > 0:
+                chunk = file.read(min(left, 1 << 20))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                left -= len(chunk)
+            data = b"".join(chunks)
+    except IsADirectoryError:
+        raise PictureError(f"{text}: is a folder, not an image") from None
     except OSError as exc:
-        raise PictureError(f"{text}: cannot read the image ({exc.strerror})") from None
+        raise PictureError(f"{text}: cannot read the image ({exc.strerror or exc})") from None
+    finally:
+        if descriptor != -1:
+            os.close(descriptor)
+    if len(data) > max_bytes:
+        raise PictureError(f"{text}: the image is more than the {max_bytes:,} bytes allowed")
+    return data
 
 
-def _decode_base64(payload: str) -> bytes:
+def _decode_base64(payload: str, max_bytes: int) -> bytes:
+    # Base64 is 4/3 of the bytes: longer text is too large an image, refused before decoding.
+    if len(payload) > (max_bytes + 2) // 3 * 4 + len(payload) // 64 + 4096:
+        raise PictureError(f"the image's base64 text is longer than the {max_bytes:,} bytes allowed")
     try:
         return base64.b64decode("".join(payload.split()), validate=True)
     except (binascii.Error, ValueError):
