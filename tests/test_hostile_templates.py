@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from docx_factory import make_docx, p, para
-from mytypist_cli import Template, TemplateError
+from mytypist_cli import Template, TemplateError, UnsafeDocumentError
 from mytypist_cli.cli.app import app
 
 runner = CliRunner()
@@ -203,3 +203,60 @@ def test_a_small_package_keeps_the_classic_end_record() -> None:
     filled = Template.open(make_docx(para("<<name>>"))).render({"name": "Ada"})
     assert b"PK\x06\x06" not in filled
     assert filled[-22:-18] == b"PK\x05\x06"
+
+
+# -- 3. a DOCTYPE is refused in every encoding ------------------------------
+
+
+def _reencoded(docx: bytes, name: str, encoding: str, doctype: str) -> bytes:
+    """The package with part ``name`` written in ``encoding`` (with its BOM), a DOCTYPE added."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx)) as source, zipfile.ZipFile(buffer, "w") as archive:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == name:
+                text = data.decode("utf-8").split("?>", 1)[1].lstrip()
+                declaration = f'<?xml version="1.0" encoding="{encoding}" standalone="yes"?>\n'
+                data = (declaration + doctype + text).encode(encoding)  # utf-16 / utf-32 write a BOM
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+_DOCTYPES = [
+    '<!DOCTYPE w:document [<!ENTITY e "entity">]>',
+    '<!DOCTYPE w:document SYSTEM "http://example.com/x.dtd">',
+    "<!DOCTYPE w:document>",
+]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-8"])
+@pytest.mark.parametrize("doctype", _DOCTYPES)
+def test_a_doctype_is_refused_in_every_encoding(encoding: str, doctype: str, tmp_path: Path) -> None:
+    # utf-16-le and utf-16-be have no BOM: the declaration alone names the encoding.
+    docx = _reencoded(make_docx(para("<<name>>")), "word/document.xml", encoding, doctype)
+    with pytest.raises(UnsafeDocumentError, match="declares a DOCTYPE or entities"):
+        Template.open(docx)
+    template = tmp_path / "t.docx"
+    template.write_bytes(docx)
+    result = runner.invoke(app, ["fill", str(template), "-o", str(tmp_path / "o.docx"), "--set", "name=A"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: ")
+    assert "declares a DOCTYPE or entities" in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+def test_a_header_in_utf16_with_an_entity_is_refused(encoding: str) -> None:
+    docx = make_docx(
+        para("<<name>>"), headers={"header1.xml": p("<w:r><w:t>&e; &lt;&lt;name&gt;&gt;</w:t></w:r>")}
+    )
+    docx = _reencoded(docx, "word/header1.xml", encoding, '<!DOCTYPE w:hdr [<!ENTITY e "x">]>')
+    with pytest.raises(UnsafeDocumentError):
+        Template.open(docx)
+
+
+def test_a_part_in_utf16_without_a_doctype_is_filled() -> None:
+    docx = _reencoded(make_docx(para("Dear <<name>>")), "word/document.xml", "utf-16", "")
+    filled = Template.open(docx).render({"name": "Ada"})
+    assert b"Dear Ada" in _document(filled)

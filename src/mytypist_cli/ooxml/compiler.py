@@ -97,9 +97,15 @@ def parse_xml(data: bytes, part: str) -> etree._Element:
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise UnsafeDocumentError(f"{part} declares a DOCTYPE or entities, which Word never writes")
     try:
-        return etree.fromstring(data, _PARSER)
+        root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
         raise CorruptDocumentError(f"{part} is not well-formed XML ({exc})") from None
+    # The byte test above sees only UTF-8 (and ASCII-compatible) text; a part in UTF-16 or
+    # UTF-32 spells its DOCTYPE in other bytes, so ask the parser what it read.
+    info = root.getroottree().docinfo
+    if info.internalDTD is not None or info.externalDTD is not None:
+        raise UnsafeDocumentError(f"{part} declares a DOCTYPE or entities, which Word never writes")
+    return root
 
 
 def serialise(root: etree._Element) -> bytes:
