@@ -68,18 +68,23 @@ def _name(pid: int) -> str:
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="needs LibreOffice")
-def test_sigkill_during_pdf_conversion_leaves_no_libreoffice_running(tmp_path: Path) -> None:
+def test_sigkill_during_pdf_conversion_leaves_no_libreoffice_running_and_a_rerun_tidies(
+    tmp_path: Path,
+) -> None:
     template = tmp_path / "letter.docx"
     template.write_bytes(make_docx(para("Dear <<name>>")))
     data = tmp_path / "names.csv"
     data.write_text("name\n" + "".join(f"person {i}\n" for i in range(256)), encoding="utf-8")
     out = tmp_path / f"mytypist-pdf-kill-{uuid.uuid4().hex}"
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(private_tmp)}
     command = [sys.executable, "-m", "mytypist_cli", "fill", str(template), str(data), "--out-dir", str(out)]
     process = subprocess.Popen(
         [*command, "--pdf", "--jobs", "2"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "TMPDIR": str(tmp_path)},
+        env=env,
     )
     below: set[int] = set()
     try:
@@ -103,3 +108,17 @@ def test_sigkill_during_pdf_conversion_leaves_no_libreoffice_running(tmp_path: P
     staged = [len(list(run.glob("*.pdf"))) for run in out.glob(".~mytypist-*pdf-*/run*")]
     assert staged, "LibreOffice was not converting when the run was killed"
     assert all(count < 64 for count in staged), staged
+    # What SIGKILL leaves (its profiles, a staging folder) the next conversion removes.
+    left = [path.name for path in private_tmp.iterdir()]
+    assert left, "the killed run left no profile: nothing to tidy"
+    assert all(name.startswith(f"mytypist-soffice-{process.pid}-") for name in left), left
+    rerun = subprocess.run(
+        [*command, "--pdf", "--overwrite", "--limit", "1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=HANG_GUARD * 3,
+    )
+    assert "Traceback" not in rerun.stderr
+    assert list(private_tmp.iterdir()) == []
+    assert list(out.glob(".~mytypist-*")) == []

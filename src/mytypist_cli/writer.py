@@ -258,9 +258,9 @@ def run_prefix(tag: str = "") -> str:
     return f"{TEMP_PREFIX}{os.getpid()}-{tag}"
 
 
-def _creator(name: str) -> int | None:
+def _creator(name: str, prefix: str = TEMP_PREFIX) -> int | None:
     """The pid a temporary name was made by, None for a name without one (made before pids were kept)."""
-    head = name[len(TEMP_PREFIX) :].split("-", 1)[0]
+    head = name[len(prefix) :].split("-", 1)[0]
     return int(head) if head.isdigit() else None
 
 
@@ -276,13 +276,16 @@ def _gone(pid: int) -> bool:
     return False
 
 
-def remove_leftovers(folder: PathLike, *, older_than: float = LEFTOVER_SECONDS) -> int:
+def remove_leftovers(
+    folder: PathLike, *, older_than: float = LEFTOVER_SECONDS, prefix: str = TEMP_PREFIX
+) -> int:
     """Remove the temporary files (and PDF staging folders) killed runs left in ``folder``; return how many.
 
     A leftover is a ``.~mytypist-*`` entry whose creating process (the pid
     in its name) is gone, or, for a name without a pid, one older than
     ``older_than`` seconds. A running mytypist's files are never touched,
-    nor is anything that is not a regular file or a folder. Never raises.
+    nor is anything that is not a regular file or a folder. ``prefix`` names
+    another kind of leftover (LibreOffice profiles). Never raises.
     """
     removed = 0
     try:
@@ -291,9 +294,9 @@ def remove_leftovers(folder: PathLike, *, older_than: float = LEFTOVER_SECONDS) 
         return 0
     now = time.time()
     for entry in entries:
-        if not entry.name.startswith(TEMP_PREFIX):
+        if not entry.name.startswith(prefix):
             continue
-        pid = _creator(entry.name)
+        pid = _creator(entry.name, prefix)
         try:
             info = entry.stat(follow_symlinks=False)
         except OSError:

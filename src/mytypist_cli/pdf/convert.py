@@ -267,7 +267,9 @@ def _run_batches(
     except OSError as exc:
         raise ConversionError(f"{target}: cannot write there ({exc.strerror})") from None
     try:
-        profiles = Path(tempfile.mkdtemp(prefix=PROFILE_PREFIX))
+        # The pid in the name lets a later run remove the profiles of one killed outright.
+        writer.remove_leftovers(tempfile.gettempdir(), prefix=PROFILE_PREFIX)
+        profiles = Path(tempfile.mkdtemp(prefix=f"{PROFILE_PREFIX}{os.getpid()}-"))
     except OSError as exc:
         shutil.rmtree(work, ignore_errors=True)
         raise ConversionError(f"cannot make a temporary LibreOffice profile ({exc.strerror})") from None
