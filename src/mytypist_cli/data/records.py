@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
+from mytypist_cli.engine.pictures import DEFAULT_MAX_IMAGE_BYTES
 from mytypist_cli.errors import DataError
 
 if TYPE_CHECKING:
@@ -288,21 +289,31 @@ def _decode_error(name: str, line: int | None, enc: _Encoding, byte: int, fmt: s
 
 
 def _byte_lines(stream: io.BufferedReader[Any]) -> Iterator[bytes]:
-    """Split a byte stream into lines ending in \\n, \\r\\n or \\r, keeping the endings."""
-    pending = b""
+    """Split a byte stream into lines ending in \\n, \\r\\n or \\r, keeping the endings.
+
+    Linear in the input however long a line is: a chunk without a line break
+    is only kept (never joined to what came before and split again), and the
+    pieces of a line are joined once, when its break arrives.
+    """
+    parts: list[bytes] = []  # the line so far: no break yet, except perhaps a lone "\r" at its end
     while True:
         chunk = stream.read(_CHUNK)
         if not chunk:
-            if pending:
-                yield pending
+            if parts:
+                yield from b"".join(parts).splitlines(keepends=True)
             return
-        lines = (pending + chunk).splitlines(keepends=True)
+        if b"\n" not in chunk and b"\r" not in chunk and not (parts and parts[-1].endswith(b"\r")):
+            parts.append(chunk)
+            continue
+        parts.append(chunk)
+        lines = b"".join(parts).splitlines(keepends=True)
         pending = lines.pop()
         # A last line without its ending may continue in the next chunk; so may a
         # lone "\r", which could be the first half of "\r\n".
         if pending.endswith(b"\n"):
             lines.append(pending)
             pending = b""
+        parts = [pending] if pending else []
         yield from lines
 
 
@@ -377,6 +388,8 @@ def _sniff_format(head: _Rewound, name: str, encoding: str | None) -> str:
         return "json"
     try:
         return "ndjson" if isinstance(json.loads(first), dict) else "json"
+    except RecursionError:
+        return "ndjson"  # a first line nested too deeply: the reader says so, naming the line
     except ValueError:
         return "json"  # a pretty-printed object: its first line is not a whole object
 
@@ -413,6 +426,13 @@ def _json_error(name: str, exc: json.JSONDecodeError) -> DataError:
     return DataError(f"{name}:{exc.lineno}: bad JSON: {exc.msg} (column {exc.colno})")
 
 
+def _json_limit_error(name: str, line: int, exc: RecursionError | ValueError) -> DataError:
+    """A JSON value past Python's limits: nested too deeply, or an integer of over 4,300 digits."""
+    if isinstance(exc, RecursionError):
+        return DataError(f"{name}:{line}: bad JSON: arrays or objects nested too deeply to read")
+    return DataError(f"{name}:{line}: bad JSON: a number too long to read ({' '.join(str(exc).split()[:8])})")
+
+
 def _parse_json(text: str, name: str) -> list[Record]:
     """Parse a JSON object or array of objects, noting the line where each object starts."""
     decoder = json.JSONDecoder()
@@ -425,6 +445,8 @@ def _parse_json(text: str, name: str) -> list[Record]:
             value, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             raise _json_error(name, exc) from None
+        except (RecursionError, ValueError) as exc:
+            raise _json_limit_error(name, line, exc) from None
         if _skip_ws(text, end) != len(text):
             _raise_standard_json_error(text, name)
         if not isinstance(value, dict):
@@ -447,6 +469,8 @@ def _parse_json(text: str, name: str) -> list[Record]:
                 value, pos = decoder.raw_decode(text, pos)
             except json.JSONDecodeError as exc:
                 raise _json_error(name, exc) from None
+            except (RecursionError, ValueError) as exc:
+                raise _json_limit_error(name, line, exc) from None
             index = len(records) + 1
             if not isinstance(value, dict):
                 raise DataError(
@@ -472,6 +496,8 @@ def _raise_standard_json_error(text: str, name: str) -> None:
         json.loads(text)
     except json.JSONDecodeError as exc:
         raise _json_error(name, exc) from None
+    except (RecursionError, ValueError) as exc:
+        raise _json_limit_error(name, 1, exc) from None
     raise DataError(f"{name}: bad JSON")  # pragma: no cover - json.loads agreed with us
 
 
@@ -495,6 +521,8 @@ def _ndjson_rows(lines: Iterator[str], name: str) -> Iterator[Record]:
             value = json.loads(text.rstrip("\r\n"))
         except json.JSONDecodeError as exc:
             raise DataError(f"{name}:{line}: bad JSON: {exc.msg} (column {exc.colno})") from None
+        except (RecursionError, ValueError) as exc:
+            raise _json_limit_error(name, line, exc) from None
         if not isinstance(value, dict):
             raise DataError(f"{name}:{line}: expected a JSON object on this line, found {_kind(value)}")
         number += 1
@@ -502,6 +530,17 @@ def _ndjson_rows(lines: Iterator[str], name: str) -> Iterator[Record]:
 
 
 # --------------------------------------------------------------------------- CSV
+
+#: The longest CSV field read: a base64 picture as large as the default
+#: --max-image-mb (base64 is 4/3 of the bytes), with room for line breaks.
+#: Python's csv module stops at 128 KiB, and calls a longer field "never closed".
+MAX_CSV_FIELD = DEFAULT_MAX_IMAGE_BYTES * 4 // 3 + DEFAULT_MAX_IMAGE_BYTES // 16 + 4096
+
+
+def _allow_long_fields() -> None:
+    """Raise csv's field size limit (process-wide) to MAX_CSV_FIELD; never lower it."""
+    if csv.field_size_limit() < MAX_CSV_FIELD:
+        csv.field_size_limit(MAX_CSV_FIELD)
 
 
 def _sniff_delimiter(sample: str, complete: bool, preferred: tuple[str, ...]) -> str:
@@ -691,6 +730,7 @@ class _CsvReader:
         self.name = name
         raw.skip(enc.bom)
         self._stream = io.BufferedReader(raw, buffer_size=_CHUNK)
+        _allow_long_fields()
         self._reader = csv.reader(
             _text_lines(self._stream, name, enc, "csv"), delimiter=delimiter, strict=True
         )
