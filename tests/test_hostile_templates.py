@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from docx_factory import make_docx, p, para
-from mytypist_cli import Template, TemplateError, UnsafeDocumentError
+from mytypist_cli import MacroTemplateError, Template, TemplateError, UnsafeDocumentError
 from mytypist_cli.cli.app import app
 
 runner = CliRunner()
@@ -260,3 +260,53 @@ def test_a_part_in_utf16_without_a_doctype_is_filled() -> None:
     docx = _reencoded(make_docx(para("Dear <<name>>")), "word/document.xml", "utf-16", "")
     filled = Template.open(docx).render({"name": "Ada"})
     assert b"Dear Ada" in _document(filled)
+
+
+# -- 4. macros are found by relationship and content type -------------------
+
+_VBA_RELATIONSHIP = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
+_VBA_TYPE = "application/vnd.ms-office.vbaProject"
+
+
+def _with_macros(*, relationship: bool, content_type: bool, member: str = "word/macros.bin") -> bytes:
+    docx = make_docx(para("<<name>>"))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx)) as source, zipfile.ZipFile(buffer, "w") as archive:
+        for info in source.infolist():
+            data = source.read(info)
+            target = member.removeprefix("word/")
+            if relationship and info.filename == "word/_rels/document.xml.rels":
+                rel = f'<Relationship Id="rId90" Type="{_VBA_RELATIONSHIP}" Target="{target}"/>'
+                data = data.replace(b"</Relationships>", rel.encode() + b"</Relationships>")
+            if content_type and info.filename == "[Content_Types].xml":
+                override = f'<Override PartName="/{member}" ContentType="{_VBA_TYPE}"/>'
+                data = data.replace(b"</Types>", override.encode() + b"</Types>")
+            archive.writestr(info, data)
+        archive.writestr(member, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 not really a VBA project")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("relationship", "content_type"),
+    [(True, False), (False, True), (True, True)],
+    ids=["relationship", "content-type", "both"],
+)
+def test_macros_under_another_name_are_found(relationship: bool, content_type: bool, tmp_path: Path) -> None:
+    docx = _with_macros(relationship=relationship, content_type=content_type)
+    template = Template.open(docx)
+    assert template.is_macro_enabled
+    assert template.extension == ".docm"
+    with pytest.raises(MacroTemplateError):
+        template.render({"name": "Ada"})
+    assert template.fill({"name": "Ada"}, allow_macros=True).extension == ".docm"
+    code, stdout, stderr, out = _fill_cli(tmp_path, docx, "name=Ada")
+    assert code == 1
+    assert stdout == ""
+    assert stderr.startswith("error: ")
+    assert "macros" in stderr
+    assert not out.exists()
+    assert not out.with_suffix(".docm").exists()
+
+
+def test_a_bin_member_without_a_vba_relationship_or_type_is_not_macros() -> None:
+    assert not Template.open(_with_macros(relationship=False, content_type=False)).is_macro_enabled

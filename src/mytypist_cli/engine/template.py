@@ -531,11 +531,8 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str], locale:
     main_type = content_types.get(main.name.lower(), "")
     if main_type not in _AS_DOCUMENT:
         raise NotADocxError(_not_word_message(main_type))
-    is_macro = main_type in (DOCM_MAIN, DOTM_MAIN) or any(
-        name.rsplit("/", 1)[-1] == "vbaproject.bin" for name in by_name
-    )
-
     relationships = _relationships(by_name, main.name)
+    is_macro = _has_macros(by_name, content_types, main_type, relationships)
     stories: list[tuple[int, str]] = [(_STORY_ORDER.index("officeDocument"), main.name)]
     settings_part: str | None = None
     for rel_type, target in relationships:
@@ -749,6 +746,31 @@ class _BoundNodes:
         if isinstance(first, etree._Element):
             return "".join(str(text) for text in first.itertext())
         return str(first)
+
+
+_VBA_PROJECT_TYPE = "application/vnd.ms-office.vbaproject"
+_VBA_RELATIONSHIP = "/vbaproject"
+
+
+def _has_macros(
+    by_name: dict[str, package.Member],
+    content_types: dict[str, str],
+    main_type: str,
+    relationships: list[tuple[str, str]],
+) -> bool:
+    """Whether the package carries a VBA project: by the main part's type, a part's content type,
+    a ``vbaProject`` relationship of the main part, or a member named ``vbaProject.bin``.
+
+    Word finds the project through the relationship and its content type, whatever the member
+    is called, so the name alone is not enough to go by.
+    """
+    if main_type in (DOCM_MAIN, DOTM_MAIN):
+        return True
+    if any(rel_type.lower().endswith(_VBA_RELATIONSHIP) for rel_type, _ in relationships):
+        return True
+    if any(content_types.get(name, "").lower() == _VBA_PROJECT_TYPE for name in by_name):
+        return True
+    return any(name.rsplit("/", 1)[-1] == "vbaproject.bin" for name in by_name)
 
 
 def _has_pictures(nodes: list[Node] | tuple[Node, ...]) -> bool:
