@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 import zipfile
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from docx_factory import make_docx, p, para
-from mytypist_cli import MacroTemplateError, Template, TemplateError, UnsafeDocumentError
+from docx_factory import make_docx, p, para, r
+from mytypist_cli import MacroTemplateError, Placeholder, Template, TemplateError, UnsafeDocumentError
 from mytypist_cli.cli.app import app
 
 runner = CliRunner()
@@ -310,3 +311,55 @@ def test_macros_under_another_name_are_found(relationship: bool, content_type: b
 
 def test_a_bin_member_without_a_vba_relationship_or_type_is_not_macros() -> None:
     assert not Template.open(_with_macros(relationship=False, content_type=False)).is_macro_enabled
+
+
+# -- 5. opening time grows with the template, not with its square ----------
+
+_HANG_GUARD = 120  # seconds: far above what a linear open takes (a few), far below a quadratic one
+
+
+def _open_guarded(docx: bytes) -> Template:
+    """Open in a thread, failing (not hanging the suite) if it does not finish within the guard."""
+    opened: list[Template] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            opened.append(Template.open(docx))
+        except BaseException as exc:  # handed to the test below
+            errors.append(exc)
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    thread.join(_HANG_GUARD)
+    assert not thread.is_alive(), f"Template.open did not finish within {_HANG_GUARD} s"
+    if errors:
+        raise errors[0]
+    return opened[0]
+
+
+def test_fifty_thousand_distinct_placeholders_open() -> None:
+    # Quadratic listing took about 51 s for 20,000 names, so this many took many minutes.
+    count = 50_000
+    template = _open_guarded(make_docx("".join(para(f"<<name{i}>>") for i in range(count))))
+    assert len(template.placeholders) == count
+    assert template.placeholders[-1] == Placeholder(f"name{count - 1}", 1, ("word/document.xml",))
+
+
+def test_thousands_of_placeholders_in_one_paragraph_of_runs_open() -> None:
+    count = 30_000
+    template = _open_guarded(make_docx(p(*(r(f"<<name{i}>>") for i in range(count)))))
+    assert len(template.placeholders) == count
+    filled = template.render({f"name{i}": str(i) for i in range(count)})
+    assert f'<w:t xml:space="preserve">{count - 1}</w:t>'.encode() in _document(filled)
+
+
+def test_ten_thousand_lists_open() -> None:
+    # Each list's fields were looked for among every occurrence of the template.
+    count = 10_000
+    body = "".join(para(f"<<#l{i}>>") + para(f"<<f{i}>>") + para(f"<</l{i}>>") for i in range(count))
+    template = _open_guarded(make_docx(body))
+    assert len(template.placeholders) == count
+    last = template.placeholders[-1]
+    assert last.kind == "list"
+    assert [field.name for field in last.fields] == [f"f{count - 1}"]

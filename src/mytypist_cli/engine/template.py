@@ -868,16 +868,26 @@ def _placeholders(
     placeholder as its mc:Choice copy, so it is not counted again; it counts
     only when it is the sole copy.
     """
-    level = [(part, occ) for part, occ in occurrences if _list_path(occ) == within and occ.tag.name != "."]
-    names = {occ.tag.name: None for _, occ in level}
-    shown = {occ.tag.name for _, occ in level if occ.counted}
-    counted = [(part, occ) for part, occ in level if occ.counted or occ.tag.name not in shown]
+    # One pass groups this level's occurrences by name and hands each list only what is
+    # inside it: listing stays linear in the occurrences, however many names there are.
+    depth = len(within)
+    by_name: dict[str, list[tuple[str, Occurrence]]] = {}
+    inside: dict[str, list[tuple[str, Occurrence]]] = {}
+    for part, occ in occurrences:
+        path = _list_path(occ)
+        if path[:depth] != within:
+            continue
+        if len(path) > depth:
+            inside.setdefault(path[depth], []).append((part, occ))
+        elif occ.tag.name != ".":
+            by_name.setdefault(occ.tag.name, []).append((part, occ))
+    shown = {name for name, mine in by_name.items() if any(occ.counted for _, occ in mine)}
+    outside = set(by_name)
     entries = []
-    for name in names:
-        mine = [(part, occ) for part, occ in level if occ.tag.name == name]
+    for name, mine in by_name.items():
         kinds = {occ.kind for _, occ in mine}
         kind = next(k for k in _KIND_PRECEDENCE if k in kinds)
-        uses = [(part, occ) for part, occ in counted if occ.tag.name == name]
+        uses = [(part, occ) for part, occ in mine if occ.counted or name not in shown]
         entries.append(
             Placeholder(
                 name,
@@ -885,7 +895,7 @@ def _placeholders(
                 tuple(dict.fromkeys(part for part, _ in uses)),
                 tuple(dict.fromkeys(occ.tag.filters for _, occ in mine if occ.tag.filters)),
                 kind,
-                _fields(occurrences, (*within, name), set(names)) if kind == "list" else (),
+                _fields(inside.get(name, []), (*within, name), outside) if kind == "list" else (),
             )
         )
     return tuple(entries)

@@ -12,7 +12,9 @@ Imports neither typer nor rich.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -254,6 +256,7 @@ def compile_part(
         if not tags:
             continue
         counted = next(paragraph.iterancestors(names.fallback), None) is None
+        starts = _starts(pieces)
         in_table = next(paragraph.iterancestors(names.tc), None) is not None
         markers: list[str] = []
         for tag in tags:
@@ -274,7 +277,7 @@ def compile_part(
                 events.append(("section", len(sites)))
                 sites.append(site)
                 continue
-            element = _first_element(pieces, tag.start)
+            element = _first_element(pieces, starts, tag.start)
             prefix = f"{element.prefix}:" if element.prefix else ""
             if is_picture_tag(tag):
                 markers.append(f"{marker_open}i{len(pictures)}{marker_close}")
@@ -568,33 +571,47 @@ def _text_pieces(paragraph: etree._Element, names: _Names) -> list[tuple[etree._
     return pieces
 
 
-def _first_element(pieces: list[tuple[etree._Element | None, str]], offset: int) -> etree._Element:
-    position = 0
-    for element, text in pieces:
-        if position <= offset < position + len(text) and element is not None:
-            return element
-        position += len(text)
-    raise AssertionError("a tag always starts inside a w:t")  # pragma: no cover
+def _first_element(
+    pieces: list[tuple[etree._Element | None, str]], starts: list[int], offset: int
+) -> etree._Element:
+    """The w:t holding the character at ``offset``; ``starts`` is each piece's offset."""
+    element, text = pieces[bisect.bisect_right(starts, offset) - 1]
+    if element is None or not text:  # pragma: no cover
+        raise AssertionError("a tag always starts inside a w:t")
+    return element
+
+
+def _starts(pieces: list[tuple[etree._Element | None, str]]) -> list[int]:
+    return list(itertools.accumulate((len(text) for _, text in pieces[:-1]), initial=0))
 
 
 def _rewrite(pieces: list[tuple[etree._Element | None, str]], tags: list[Tag], markers: list[str]) -> None:
-    """Put each tag's marker in the w:t holding its first character; trim the rest."""
+    """Put each tag's marker in the w:t holding its first character; trim the rest.
+
+    Tags come in order and never overlap, so one pass over pieces and tags together will do.
+    """
+    if len(tags) != len(markers):  # pragma: no cover
+        raise ValueError("one marker per tag")
     full = "".join(text for _, text in pieces)
     start = 0
+    first = 0  # the first tag not yet wholly before the piece
     for element, text in pieces:
         end = start + len(text)
+        while first < len(tags) and tags[first].end <= start:
+            first += 1
         if element is not None and text:
             chunks: list[str] = []
             position = start
             touched = False
-            for tag, marker in zip(tags, markers, strict=True):
-                if tag.end <= start or tag.start >= end:
-                    continue
+            index = first
+            while index < len(tags) and tags[index].start < end:
+                tag = tags[index]
                 touched = True
                 if tag.start >= start:
                     chunks.append(full[position : tag.start])
-                    chunks.append(marker)
+                    chunks.append(markers[index])
                 position = max(position, min(tag.end, end))
+                index += 1
             if touched:
                 chunks.append(full[position:end])
                 element.text = "".join(chunks)
