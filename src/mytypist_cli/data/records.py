@@ -426,8 +426,42 @@ def _json_error(name: str, exc: json.JSONDecodeError) -> DataError:
     return DataError(f"{name}:{exc.lineno}: bad JSON: {exc.msg} (column {exc.colno})")
 
 
+class _DuplicateKey(ValueError):
+    """An object gives a key twice (or two keys equal after NFC normalisation)."""
+
+    def __init__(self, key: str, other: str | None) -> None:
+        super().__init__(key)
+        self.key, self.other = key, other
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json's object_pairs_hook: the object as a dict; raises _DuplicateKey rather than keep the last."""
+    values = dict(pairs)
+    if len(values) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key, None)
+            seen.add(key)
+    if not all(key.isascii() for key in values):
+        normal: dict[str, str] = {}
+        for key in values:
+            nfc = unicodedata.normalize("NFC", key)
+            if nfc in normal:
+                raise _DuplicateKey(key, normal[nfc])
+            normal[nfc] = key
+    return values
+
+
 def _json_limit_error(name: str, line: int, exc: RecursionError | ValueError) -> DataError:
-    """A JSON value past Python's limits: nested too deeply, or an integer of over 4,300 digits."""
+    """A JSON value past Python's limits (nested too deeply, a 4,300-digit integer) or a key twice."""
+    if isinstance(exc, _DuplicateKey):
+        if exc.other is None:
+            return DataError(f"{name}:{line}: bad JSON: the key {exc.key!r} is given twice in one object")
+        return DataError(
+            f"{name}:{line}: bad JSON: the keys {exc.other!r} and {exc.key!r} are the same text "
+            "(in Unicode NFC form) in one object"
+        )
     if isinstance(exc, RecursionError):
         return DataError(f"{name}:{line}: bad JSON: arrays or objects nested too deeply to read")
     return DataError(f"{name}:{line}: bad JSON: a number too long to read ({' '.join(str(exc).split()[:8])})")
@@ -435,7 +469,7 @@ def _json_limit_error(name: str, line: int, exc: RecursionError | ValueError) ->
 
 def _parse_json(text: str, name: str) -> list[Record]:
     """Parse a JSON object or array of objects, noting the line where each object starts."""
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(object_pairs_hook=_unique_keys)
     pos = _skip_ws(text, 0)
     if pos == len(text):
         raise DataError(f"{name}: empty input: expected a JSON object or an array of objects")
@@ -518,7 +552,7 @@ def _ndjson_rows(lines: Iterator[str], name: str) -> Iterator[Record]:
             continue  # blank lines are tolerated, commonly a trailing one
         try:
             # Without its line ending, so "column" in an error stays on this line.
-            value = json.loads(text.rstrip("\r\n"))
+            value = json.loads(text.rstrip("\r\n"), object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as exc:
             raise DataError(f"{name}:{line}: bad JSON: {exc.msg} (column {exc.colno})") from None
         except (RecursionError, ValueError) as exc:
