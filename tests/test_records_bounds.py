@@ -5,10 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from docx_factory import make_docx, para
+from mytypist_cli.cli.app import app
 from mytypist_cli.data import records
 from mytypist_cli.data.records import open_records
 from mytypist_cli.errors import DataError
@@ -78,3 +82,14 @@ def test_line_endings_across_chunks_are_kept(chunk_breaks: bytes) -> None:
         b"b" * size + chunk_breaks,
         b"c",
     ]
+
+
+def test_cli_json_nested_too_deeply_is_one_error_line(tmp_path: Path) -> None:
+    template = tmp_path / "letter.docx"
+    template.write_bytes(make_docx(para("<<a>>")))
+    data = tmp_path / "rows.ndjson"
+    data.write_bytes(b'{"a": 1}\n{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n")
+    result = CliRunner().invoke(app, ["fill", str(template), str(data), "--out-dir", str(tmp_path / "o")])
+    assert result.exit_code == 1, result.output
+    assert f"{data}:2: bad JSON: arrays or objects nested too deeply to read" in result.stderr
+    assert "Traceback" not in result.stderr
