@@ -170,3 +170,22 @@ def test_cli_a_json_number_1e400_fails_its_row(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert result.stdout.splitlines() == [str(tmp_path / "o" / "letter-0001.docx")]
     assert any(line.startswith("row 2: <<fee|money>>") for line in result.stderr.splitlines())
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "NaN", "Infinity"])
+def test_a_json_number_no_document_can_show_fails_its_row_without_a_filter(
+    tmp_path: Path, number: str
+) -> None:
+    # 1e400 is read as infinity, and <<fee>> printed "inf" with exit status 0.
+    template = tmp_path / "t.docx"
+    template.write_bytes(make_docx(para("Fee: <<fee>>")))
+    for name, text in (
+        ("rows.json", f'[{{"fee": 1}},\n {{"fee": {number}}}]'),
+        ("rows.ndjson", f'{{"fee": 1}}\n{{"fee": {number}}}\n'),
+    ):
+        data, out = tmp_path / name, tmp_path / f"out-{name}"
+        data.write_text(text, encoding="utf-8")
+        result = runner.invoke(app, ["fill", str(template), str(data), "--out-dir", str(out)])
+        assert result.exit_code == 1
+        assert result.stdout.splitlines() == [str(out / "t-0001.docx")]
+        assert result.stderr.startswith("row 2: the value for 'fee' is not a number a document can show (")

@@ -25,7 +25,15 @@ from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from functools import lru_cache
 from typing import Any
 
-from mytypist_cli.engine.values import DEFAULT_LOCALE, MISSING, NotText, clean_text, raw_value, text_of
+from mytypist_cli.engine.values import (
+    DEFAULT_LOCALE,
+    MISSING,
+    NotText,
+    clean_text,
+    not_finite,
+    raw_value,
+    text_of,
+)
 from mytypist_cli.errors import FilterSyntaxError, FilterValueError, RenderError
 
 __all__ = ["DEFAULT_LOCALE", "Chain", "compile_chain", "display_text", "read_date", "read_number"]
@@ -447,6 +455,8 @@ _WIDE = Context(prec=MAX_NUMBER_DIGITS + MAX_DECIMALS + 5)
 
 def _shown(value: Any) -> str:
     """The value as a message quotes it: at most 40 characters."""
+    if not_finite(value):
+        return str(value)  # infinity or NaN: text_of refuses to show it, a message may
     try:
         text = text_of(value) if not isinstance(value, str) else value
     except NotText:

@@ -129,8 +129,11 @@ def text_of(value: Any, locale: str = DEFAULT_LOCALE) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
+    if not_finite(value):
+        # JSON's 1e400 is read as infinity: printed, it would be "inf" on the page.
+        raise NotText(f"is not a number a document can show ({value})")
     if isinstance(value, float):
-        if math.isfinite(value) and value.is_integer() and abs(value) < 1e16:
+        if value.is_integer() and abs(value) < 1e16:
             return str(int(value))
         return repr(value)
     if isinstance(value, Decimal):
@@ -145,6 +148,13 @@ def text_of(value: Any, locale: str = DEFAULT_LOCALE) -> str:
     if isinstance(value, Mapping | list | tuple):
         raise NotText("is an object, not text" if isinstance(value, Mapping) else "is a list, not text")
     return str(value)
+
+
+def not_finite(value: Any) -> bool:
+    """Infinity or NaN, as a float or a Decimal."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    return isinstance(value, Decimal) and not value.is_finite()
 
 
 def raw_value(value: Any) -> Any:
