@@ -7,6 +7,7 @@ import gc
 import importlib
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -135,20 +136,25 @@ def test_main_builds_only_the_group_of_the_command_it_runs(tmp_path: Path) -> No
 MAIN_AS_MYTYPIST = "import sys; sys.argv[0] = 'mytypist'; from mytypist_cli.cli import main; main()"
 
 
+def _in_bash(*args: str, home: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """mytypist run from bash, as a user types it: typer finds the shell from the parent process."""
+    command = shlex.join([sys.executable, "-c", MAIN_AS_MYTYPIST, *args])
+    env = {**os.environ, **({"HOME": str(home)} if home is not None else {})}
+    return subprocess.run(["bash", "-c", command + "; exit $?"], capture_output=True, text=True, env=env)
+
+
 def test_show_completion_prints_the_bash_script() -> None:
-    # The shell is named: typer would otherwise detect the shell this test runs under.
-    result = runner.invoke(app, ["--show-completion", "bash"])
-    assert result.exit_code == 0, result.output
-    assert result.stderr == ""
-    assert "complete -o default -F _mytypist_completion mytypist" in result.stdout
-    assert "_MYTYPIST_COMPLETE=complete_bash" in result.stdout
+    done = _in_bash("--show-completion")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert "complete -o default -F _mytypist_completion mytypist" in done.stdout
+    assert "_MYTYPIST_COMPLETE=complete_bash" in done.stdout
 
 
-def test_install_completion_writes_the_bash_script(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HOME", str(tmp_path))
-    result = runner.invoke(app, ["--install-completion", "bash"])
-    assert result.exit_code == 0, result.output
-    assert "bash completion installed in" in result.stdout
+def test_install_completion_writes_the_bash_script(tmp_path: Path) -> None:
+    done = _in_bash("--install-completion", home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "bash completion installed in" in done.stdout
     script = (tmp_path / ".bash_completions" / "mytypist.sh").read_text()
     assert "_MYTYPIST_COMPLETE=complete_bash" in script
     assert "mytypist.sh" in (tmp_path / ".bashrc").read_text()

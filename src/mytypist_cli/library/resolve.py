@@ -250,7 +250,7 @@ def _data_kind(path: Path, data: bytes) -> str | None:
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as package:
                 return "Excel" if "xl/workbook.xml" in package.namelist() else None
-        except (zipfile.BadZipFile, OSError):
+        except (zipfile.BadZipFile, OSError, NotImplementedError):  # NotImplementedError: an odd zip version
             return None
     try:
         text = data[:4096].decode("utf-8-sig").lstrip()
