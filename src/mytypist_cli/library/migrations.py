@@ -17,6 +17,7 @@ Stdlib only (``sqlite3``); imports neither sqlmodel nor typer nor rich.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -142,6 +143,20 @@ def unknown(names: set[str]) -> set[str]:
     return names - KNOWN_NAMES
 
 
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back after a failed step without hiding why it failed.
+
+    SQLite may already have rolled the transaction back itself (a full disk,
+    SQLITE_FULL, does), and then ROLLBACK fails with "cannot rollback - no
+    transaction is active"; a rollback that fails for another reason is
+    dropped too: the step's own error is the one to report.
+    """
+    if not conn.in_transaction:
+        return
+    with contextlib.suppress(sqlite3.Error):
+        conn.execute("ROLLBACK")
+
+
 def migrate(conn: sqlite3.Connection, upto: str | None = None) -> list[str]:
     """Apply the pending migrations in order, each in its own BEGIN IMMEDIATE transaction.
 
@@ -169,7 +184,7 @@ def migrate(conn: sqlite3.Connection, upto: str | None = None) -> list[str]:
                     done.append(name)
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
         if name == upto:
             break

@@ -83,6 +83,10 @@ DEFAULT_DELIMITERS: tuple[str, str] = ("<<", ">>")
 WAL_ATTEMPTS = 2_000
 WAL_RETRY_SECONDS = 0.02
 
+# Below this much free space, an SQLite "disk full" or "disk I/O error" is put down to the disk
+# being full (see _reason): a WAL library needs room for its -wal and a 32 KiB -shm.
+LOW_SPACE_BYTES = 256 * 1024
+
 AddStatus = Literal["added", "new_version", "unchanged"]
 
 
@@ -176,7 +180,7 @@ def open_store(
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"cannot open library {path}: {exc}") from exc
+        raise StoreError(f"cannot open library {path}: {_reason(exc, path)}") from exc
     store = Store(path, journal=journal or path.with_name(JOURNAL_FILENAME))
     if ingest:
         try:
@@ -185,6 +189,26 @@ def open_store(
             store.close()
             raise
     return store
+
+
+def _reason(exc: BaseException | None, path: Path) -> str:
+    """SQLite's message for ``exc``, saying "No space left on device" when that is the cause.
+
+    SQLite reports a full disk as SQLITE_FULL ("database or disk is full"), or, when the
+    WAL index (``-shm``) cannot grow, as a bare SQLITE_IOERR ("disk I/O error"); neither
+    names the cause a user can act on. The file system holding the library is asked.
+    """
+    message = str(exc)
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code not in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):
+        return message
+    try:
+        stats = os.statvfs(path.parent)
+    except (OSError, AttributeError):
+        return message
+    if stats.f_bavail * stats.f_frsize < LOW_SPACE_BYTES:
+        return f"{message}: No space left on device"
+    return message
 
 
 def _enter_wal(conn: sqlite3.Connection) -> None:
@@ -263,9 +287,9 @@ class Store:
         try:
             yield
         except DBAPIError as exc:
-            raise StoreError(f"library {self.path}: {exc.orig}") from exc
+            raise StoreError(f"library {self.path}: {_reason(exc.orig, self.path)}") from exc
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"library {self.path}: {exc}") from exc
+            raise StoreError(f"library {self.path}: {_reason(exc, self.path)}") from exc
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
