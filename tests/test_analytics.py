@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from mytypist_cli import home
+from mytypist_cli.csv_cells import csv_safe
 from mytypist_cli.errors import StoreError
 from mytypist_cli.library.store import Store, open_store
 from mytypist_cli.usage import analytics
@@ -224,7 +225,7 @@ def test_parse_since_rejects_nonsense(text: str) -> None:
     ],
 )
 def test_csv_safe(value: object, expected: object) -> None:
-    assert analytics.csv_safe(value) == expected
+    assert csv_safe(value) == expected
 
 
 def test_stats_csv_defuses_formulas_in_template_names(eastern: None, tmp_path: Path) -> None:

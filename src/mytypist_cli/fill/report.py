@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from mytypist_cli import writer
+from mytypist_cli.csv_cells import csv_safe
 from mytypist_cli.fill.results import RowResult
 
 REPORT_SUFFIXES = (".json", ".csv")
@@ -44,9 +45,6 @@ def write_report(
     if path.suffix.lower() == ".json":
         text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
     else:
-        # Imported here: the analytics module loads the database layer, which a fill need not.
-        from mytypist_cli.usage.analytics import csv_safe
-
         buffer = io.StringIO()
         table = csv.DictWriter(buffer, fieldnames=["row", "file", "status", "error"])
         table.writeheader()

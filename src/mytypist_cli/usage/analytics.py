@@ -24,6 +24,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 
+from mytypist_cli.csv_cells import csv_safe
 from mytypist_cli.errors import StoreError
 from mytypist_cli.library.models import RunFieldRow, RunRow
 from mytypist_cli.library.store import Store, parse_ref
@@ -31,9 +32,6 @@ from mytypist_cli.usage.journal import format_utc
 
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
-# Cells a spreadsheet would evaluate as a formula (OWASP CSV injection): the
-# four the issue names, plus tab and carriage return, which some apps strip first.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -251,13 +249,6 @@ def _fill_days(days: Sequence[tuple[date, int]]) -> list[DayCount]:
         DayCount(day=first + timedelta(days=i), documents=counts.get(first + timedelta(days=i), 0))
         for i in range(span + 1)
     ]
-
-
-def csv_safe(value: object) -> object:
-    """Defuse a spreadsheet formula: a string starting with = + - @ (or tab/CR) gets a leading '."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def write_csv(out: TextIO, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
