@@ -110,6 +110,23 @@ LocaleOption = Annotated[
 ]
 
 
+SetsOption = Annotated[
+    list[str] | None, typer.Option("--set", help="key=value to add or override (repeatable).")
+]
+
+SheetOption = Annotated[str | None, typer.Option("--sheet", help="Excel sheet to read.")]
+
+ListNameOption = Annotated[
+    str | None,
+    typer.Option(
+        "--list-name",
+        metavar="NAME",
+        help="With --group-by: the name of the list the rows become, e.g. items for <<#items>>.",
+        show_default="rows",
+    ),
+]
+
+
 def _open_template(
     source: str, delimiters: str | None, locale: str | None, usage: str | None = None
 ) -> OpenedTemplate:

@@ -16,7 +16,16 @@ from typing import IO, Annotated, Any
 import typer
 
 from mytypist_cli.cli import output as show
-from mytypist_cli.cli.common import DelimitersOption, LocaleOption, _state, errors_to_exit, parse_sets
+from mytypist_cli.cli.common import (
+    DelimitersOption,
+    ListNameOption,
+    LocaleOption,
+    SetsOption,
+    SheetOption,
+    _state,
+    errors_to_exit,
+    parse_sets,
+)
 from mytypist_cli.engine.pictures import DEFAULT_MAX_IMAGE_BYTES
 from mytypist_cli.engine.template import Missing
 from mytypist_cli.errors import OptionsError
@@ -53,9 +62,7 @@ def fill(
             show_default="<template>-0001.docx",
         ),
     ] = None,
-    sets: Annotated[
-        list[str] | None, typer.Option("--set", help="key=value to add or override (repeatable).")
-    ] = None,
+    sets: SetsOption = None,
     missing: Annotated[
         Missing, typer.Option("--missing", help="What a name without a value does: error, blank or keep.")
     ] = "error",
@@ -82,7 +89,7 @@ def fill(
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="Text encoding of CSV data.", show_default="utf-8")
     ] = None,
-    sheet: Annotated[str | None, typer.Option("--sheet", help="Excel sheet to read.")] = None,
+    sheet: SheetOption = None,
     max_image_mb: Annotated[
         float,
         typer.Option(
@@ -115,14 +122,7 @@ def fill(
             "A row with a blank key continues the group above it.",
         ),
     ] = None,
-    list_name: Annotated[
-        str | None,
-        typer.Option(
-            "--list-name",
-            help="With --group-by: the name of the list the rows become, e.g. items for <<#items>>.",
-            show_default="rows",
-        ),
-    ] = None,
+    list_name: ListNameOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line.")] = False,
 ) -> None:
     """Fill a template with data: one document, or one per row.

@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mytypist_cli.cli import output as show
-from mytypist_cli.cli.common import DelimitersOption, LocaleOption, _state, errors_to_exit, parse_sets
+from mytypist_cli.cli.common import (
+    DelimitersOption,
+    ListNameOption,
+    LocaleOption,
+    SetsOption,
+    SheetOption,
+    _state,
+    errors_to_exit,
+    parse_sets,
+)
 
 if TYPE_CHECKING:
     from mytypist_cli.pdf.convert import ConversionResult
@@ -122,10 +131,8 @@ def preview(
             show_default="none: the template as it is written",
         ),
     ] = None,
-    sets: Annotated[
-        list[str] | None, typer.Option("--set", help="key=value to add or override (repeatable).")
-    ] = None,
-    sheet: Annotated[str | None, typer.Option("--sheet", help="Excel sheet to read.")] = None,
+    sets: SetsOption = None,
+    sheet: SheetOption = None,
     group_by: Annotated[
         str | None,
         typer.Option(
@@ -134,15 +141,7 @@ def preview(
             help="Fill the page with the first group of rows that share this column's value, as fill does.",
         ),
     ] = None,
-    list_name: Annotated[
-        str | None,
-        typer.Option(
-            "--list-name",
-            metavar="NAME",
-            help="With --group-by: the name of the list the rows become, e.g. items for <<#items>>.",
-            show_default="rows",
-        ),
-    ] = None,
+    list_name: ListNameOption = None,
     delimiters: DelimitersOption = None,
     locale: LocaleOption = None,
     dpi: Annotated[int, typer.Option("--dpi", min=10, max=600, help="Resolution of the picture.")] = 96,
