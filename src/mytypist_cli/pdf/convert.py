@@ -59,6 +59,11 @@ INSTALL_HINT = (
 )
 # Start-ups cost ~2 s each; bigger chunks only delay the first results and the retry after a hang.
 MAX_CHUNK = 64
+# The PDF export filter with Word bookmarks written as named destinations (how a combined PDF
+# is split back per record); JSON filter options need LibreOffice 7.4 or later.
+BOOKMARKS_FILTER = (
+    'pdf:writer_pdf_Export:{"ExportBookmarksToPDFDestination":{"type":"boolean","value":"true"}}'
+)
 POLL_SECONDS = 0.05
 WORD_SUFFIXES = {".docx", ".docm", ".dotx", ".dotm"}
 # Temporary LibreOffice profiles are made under this prefix (tests look for stray processes by it).
@@ -175,6 +180,8 @@ def convert_to_pdf(
     overwrite: bool = False,
     soffice: PathLike | None = None,
     on_result: Callable[[ConversionResult], None] | None = None,
+    bookmarks: bool = False,
+    chunk_size: int = MAX_CHUNK,
 ) -> list[ConversionResult]:
     """Convert documents to PDF (``out_dir/<stem>.pdf``), with ``jobs`` LibreOffice instances.
 
@@ -185,6 +192,9 @@ def convert_to_pdf(
     a document that cannot be converted fails its own entry. An existing PDF
     of the same name is replaced only with ``overwrite``; otherwise it fails
     that document, as does a folder, device or input where the PDF would go.
+    ``bookmarks``: export the documents' bookmarks as named PDF destinations
+    (see ``pdf.split``). ``chunk_size``: at most this many documents per
+    LibreOffice start.
 
     Raises ConverterMissingError when LibreOffice cannot be found, ConversionError
     when ``out_dir`` cannot be created or written to, ValueError for ``jobs < 1`` or ``timeout <= 0``.
@@ -236,7 +246,7 @@ def convert_to_pdf(
             todo.append(source)
 
     if todo:
-        _run_batches(program, todo, target, jobs, timeout, finish, place)
+        _run_batches(program, todo, target, jobs, timeout, finish, place, bookmarks, chunk_size)
     return [results[source] for source in sources]
 
 
@@ -258,8 +268,10 @@ def _run_batches(
     timeout: float,
     finish: Callable[[ConversionResult], None],
     place: Callable[[Path], Path],
+    bookmarks: bool = False,
+    chunk_size: int = MAX_CHUNK,
 ) -> None:
-    size = max(1, min(MAX_CHUNK, math.ceil(len(todo) / jobs)))
+    size = max(1, min(chunk_size, math.ceil(len(todo) / jobs)))
     queue: deque[_Chunk] = deque(_Chunk(todo[i : i + size]) for i in range(0, len(todo), size))
     # PDFs are staged beside their final place (os.replace stays atomic); profiles go to /tmp.
     try:
@@ -278,7 +290,7 @@ def _run_batches(
         while queue or any(i.process is not None for i in instances):
             for instance in instances:
                 if instance.process is None and queue:
-                    _start(program, instance, queue.popleft(), work)
+                    _start(program, instance, queue.popleft(), work, bookmarks)
                 if instance.process is not None:
                     _watch(instance, timeout, place, queue, finish)
             time.sleep(POLL_SECONDS)
@@ -289,7 +301,7 @@ def _run_batches(
         shutil.rmtree(profiles, ignore_errors=True)
 
 
-def _start(program: Path, instance: _Instance, chunk: _Chunk, work: Path) -> None:
+def _start(program: Path, instance: _Instance, chunk: _Chunk, work: Path, bookmarks: bool = False) -> None:
     outdir = Path(tempfile.mkdtemp(prefix="run", dir=work))
     command = [
         str(program),
@@ -301,7 +313,7 @@ def _start(program: Path, instance: _Instance, chunk: _Chunk, work: Path) -> Non
         "--nodefault",
         "--nolockcheck",
         "--convert-to",
-        "pdf",
+        BOOKMARKS_FILTER if bookmarks else "pdf",
         "--outdir",
         str(outdir),
         *(str(s) for s in chunk.sources),
