@@ -25,9 +25,17 @@ def check_report_path(path: Path) -> None:
 
 
 def write_report(
-    results: Iterable[RowResult], path: Path, *, overwrite: bool = False, inputs: Iterable[Path] = ()
+    results: Iterable[RowResult],
+    path: Path,
+    *,
+    overwrite: bool = False,
+    inputs: Iterable[Path] = (),
+    pages: bool = False,
 ) -> None:
     """Write every row's ``row``, ``file``, ``status`` and ``error`` as .json or .csv, atomically.
+
+    ``pages`` (a combined run) adds each row's ``pages`` in the combined PDF
+    (``4-5``; null or empty for a row not in it, or a combined .docx).
 
     JSON is an array of objects (``null`` for no file or no error); CSV has a
     header row (rows end with CRLF, as RFC 4180 says) and empty cells for
@@ -38,15 +46,22 @@ def write_report(
     OutputError when the file cannot be written.
     """
     check_report_path(path)
+    fields = ["row", "file", "status", "error", *(["pages"] if pages else [])]
     rows = [
-        {"row": result.row, "file": result.file, "status": result.status, "error": result.error}
+        {
+            "row": result.row,
+            "file": result.file,
+            "status": result.status,
+            "error": result.error,
+            **({"pages": result.pages} if pages else {}),
+        }
         for result in results
     ]
     if path.suffix.lower() == ".json":
         text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
     else:
         buffer = io.StringIO()
-        table = csv.DictWriter(buffer, fieldnames=["row", "file", "status", "error"])
+        table = csv.DictWriter(buffer, fieldnames=fields)
         table.writeheader()
         table.writerows(
             {key: "" if value is None else csv_safe(value) for key, value in row.items()} for row in rows

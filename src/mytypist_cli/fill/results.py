@@ -35,7 +35,8 @@ class RowResult:
     because its file exists, ``blank`` for a row skipped because it gives no
     placeholder a value (a note or spacer row; its ``file`` is None), ``pdf`` for a
     row whose document was made but not its PDF. ``key``:
-    with ``group_by``, the group's key (``row`` then counts groups).
+    with ``group_by``, the group's key (``row`` then counts groups). ``pages``:
+    with ``combine`` into a PDF, the record's first and last page in it (``4-5``).
     """
 
     row: int
@@ -46,6 +47,7 @@ class RowResult:
     blank: tuple[str, ...] = ()
     why: Why | None = None
     key: str | None = None
+    pages: str | None = None
 
     @property
     def label(self) -> str:
@@ -68,7 +70,7 @@ class BatchSummary:
     ``errors``: problems that did not stop the run but make it a failure (LibreOffice
     missing for ``pdf=True``: the documents are written without PDFs);
     ``warnings``: problems that do not (what the template holds that is not filled; usage
-    that could not be recorded).
+    that could not be recorded). ``combined``: the one file of a ``combine`` run.
     """
 
     rows: int
@@ -87,6 +89,7 @@ class BatchSummary:
     destination: str | None = None
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    combined: Path | None = None
 
     @property
     def failed_rows(self) -> tuple[int, ...]:
