@@ -13,6 +13,14 @@ with SQLITE_BUSY no matter the timeout. Switching a new library to WAL can fail
 with SQLITE_BUSY at once too, so ``open_store`` retries that. Every change is
 one transaction, so a kill -9 leaves each change wholly applied or absent.
 
+Restore: ``restore`` keeps a copy of the live library and then writes the backup's
+content over it. A write committed between the two would be in neither, so
+restore holds an exclusive ``flock`` on the library's folder for both steps, and
+every write transaction takes it shared before it starts (``_restore_lock``): a
+write lands wholly before the copy (so it is in the kept copy) or after the
+swap (in the restored library). Runs recorded in the journal meanwhile stay
+there until the next open ingests them into the restored library.
+
 The store never parses .docx: ``add_template`` takes the bytes plus the
 placeholder names and delimiters the caller got from the engine. It never
 imports the engine, typer or rich, and never prints or exits.
@@ -59,6 +67,11 @@ from mytypist_cli.library.lookup import (
 )
 from mytypist_cli.library.models import RunFieldRow, RunRow, TemplateBlob, TemplateRow
 from mytypist_cli.usage import journal as usage
+
+try:  # fcntl is POSIX-only; elsewhere restore cannot keep writers out (see _restore_lock).
+    import fcntl
+except ImportError:  # pragma: no cover - not on Linux/macOS
+    fcntl = None  # type: ignore[assignment]
 
 # Re-exported: the store's public API includes the plain types and helpers.
 __all__ = [
@@ -257,6 +270,32 @@ def _make_engine(path: Path) -> Engine:
     return engine
 
 
+@contextmanager
+def _restore_lock(db_path: Path, *, exclusive: bool) -> Iterator[None]:
+    """Hold the restore lock of the library at ``db_path``: a ``flock`` on its folder.
+
+    Exclusive for ``restore``'s copy-and-swap, shared for every write transaction
+    (taken before the transaction starts, so a writer never holds SQLite's lock
+    while waiting here). The folder, not a file: SQLite's own POSIX locks on the
+    database are dropped when any descriptor of it in the process is closed, and a
+    folder needs no extra file beside the library. Where the folder cannot be
+    opened (or there is no flock) the lock is skipped: restore is then as before.
+    """
+    if fcntl is None:
+        yield
+        return
+    try:
+        handle = os.open(db_path.parent, os.O_RDONLY)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(handle)  # also releases the flock
+
+
 # --- the store -----------------------------------------------------------------
 
 
@@ -300,7 +339,11 @@ class Store:
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """A session in a BEGIN IMMEDIATE transaction, committed on success."""
-        with self._errors(), Session(self._write_engine) as session:
+        with (
+            _restore_lock(self.path, exclusive=False),
+            self._errors(),
+            Session(self._write_engine) as session,
+        ):
             yield session
             session.commit()
 
@@ -755,7 +798,8 @@ def _online_copy(src: Path, dest: Path, *, src_readonly: bool = False) -> None:
     For restore's own files (the live library, the copy kept of it); a
     user-named output (``backup``) goes through the writer instead.
     """
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+    # The writer's run prefix: a copy a killed restore left is removed by the next one (remove_leftovers).
+    tmp = dest.with_name(f"{writer.run_prefix('restore-')}{os.urandom(4).hex()}.tmp")
     try:
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -806,7 +850,10 @@ def restore(src: Path | str, db_path: Path | str) -> RestoreResult:
     ``<stem>-before-restore-<UTC time><suffix>`` beside it. The content is put
     in place with SQLite's backup API (so processes that have the library open
     see the switch atomically); if the current file is unusable it is replaced
-    as a file instead. Close any Store on ``db_path`` before calling.
+    as a file instead. Both steps run under the exclusive restore lock, so a run
+    another process records meanwhile is in the kept copy, the restored library
+    or the journal, never lost. A temporary copy a killed restore left in the
+    folder is removed first. Close any Store on ``db_path`` before calling.
     Raises StoreError naming the offending file.
     """
     src, db_path = Path(src), Path(db_path)
@@ -814,31 +861,38 @@ def restore(src: Path | str, db_path: Path | str) -> RestoreResult:
     if db_path.exists() and src.resolve() == db_path.resolve():
         raise StoreError(f"cannot restore {db_path} from itself")
     previous: Path | None = None
-    if db_path.exists():
-        previous = _keep_copy_path(db_path)
-        try:
-            _online_copy(db_path, previous)
-        except StoreError:
-            # The current file is damaged or not SQLite: keep its bytes as they are.
-            shutil.copy2(db_path, previous)
-        try:
-            source = connect_raw(src, readonly=True)
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot restore into {db_path}: {exc}") from exc
+    # A restore killed outright left its temporary copy: this one removes it.
+    writer.remove_leftovers(db_path.parent)
+    with _restore_lock(db_path, exclusive=True):
+        if db_path.exists():
+            previous = _keep_copy_path(db_path)
             try:
-                target = connect_raw(db_path)
+                _online_copy(db_path, previous)
+            except StoreError:
+                # The current file is damaged or not SQLite: keep its bytes as they are.
+                shutil.copy2(db_path, previous)
+            try:
+                source = connect_raw(src, readonly=True)
                 try:
-                    source.backup(target)
+                    target = connect_raw(db_path)
+                    try:
+                        source.backup(target)
+                    finally:
+                        target.close()
                 finally:
-                    target.close()
-            finally:
-                source.close()
-        except sqlite3.OperationalError as exc:
-            # Busy or I/O trouble: never swap the file under other processes.
-            raise StoreError(f"cannot restore into {db_path}: {exc}") from exc
-        except sqlite3.DatabaseError:
-            _replace_file(src, db_path)
-    else:
-        _online_copy(src, db_path, src_readonly=True)
-    open_store(db_path, ingest=False).close()  # migrates the restored library
+                    source.close()
+            except sqlite3.OperationalError as exc:
+                # Busy or I/O trouble: never swap the file under other processes.
+                raise StoreError(f"cannot restore into {db_path}: {exc}") from exc
+            except sqlite3.DatabaseError:
+                _replace_file(src, db_path)
+        else:
+            _online_copy(src, db_path, src_readonly=True)
+        open_store(db_path, ingest=False).close()  # migrates the restored library
     applied = [m.__name__ for m in migrations.MIGRATIONS if m.__name__ not in had]
     return RestoreResult(
         db_path=db_path, restored_from=src, previous_copy=previous, migrations_applied=applied
@@ -847,7 +901,7 @@ def restore(src: Path | str, db_path: Path | str) -> RestoreResult:
 
 def _replace_file(src: Path, db_path: Path) -> None:
     """Put a copy of ``src`` at ``db_path`` as a file, dropping the old WAL files."""
-    staged = db_path.with_name(f".{db_path.name}.restore-{os.urandom(4).hex()}")
+    staged = db_path.with_name(f"{writer.run_prefix('restore-')}{os.urandom(4).hex()}.tmp")
     _online_copy(src, staged, src_readonly=True)
     # A stale -wal would be replayed onto the new file and corrupt it.
     for suffix in ("-wal", "-shm"):
