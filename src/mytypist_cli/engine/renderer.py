@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from mytypist_cli.engine.field_pictures import if_holds
 from mytypist_cli.engine.filters import DEFAULT_LOCALE, Chain, display_text
 from mytypist_cli.engine.pictures import PictureBook
 from mytypist_cli.engine.values import MISSING, Row
@@ -165,11 +166,13 @@ class SectionRenderer:
 
     def _section(self, section: Section, scopes: list[Scope], out: list[bytes]) -> None:
         value = lookup(scopes, section.name)
+        # A Word IF field's test is written on its section (sections of << >> take no filters).
+        holds = if_holds(value, section.filters) if section.filters else truthy(value)
         if section.sigil == "?":
-            if truthy(value):
+            if holds:
                 self.render(section.children, scopes, out)
         elif section.sigil == "^":
-            if not truthy(value):
+            if not holds:
                 self.render(section.children, scopes, out)
         elif value is MISSING:
             self._miss(section.name)

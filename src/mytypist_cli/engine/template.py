@@ -14,6 +14,7 @@ Imports neither typer nor rich; never prints or exits.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import posixpath
 import re
@@ -27,6 +28,7 @@ from urllib.parse import unquote
 from lxml import etree
 
 from mytypist_cli.engine import pictures as images
+from mytypist_cli.engine.field_pictures import compile_switches
 from mytypist_cli.engine.filters import DEFAULT_LOCALE, Chain, compile_chain, display_text
 from mytypist_cli.engine.renderer import SectionRenderer
 from mytypist_cli.engine.syntax import DEFAULT_DELIMITERS, normalise_name, parse_delimiters, scan
@@ -41,6 +43,7 @@ from mytypist_cli.errors import (
     TemplateError,
     TemplateSyntaxError,
 )
+from mytypist_cli.ooxml import mergefields as merge
 from mytypist_cli.ooxml import package
 from mytypist_cli.ooxml.compiler import (
     ImageSlot,
@@ -78,6 +81,10 @@ from mytypist_cli.ooxml.names import (
 from mytypist_cli.ooxml.textparts import compile_text_part, unfilled
 
 Missing = Literal["error", "blank", "keep"]
+Syntax = Literal["auto", "mytypist", "mergefield", "jinja"]
+"""How a template marks what is filled: ``mytypist`` (``<<name>>``), ``mergefield`` (Word's
+MERGEFIELD fields), ``jinja`` (docxtpl); ``auto`` picks by what the template holds."""
+SYNTAXES: tuple[str, ...] = ("auto", "mytypist", "mergefield", "jinja")
 
 # What a document created from a template is: Word switches the main part's type.
 _AS_DOCUMENT = {DOCX_MAIN: DOCX_MAIN, DOTX_MAIN: DOCX_MAIN, DOCM_MAIN: DOCM_MAIN, DOTM_MAIN: DOCM_MAIN}
@@ -195,6 +202,9 @@ class Template:
         first_id: int,
         pictures: _PictureParts | None = None,
         required: tuple[str, ...] = (),
+        syntax: str = "mytypist",
+        records_per_document: int = 1,
+        uses_record: bool = False,
     ) -> None:
         self.placeholders = placeholders
         self.warnings = warnings
@@ -209,7 +219,13 @@ class Template:
         self._picture_parts = pictures
         self._picture_cache: dict[bytes, images.Picture] = {}
         self._required = required  # names outside lists a row must give a value for
+        self.syntax = syntax
+        """The syntax the template was read with: ``mytypist`` or ``mergefield`` (never ``auto``)."""
+        self.records_per_document = records_per_document
+        """Records one document takes: the number of Word NEXT fields plus one (labels, badges)."""
+        self._uses_record = uses_record  # MERGEREC/MERGESEQ: a record number is filled
         self.source = b""  # the template file's bytes, set by open()
+        self._other_tags: tuple[str, ...] = ()  # mergefield syntax: << >> placeholders left as text
         self._limits: tuple[int, float] = (package.DEFAULT_MAX_SIZE, package.DEFAULT_MAX_RATIO)  # open()'s
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
@@ -226,7 +242,7 @@ class Template:
                 "it has no source bytes to compile again"
             )
         max_size, max_ratio = self._limits
-        return (_reopen, (source, self.delimiters, self.locale, max_size, max_ratio))
+        return (_reopen, (source, self.delimiters, self.locale, max_size, max_ratio, self.syntax))
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -273,6 +289,7 @@ class Template:
         max_size: int = package.DEFAULT_MAX_SIZE,
         max_ratio: float = package.DEFAULT_MAX_RATIO,
         locale: str = DEFAULT_LOCALE,
+        syntax: Syntax = "auto",
     ) -> Template:
         """Read, check and compile a template from a path, bytes or a binary file object.
 
@@ -281,6 +298,10 @@ class Template:
         one member's compression ratio (zip-bomb guards).
         ``locale`` sets month names, separators and currency symbols for
         filters (``en_NG`` by default).
+        ``syntax``: ``"auto"`` (default) reads Word's MERGEFIELD fields when the
+        template has some and no ``<<placeholders>>``, placeholders otherwise; a
+        template with both is a TemplateError. ``"mytypist"`` reads placeholders
+        only (fields stay as they are), ``"mergefield"`` fields only.
 
         Raises TemplateError (or a subclass) for anything that is not a sound
         Word document, TemplateSyntaxError for an unknown filter or a bad
@@ -289,7 +310,9 @@ class Template:
         pair = parse_delimiters(delimiters)
         blob = _read_source(source)
         members = package.read_package(blob, max_size=max_size, max_ratio=max_ratio)
-        template = _compile(members, pair, locale)
+        if syntax not in SYNTAXES:
+            raise ValueError(f"syntax must be one of {', '.join(SYNTAXES)}, not {syntax!r}")
+        template = _compile_syntax(members, pair, locale, syntax)
         template.source = blob
         template._limits = (max_size, max_ratio)
         return template
@@ -323,6 +346,8 @@ class Template:
             )
         if missing not in ("error", "blank", "keep"):
             raise ValueError(f"missing must be 'error', 'blank' or 'keep', not {missing!r}")
+        if self._uses_record and merge.RECORD not in values:
+            values = {**values, merge.RECORD: 1}  # MERGEREC of a document filled on its own
         row = Row(values)
         texts: dict[tuple[str, str], str] = {}
         missing_names: dict[str, None] = {}
@@ -331,10 +356,10 @@ class Template:
             chain = self._chains.get(chain_text)
             text = display_text(row.lookup(name), chain, name, raw, locale=self.locale)
             if text is None:
-                missing_names[name] = None
+                missing_names[merge.column_of(name) or name] = None
                 continue
             if not text:
-                blank_names[name] = None
+                blank_names[merge.column_of(name) or name] = None
             texts[(name, chain_text)] = text
         if missing_names and missing == "error" and not self._has_sections:
             raise MissingFieldsError(missing_names)
@@ -355,8 +380,8 @@ class Template:
             raise
         if walker is not None:
             # Rendered even when values are missing: a missing list is named with them.
-            missing_names.update(walker.missing)
-            blank_names.update(walker.blank)
+            missing_names.update((merge.column_of(name) or name, None) for name in walker.missing)
+            blank_names.update((merge.column_of(name) or name, None) for name in walker.blank)
         if missing_names and missing == "error":
             raise MissingFieldsError(missing_names)
         data = package.write_zip(entries)
@@ -442,10 +467,59 @@ class Template:
 
 
 def _reopen(
-    source: bytes, delimiters: tuple[str, str], locale: str, max_size: int, max_ratio: float
+    source: bytes,
+    delimiters: tuple[str, str],
+    locale: str,
+    max_size: int,
+    max_ratio: float,
+    syntax: Syntax = "mytypist",
 ) -> Template:
     """Unpickle a template: compile its source again with the options it was opened with."""
-    return Template.open(source, delimiters=delimiters, locale=locale, max_size=max_size, max_ratio=max_ratio)
+    return Template.open(
+        source, delimiters=delimiters, locale=locale, max_size=max_size, max_ratio=max_ratio, syntax=syntax
+    )
+
+
+def group_values(records: list[Mapping[str, Any]], first_number: int, per_document: int) -> dict[str, Any]:
+    """The values one document of a template with NEXT fields takes from consecutive records.
+
+    ``first_number`` is the first record's number (1-based, what MERGEREC shows).
+    """
+    return merge.merge_records(records, first_number, per_document)
+
+
+def _compile_syntax(
+    members: list[package.Member], delimiters: tuple[str, str], locale: str, syntax: Syntax
+) -> Template:
+    """Compile with the syntax asked for; ``auto`` decides by what the story parts hold."""
+    if syntax == "jinja":
+        # Hook for the docxtpl (Jinja) syntax: wired by its own module when available.
+        raise TemplateError("the jinja syntax (docxtpl templates) is not available in this version")
+    if syntax == "mytypist":
+        return _compile(members, delimiters, locale)
+    if syntax == "auto" and not any(
+        member.data is not None
+        and member.name.lower().startswith("word/")
+        and merge.has_merge_fields(member.data)
+        for member in members
+    ):
+        return _compile(members, delimiters, locale)
+    template = _compile(members, delimiters, locale, mergefields=True)
+    if syntax == "mergefield":
+        return template
+    both = template._other_tags
+    if not template.placeholders:
+        return _compile(members, delimiters, locale)
+    if both:
+        opening, closing = delimiters
+        fields = ", ".join(f"\u00ab{name}\u00bb" for name in template.names[:5])
+        shown = ", ".join(both[:5])
+        raise TemplateError(
+            f"the template has both Word merge fields ({fields}) and {opening}placeholders{closing} "
+            f"({shown}); choose one with syntax='mergefield' or syntax='mytypist' "
+            "(--syntax mergefield or --syntax mytypist)"
+        )
+    return template
 
 
 def fill_text(
@@ -524,7 +598,9 @@ def _read_source(source: str | PathLike[str] | bytes | IO[bytes]) -> bytes:
     return data
 
 
-def _compile(members: list[package.Member], delimiters: tuple[str, str], locale: str) -> Template:
+def _compile(
+    members: list[package.Member], delimiters: tuple[str, str], locale: str, *, mergefields: bool = False
+) -> Template:
     by_name = {member.name.lower(): member for member in members}
     content_types = _content_types(by_name)
     main = _main_part(by_name, content_types)
@@ -554,11 +630,15 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str], locale:
     body_width: int | None = None
     bound = _BoundNodes(by_name, content_types, relationships)
     referenced: set[str] = set()
+    next_fields = 0
+    other_tags: list[str] = []
     for _, part in ordered:
         data = by_name[part.lower()].data
         if data is None:  # only .xml members' bytes are kept
             raise CorruptDocumentError(f"{part}: the document's main part is not an XML part")
-        compiled = compile_part(part, data, delimiters, bound)
+        compiled = compile_part(part, data, delimiters, bound, mergefields=mergefields)
+        next_fields += compiled.next_fields
+        other_tags.extend(compiled.other_tags)
         if part == main.name:
             body_width = compiled.text_width
         if compiled.nodes is not None:
@@ -645,13 +725,22 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str], locale:
         tag = occurrence.tag
         if not occurrence.scope and occurrence.kind == "value":
             uses.setdefault((tag.name, tag.filters), tag.raw)  # outside sections: resolved once per row
+        if mergefields and occurrence.kind == "condition":
+            continue  # an IF's test, read by the renderer
         if tag.filters and tag.filters not in chains and occurrence.kind != "image":
             try:
-                chains[tag.filters] = compile_chain(tag.filters, locale)
+                if mergefields:
+                    chains[tag.filters] = compile_switches(tag.filters, locale)
+                else:
+                    chains[tag.filters] = compile_chain(tag.filters, locale)
             except FilterSyntaxError as exc:
                 raise TemplateSyntaxError(f"{tag.raw} in {_where(part, occurrence)}: {exc}") from None
+    uses_record = False
+    if mergefields:
+        uses_record = any(merge.column_of(occ.tag.name) is None for _, occ in occurrences)
+        occurrences = _as_columns(occurrences)
 
-    return Template(
+    template = Template(
         placeholders=_placeholders(occurrences),
         warnings=tuple(problems),
         layout=layout,
@@ -664,7 +753,25 @@ def _compile(members: list[package.Member], delimiters: tuple[str, str], locale:
         first_id=_first_free_id(members),
         pictures=picture_parts,
         required=_required(occurrences, chains),
+        syntax="mergefield" if mergefields else "mytypist",
+        records_per_document=next_fields + 1,
+        uses_record=uses_record,
     )
+    template._other_tags = tuple(dict.fromkeys(other_tags))
+    return template
+
+
+def _as_columns(occurrences: list[tuple[str, Occurrence]]) -> list[tuple[str, Occurrence]]:
+    """Merge-field occurrences under their data columns: one listing for every record of a label sheet."""
+    listed: list[tuple[str, Occurrence]] = []
+    for part, occurrence in occurrences:
+        column = merge.column_of(occurrence.tag.name)
+        if column is None:
+            continue  # MERGEREC: the record number, not a column
+        if column != occurrence.tag.name:
+            occurrence = dataclasses.replace(occurrence, tag=dataclasses.replace(occurrence.tag, name=column))
+        listed.append((part, occurrence))
+    return listed
 
 
 _CUSTOM_XML = "/customXml"

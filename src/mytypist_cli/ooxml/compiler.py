@@ -25,6 +25,7 @@ from lxml import etree
 from mytypist_cli.engine import pictures as images
 from mytypist_cli.engine.syntax import Stray, Tag, scan
 from mytypist_cli.errors import CorruptDocumentError, TemplateSyntaxError, UnsafeDocumentError
+from mytypist_cli.ooxml import mergefields as merge
 from mytypist_cli.ooxml import placement as sections
 from mytypist_cli.ooxml.names import (
     EMU_PER_TWIP,
@@ -208,6 +209,10 @@ class CompiledPart:
     """The text width (twips) of the body's last page section; None when it does not say (or no body)."""
     stores: frozenset[str] = frozenset()
     """The ``w:storeItemID`` of every XML part a content control here is bound to (upper case)."""
+    next_fields: int = 0
+    """NEXT fields (mergefield syntax): each makes a document take one more record."""
+    other_tags: tuple[str, ...] = ()
+    """With the mergefield syntax: ``<<placeholders>>`` also in the part (left as text)."""
 
 
 BoundText = Callable[[str, str, str], "str | None"]
@@ -216,7 +221,12 @@ or None when that node cannot be found."""
 
 
 def compile_part(
-    part: str, data: bytes, delimiters: tuple[str, str], bound: BoundText | None = None
+    part: str,
+    data: bytes,
+    delimiters: tuple[str, str],
+    bound: BoundText | None = None,
+    *,
+    mergefields: bool = False,
 ) -> CompiledPart:
     """Compile one story part (document, header, footer, notes, comments).
 
@@ -226,6 +236,9 @@ def compile_part(
     too) and Word, which shows the node when it opens the file, shows the
     value; otherwise, or inside a section (whose copies differ), the binding
     is dropped and the control keeps what was filled into it.
+
+    ``mergefields``: read Word's merge fields (MERGEFIELD, IF, NEXT...) as the
+    tags instead of ``<<placeholders>>``, which stay text (see ``ooxml/mergefields.py``).
 
     Raises TemplateSyntaxError for unbalanced, crossed or misplaced section tags.
     """
@@ -247,11 +260,22 @@ def compile_part(
     marker_open, marker_close = private_use_markers(source)
     escaped = _escape_instructions(root, source)
     depth = 0  # sections open around the tag being read
+    fields = None
+    other_tags: list[str] = []
+    if mergefields:
+        if merge.TOKEN_OPEN.encode() in source:
+            raise CorruptDocumentError(f"{part} holds the private character mytypist marks merge fields with")
+        fields = merge.rewrite_fields(root, names)
+        problems.extend(Problem(part, paragraph, message) for paragraph, message in fields.problems)
 
     for index, paragraph in enumerate(root.iter(names.p), start=1):
         pieces = _text_pieces(paragraph, names)
         text = "".join(piece_text for _, piece_text in pieces)
-        tags, strays = scan(text, delimiters)
+        if fields is not None:
+            other_tags.extend(tag.raw for tag in scan(text, delimiters)[0])
+            tags, strays = merge.scan_fields(text, fields.tags)
+        else:
+            tags, strays = scan(text, delimiters)
         problems.extend(_problem(part, index, stray) for stray in strays)
         if not tags:
             continue
@@ -261,7 +285,7 @@ def compile_part(
         markers: list[str] = []
         for tag in tags:
             if tag.sigil:
-                if tag.filters:
+                if tag.filters and not isinstance(tag, merge.FieldTag):
                     raise TemplateSyntaxError(
                         f"{tag.raw} in {part}, paragraph {index}: sections take no filters"
                     )
@@ -309,12 +333,17 @@ def compile_part(
         for paragraph in holders.values():
             sections.split_runs_at_markers(paragraph, names, run_marker)
     _unbind([binding for binding in bindings if binding.tags], root)
+    next_fields = fields.next_fields if fields is not None else 0
+    others = tuple(other_tags)
     if not slots and not sites and not pictures:
-        return CompiledPart(None, occurrences, problems, text_width, stores)
+        if fields is not None and fields.next_fields:  # only NEXT fields: their code must still go
+            whole: list[Node] = [serialise(root)]
+            return CompiledPart(whole, occurrences, problems, text_width, stores, next_fields, others)
+        return CompiledPart(None, occurrences, problems, text_width, stores, next_fields, others)
     nodes = _nodes(serialise(root), slots, pictures, sites, marker_open, marker_close)
     if escaped is not None:
         nodes = _unescape(nodes, escaped)
-    return CompiledPart(nodes, occurrences, problems, text_width, stores)
+    return CompiledPart(nodes, occurrences, problems, text_width, stores, next_fields, others)
 
 
 @dataclass
