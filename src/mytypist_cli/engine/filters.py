@@ -25,6 +25,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from functools import lru_cache
 from typing import Any
 
+from mytypist_cli.engine.richtext import make_check
 from mytypist_cli.engine.values import (
     DEFAULT_LOCALE,
     MISSING,
@@ -630,4 +631,5 @@ _MAKERS: dict[str, Callable[[str | None, str], Callable[[Any], Any]]] = {
     "money": _make_money,
     "words": _make_words,
     "money_words": _make_money_words,
+    "check": make_check,
 }

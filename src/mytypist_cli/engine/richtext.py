@@ -1,0 +1,582 @@
+"""Values that become WordprocessingML: ``<<clause|markdown>>``, ``<<url|link>>``, ``<<agreed|check>>``.
+
+``markdown`` turns CommonMark from the data into runs and paragraphs (bold,
+italic, strike, inline code, links, line breaks, headings, bulleted and
+numbered lists); ``link`` into a ``w:hyperlink`` with an external
+relationship; ``check`` into ☒ or ☐ (plain text, so it works anywhere).
+
+Markdown is parsed by markdown-it-py: CommonMark-compliant, it gives a flat
+token stream that maps one to one onto runs and paragraphs, and with HTML
+off raw ``<b>`` in the data stays text. Everything is built as lxml elements
+and serialised, so a value can never inject markup. markdown_it is imported
+only when a template uses the filter.
+
+Imports neither typer nor rich.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from mytypist_cli.engine.values import MISSING, raw_value, text_of
+from mytypist_cli.errors import FilterSyntaxError, FilterValueError, RenderError
+
+CHECKED, UNCHECKED = "\u2612", "\u2610"
+RICH_FILTERS = ("markdown", "link")
+"""Filters whose value is markup, not text: they end their chain and replace the placeholder's run."""
+W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
+R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+HYPERLINK_RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
+NUMBERING_RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/numbering"
+STYLES_RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
+NUMBERING_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.numbering+xml"
+STYLES_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"
+_SCHEMES = ("http", "https", "mailto")
+_MONOSPACE = "Courier New"
+MULTI_PARAGRAPH = (
+    "has several paragraphs (or a heading or a list), which cannot go inside a sentence; "
+    "put the placeholder in a paragraph of its own"
+)
+
+
+# -- filters (registered in filters.py) ---------------------------------------------------
+
+
+def make_markdown(argument: str | None, locale: str) -> Callable[[Any], Any]:
+    if argument is not None:
+        raise FilterSyntaxError("the filter 'markdown' takes no argument")
+    return lambda value: value if value is MISSING or value == "" else text_of(value, locale)
+
+
+def make_link(argument: str | None, locale: str) -> Callable[[Any], Any]:
+    if argument is not None and not argument.strip():
+        raise FilterSyntaxError('link:"label" needs a label that is not empty')
+
+    def step(value: Any) -> Any:
+        if value is MISSING or value == "":
+            return value
+        url = text_of(value, locale).strip()
+        check_url(url)
+        return url
+
+    return step
+
+
+def make_check(argument: str | None, locale: str) -> Callable[[Any], Any]:
+    if argument is not None:
+        raise FilterSyntaxError("the filter 'check' takes no argument")
+    from mytypist_cli.engine.renderer import truthy  # the renderer imports filters, which import this
+
+    def step(value: Any) -> Any:
+        if value is MISSING:
+            return value
+        plain = raw_value(value)
+        if isinstance(plain, Mapping | list | tuple):
+            what = "an object" if isinstance(plain, Mapping) else "a list"
+            raise FilterValueError(f"{what} cannot be a checkbox (use yes/no, true/false or 1/0)")
+        return CHECKED if truthy(plain) else UNCHECKED
+
+    return step
+
+
+def check_url(url: str) -> None:
+    """Refuse anything but an http, https or mailto address. Raises FilterValueError."""
+    shown = url if len(url) <= 60 else url[:57] + "..."
+    if re.search(r"[\s\x00-\x1f\x7f]", url):
+        raise FilterValueError(f'"{shown}" is not a link: it has spaces or control characters')
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise FilterValueError(f'"{shown}" is not a link') from None
+    scheme = parts.scheme.lower()
+    if scheme not in _SCHEMES:
+        said = f'"{scheme}:" ' if scheme else "no scheme "
+        raise FilterValueError(f'"{shown}" has {said}- links may be http, https or mailto only')
+    if scheme != "mailto" and not parts.netloc:
+        raise FilterValueError(f'"{shown}" names no host')
+    if scheme == "mailto" and "@" not in parts.path:
+        raise FilterValueError(f'"{shown}" names no e-mail address')
+
+
+def rich_kind(filters: str) -> str:
+    """``markdown`` or ``link`` when the chain ends with that filter, else ""."""
+    last = filters.rsplit("|", 1)[-1].split(":", 1)[0].strip() if filters else ""
+    return last if last in RICH_FILTERS else ""
+
+
+def link_label(filters: str) -> str | None:
+    """The label of ``link:"Pay now"`` (None for a bare ``link``); the chain was checked already."""
+    from mytypist_cli.engine.filters import _unquote  # one reading of quoted arguments
+
+    _, _, argument = filters.rsplit("|", 1)[-1].partition(":")
+    return _unquote(argument.strip()) if argument.strip() else None
+
+
+# -- the per-document state ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RichParts:
+    """What a template with markdown or link values found or added in its package, once."""
+
+    numbering: tuple[str, bytes, bytes] | None
+    """numbering.xml's member name and the bytes around where each document's list instances go."""
+    bullet_id: int
+    decimal_id: int
+    first_num: int
+    headings: tuple[str, ...]
+    """The style ids of Heading 1..6."""
+    hyperlink: str
+    """The style id of the Hyperlink character style."""
+    ns: str
+
+
+@dataclass
+class RichBook:
+    """One document's hyperlink relationships (per part) and list instances."""
+
+    parts: RichParts
+    taken: dict[str, set[str]]
+    links: dict[str, dict[str, str]] = field(default_factory=dict)
+    nums: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+    def link_id(self, part: str, url: str) -> str:
+        ids = self.links.setdefault(part, {})
+        rid = ids.get(url)
+        if rid is None:
+            taken = self.taken.get(part, set())
+            number = len(ids) + 1
+            while f"rIdMl{number}" in taken:
+                number += 1
+            rid = ids[url] = f"rIdMl{number}"
+        return rid
+
+    def new_list(self, ordered: bool, level: int, start: int) -> int:
+        """A fresh list instance that starts at ``start`` on ``level``: every value numbers from 1."""
+        num = self.parts.first_num + len(self.nums)
+        abstract = self.parts.decimal_id if ordered else self.parts.bullet_id
+        self.nums.append((num, abstract, level, start))
+        return num
+
+    def relationship_xml(self, part: str) -> bytes:
+        root = etree.Element("x")
+        for url, rid in self.links.get(part, {}).items():
+            etree.SubElement(
+                root,
+                "Relationship",
+                Id=rid,
+                Type=HYPERLINK_RELATIONSHIP,
+                Target=url,
+                TargetMode="External",
+            )
+        return b"".join(etree.tostring(child) for child in root)
+
+    def numbering_xml(self) -> bytes | None:
+        if self.parts.numbering is None or not self.nums:
+            return None
+        name, before, after = self.parts.numbering
+        w = "{" + self.parts.ns + "}"
+        root = etree.Element(w + "numbering", nsmap={"w": self.parts.ns})
+        for num, abstract, level, start in self.nums:
+            element = etree.SubElement(root, w + "num", {w + "numId": str(num)})
+            etree.SubElement(element, w + "abstractNumId", {w + "val": str(abstract)})
+            override = etree.SubElement(element, w + "lvlOverride", {w + "ilvl": str(level)})
+            etree.SubElement(override, w + "startOverride", {w + "val": str(start)})
+        return before + _inner(root) + after
+
+
+# -- building runs ---------------------------------------------------------------------------
+
+_RPR_ORDER = (  # noqa: SIM905 -- the schema order, one readable sequence
+    "rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss imprint noProof "
+    "snapToGrid vanish webHidden color spacing w kern position sz szCs highlight u effect bdr shd fitText "
+    "vertAlign rtl cs em lang eastAsianLayout specVanish oMath"
+).split()
+_PPR_ORDER = (  # noqa: SIM905
+    "pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr suppressLineNumbers pBdr shd "
+    "tabs suppressAutoHyphens kinsoku wordWrap overflowPunct topLinePunct autoSpaceDE autoSpaceDN bidi "
+    "adjustRightInd snapToGrid spacing ind contextualSpacing mirrorIndents suppressOverlap jc textDirection "
+    "textAlignment textboxTightWrap outlineLvl divId cnfStyle rPr sectPr pPrChange"
+).split()
+
+
+def _put(parent: etree._Element, child: etree._Element, order: list[str]) -> None:
+    """Insert ``child`` where the schema orders it (Word refuses properties out of order)."""
+    local = etree.QName(child).localname
+    rank = order.index(local) if local in order else len(order)
+    for existing in parent.findall(child.tag):
+        parent.remove(existing)
+    for index, existing in enumerate(parent):
+        name = etree.QName(existing).localname if isinstance(existing.tag, str) else ""
+        if (order.index(name) if name in order else len(order)) > rank:
+            parent.insert(index, child)
+            return
+    parent.append(child)
+
+
+def _inner(wrapper: etree._Element) -> bytes:
+    """The serialised children of ``wrapper``, without it (its namespace declarations stay out)."""
+    etree.cleanup_namespaces(wrapper)
+    data = etree.tostring(wrapper, encoding="UTF-8")
+    if data.endswith(b"/>"):
+        return b""
+    return data[data.index(b">") + 1 : data.rindex(b"</")]
+
+
+_PROTOTYPES: dict[tuple[Any, ...], etree._Element] = {}
+
+
+def _parse(data: bytes) -> etree._Element:
+    return etree.fromstring(data)
+
+
+class _Writer:
+    """Builds the runs of one value for one slot, as lxml elements under a wrapper."""
+
+    def __init__(self, slot: Any, book: RichBook | None) -> None:
+        self.slot = slot
+        self.book = book
+        self.w = "{" + slot.ns + "}"
+        self.nsmap = dict(slot.namespaces)
+        self.nsmap.setdefault("r", R_NS)
+
+    def wrapper(self) -> etree._Element:
+        return etree.Element(self.w + "wrap", nsmap=self.nsmap)
+
+    def properties(
+        self, *, bold: bool, italic: bool, strike: bool, code: bool, style: str, plain: bool
+    ) -> etree._Element | None:
+        key = (self.slot.rpr, self.slot.ns, bold, italic, strike, code, style, plain)
+        found = _PROTOTYPES.get(key)
+        if found is None:
+            if len(_PROTOTYPES) > 4096:
+                _PROTOTYPES.clear()
+            w = self.w
+            base = _parse(self.slot.rpr) if self.slot.rpr and not plain else etree.Element(w + "rPr")
+            if style:
+                # A link must look like one: the run's own colour and underline would hide the style.
+                for name in ("color", "u"):
+                    for old in base.findall(w + name):
+                        base.remove(old)
+                _put(base, etree.Element(w + "rStyle", {w + "val": style}), _RPR_ORDER)
+            for on, names in ((bold, ("b", "bCs")), (italic, ("i", "iCs")), (strike, ("strike",))):
+                if on:
+                    for name in names:
+                        _put(base, etree.Element(w + name), _RPR_ORDER)
+            if code:
+                fonts = {w + side: _MONOSPACE for side in ("ascii", "hAnsi", "cs", "eastAsia")}
+                _put(base, etree.Element(w + "rFonts", fonts), _RPR_ORDER)
+            found = _PROTOTYPES[key] = base
+        return copy.deepcopy(found) if len(found) else None
+
+    def run(self, parent: etree._Element, text: str, rpr: etree._Element | None) -> None:
+        w = self.w
+        run = etree.SubElement(parent, w + "r")
+        if rpr is not None:
+            run.append(rpr)
+        for index, line in enumerate(text.split("\n")):
+            if index:
+                etree.SubElement(run, w + "br")
+            for number, chunk in enumerate(line.split("\t")):
+                if number:
+                    etree.SubElement(run, w + "tab")
+                if chunk:
+                    t = etree.SubElement(run, w + "t")
+                    t.text = chunk
+                    t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+
+    def hyperlink(self, parent: etree._Element, url: str) -> etree._Element:
+        if self.book is None or self.slot.in_hyperlink:
+            return parent  # inside a hyperlink already: Word allows no link in a link
+        rid = self.book.link_id(self.slot.part, url)
+        return etree.SubElement(
+            parent, self.w + "hyperlink", {"{" + R_NS + "}id": rid, self.w + "history": "1"}
+        )
+
+
+def plain_run(slot: Any, text: str) -> bytes:
+    """The placeholder's own run with ``text`` (a missing value kept as written)."""
+    writer = _Writer(slot, None)
+    wrapper = writer.wrapper()
+    writer.run(
+        wrapper,
+        text,
+        writer.properties(bold=False, italic=False, strike=False, code=False, style="", plain=False),
+    )
+    return _inner(wrapper)
+
+
+def link_runs(slot: Any, url: str, book: RichBook) -> bytes:
+    """A ``w:hyperlink`` to ``url`` showing the slot's label or the URL, in the Hyperlink style."""
+    writer = _Writer(slot, book)
+    wrapper = writer.wrapper()
+    holder = writer.hyperlink(wrapper, url)
+    rpr = writer.properties(
+        bold=False, italic=False, strike=False, code=False, style=book.parts.hyperlink, plain=False
+    )
+    label = slot.label if slot.label is not None else url.removeprefix("mailto:")
+    writer.run(holder, label, rpr)
+    return _inner(wrapper)
+
+
+@dataclass
+class Block:
+    """One paragraph of a markdown value: its properties (None: the placeholder's paragraph's) and runs."""
+
+    ppr: bytes | None
+    runs: bytes
+
+
+def markdown_blocks(slot: Any, source: str, book: RichBook) -> list[Block]:
+    """The paragraphs ``source`` makes in ``slot``. Raises RenderError for a link with a bad scheme."""
+    from markdown_it import MarkdownIt
+
+    tokens = _parser(MarkdownIt).parse(source)
+    writer = _Writer(slot, book)
+    blocks: list[Block] = []
+    lists: list[int] = []  # numIds of the lists open around, outermost first
+    item_first: list[bool] = []
+    pending_start: list[tuple[bool, int]] = []
+    heading = 0
+    quote = 0
+    for token in tokens:
+        kind = token.type
+        if kind in ("bullet_list_open", "ordered_list_open"):
+            ordered = kind == "ordered_list_open"
+            start = int(token.attrs.get("start", 1) or 1) if ordered else 1
+            pending_start.append((ordered, start))
+            lists.append(book.new_list(ordered, min(len(lists), 8), max(0, min(start, 32767))))
+        elif kind in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+            pending_start.pop()
+        elif kind == "list_item_open":
+            item_first.append(True)
+        elif kind == "list_item_close":
+            item_first.pop()
+        elif kind == "heading_open":
+            heading = int(token.tag[1:])
+        elif kind == "heading_close":
+            heading = 0
+        elif kind == "blockquote_open":
+            quote += 1
+        elif kind == "blockquote_close":
+            quote -= 1
+        elif kind == "inline" or kind in ("code_block", "fence"):
+            number = None
+            if lists and item_first and item_first[-1]:
+                number = (lists[-1], len(lists) - 1)
+                item_first[-1] = False
+            indent = (len(lists) * 720 if lists and number is None else 0) + quote * 720
+            ppr = _paragraph_properties(slot, writer, heading, number, indent, book)
+            wrapper = writer.wrapper()
+            if kind == "inline":
+                _inline(writer, wrapper, token.children or [], plain=heading > 0)
+            else:
+                rpr = writer.properties(
+                    bold=False, italic=False, strike=False, code=True, style="", plain=False
+                )
+                writer.run(wrapper, token.content.rstrip("\n"), rpr)
+            blocks.append(Block(ppr, _inner(wrapper)))
+    return blocks
+
+
+_PARSERS: dict[str, Any] = {}
+
+
+def _parser(factory: Any) -> Any:
+    parser = _PARSERS.get("md")
+    if parser is None:
+        parser = _PARSERS["md"] = factory("commonmark", {"html": False}).enable("strikethrough")
+    return parser
+
+
+def _paragraph_properties(
+    slot: Any, writer: _Writer, heading: int, number: tuple[int, int] | None, indent: int, book: RichBook
+) -> bytes | None:
+    if not heading and number is None and not indent:
+        return None
+    w = writer.w
+    base = _parse(slot.ppr) if slot.ppr else etree.Element(w + "pPr")
+    if heading:
+        _put(base, etree.Element(w + "pStyle", {w + "val": book.parts.headings[heading - 1]}), _PPR_ORDER)
+    if number is not None:
+        num_pr = etree.Element(w + "numPr")
+        etree.SubElement(num_pr, w + "ilvl", {w + "val": str(number[1])})
+        etree.SubElement(num_pr, w + "numId", {w + "val": str(number[0])})
+        _put(base, num_pr, _PPR_ORDER)
+        for old in base.findall(w + "ind"):
+            base.remove(old)  # the list's own indentation
+    if indent:
+        _put(base, etree.Element(w + "ind", {w + "left": str(indent)}), _PPR_ORDER)
+    wrapper = writer.wrapper()
+    wrapper.append(base)
+    return _inner(wrapper)
+
+
+def _inline(writer: _Writer, wrapper: etree._Element, children: list[Any], *, plain: bool) -> None:
+    bold = italic = strike = 0
+    holder = wrapper
+    for child in children:
+        kind = child.type
+        if kind == "strong_open":
+            bold += 1
+        elif kind == "strong_close":
+            bold -= 1
+        elif kind == "em_open":
+            italic += 1
+        elif kind == "em_close":
+            italic -= 1
+        elif kind == "s_open":
+            strike += 1
+        elif kind == "s_close":
+            strike -= 1
+        elif kind == "link_open":
+            url = str(child.attrs.get("href", ""))
+            try:
+                check_url(url)
+            except FilterValueError as exc:
+                raise RenderError(f"a link in the text: {exc}") from None
+            holder = writer.hyperlink(wrapper, url)
+        elif kind == "link_close":
+            holder = wrapper
+        elif kind in ("softbreak", "hardbreak"):
+            if kind == "hardbreak":
+                writer.run(holder, "\n", None)
+            else:
+                writer.run(holder, " ", _props(writer, bold, italic, strike, False, holder, wrapper, plain))
+        else:
+            text = child.content if kind != "image" else "".join(c.content for c in child.children or [])
+            if text:
+                rpr = _props(writer, bold, italic, strike, kind == "code_inline", holder, wrapper, plain)
+                writer.run(holder, text, rpr)
+
+
+def _props(
+    writer: _Writer,
+    bold: int,
+    italic: int,
+    strike: int,
+    code: bool,
+    holder: etree._Element,
+    wrapper: etree._Element,
+    plain: bool,
+) -> etree._Element | None:
+    style = writer.book.parts.hyperlink if holder is not wrapper and writer.book is not None else ""
+    return writer.properties(
+        bold=bold > 0, italic=italic > 0, strike=strike > 0, code=code, style=style, plain=plain
+    )
+
+
+# -- the package: styles and numbering, found or added once per template --------------------
+
+_HEADING_SIZES = (32, 28, 26, 24, 22, 22)  # half-points
+
+
+def ensure_styles(
+    data: bytes | None, ns: str, *, headings: bool
+) -> tuple[bytes | None, tuple[str, ...], str]:
+    """styles.xml with Heading 1-6 and Hyperlink added when missing (None: unchanged), and their ids.
+
+    The template's own styles are found by name ("heading 1", "Hyperlink"), so a
+    template whose style ids are in another language keeps its own.
+    """
+    w = "{" + ns + "}"
+    root = etree.fromstring(data) if data else etree.Element(w + "styles", nsmap={"w": ns})
+    by_name: dict[str, str] = {}
+    ids = set()
+    for style in root.findall(w + "style"):
+        style_id = style.get(w + "styleId") or ""
+        ids.add(style_id)
+        name = style.find(w + "name")
+        if name is not None:
+            by_name.setdefault((name.get(w + "val") or "").casefold(), style_id)
+    changed = data is None
+    heading_ids = []
+    for level in range(1, 7):
+        found = by_name.get(f"heading {level}") or (f"Heading{level}" if f"Heading{level}" in ids else None)
+        if found is None and headings:
+            found = f"Heading{level}"
+            style = etree.SubElement(root, w + "style", {w + "type": "paragraph", w + "styleId": found})
+            etree.SubElement(style, w + "name", {w + "val": f"heading {level}"})
+            etree.SubElement(style, w + "basedOn", {w + "val": "Normal"})
+            etree.SubElement(style, w + "next", {w + "val": "Normal"})
+            etree.SubElement(style, w + "qFormat")
+            ppr = etree.SubElement(style, w + "pPr")
+            etree.SubElement(ppr, w + "keepNext")
+            etree.SubElement(ppr, w + "spacing", {w + "before": "240", w + "after": "60"})
+            etree.SubElement(ppr, w + "outlineLvl", {w + "val": str(level - 1)})
+            rpr = etree.SubElement(style, w + "rPr")
+            etree.SubElement(rpr, w + "b")
+            etree.SubElement(rpr, w + "sz", {w + "val": str(_HEADING_SIZES[level - 1])})
+            changed = True
+        heading_ids.append(found or f"Heading{level}")
+    hyperlink = by_name.get("hyperlink") or ("Hyperlink" if "Hyperlink" in ids else None)
+    if hyperlink is None:
+        hyperlink = "Hyperlink"
+        style = etree.SubElement(root, w + "style", {w + "type": "character", w + "styleId": hyperlink})
+        etree.SubElement(style, w + "name", {w + "val": "Hyperlink"})
+        etree.SubElement(style, w + "uiPriority", {w + "val": "99"})
+        etree.SubElement(style, w + "unhideWhenUsed")
+        rpr = etree.SubElement(style, w + "rPr")
+        etree.SubElement(rpr, w + "color", {w + "val": "0563C1"})
+        etree.SubElement(rpr, w + "u", {w + "val": "single"})
+        changed = True
+    out = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True) if changed else None
+    return out, tuple(heading_ids), hyperlink
+
+
+_BULLETS = ("\u2022", "\u25e6", "\u25aa")
+_FORMATS = ("decimal", "lowerLetter", "lowerRoman")
+
+
+def ensure_numbering(data: bytes | None, ns: str) -> tuple[bytes, bytes, int, int, int]:
+    """numbering.xml with a bulleted and a numbered list definition added.
+
+    Returns the bytes before and after where list instances go, the two
+    definitions' ids and the first free list instance id.
+    """
+    w = "{" + ns + "}"
+    root = etree.fromstring(data) if data else etree.Element(w + "numbering", nsmap={"w": ns})
+    abstract_ids = [int(a.get(w + "abstractNumId") or 0) for a in root.findall(w + "abstractNum")]
+    num_ids = [int(n.get(w + "numId") or 0) for n in root.findall(w + "num")]
+    first = max(abstract_ids, default=-1) + 1
+    made = []
+    for offset, ordered in enumerate((False, True)):
+        abstract = etree.Element(w + "abstractNum", {w + "abstractNumId": str(first + offset)})
+        etree.SubElement(abstract, w + "multiLevelType", {w + "val": "hybridMultilevel"})
+        for level in range(9):
+            lvl = etree.SubElement(abstract, w + "lvl", {w + "ilvl": str(level)})
+            etree.SubElement(lvl, w + "start", {w + "val": "1"})
+            fmt = _FORMATS[level % 3] if ordered else "bullet"
+            etree.SubElement(lvl, w + "numFmt", {w + "val": fmt})
+            text = f"%{level + 1}." if ordered else _BULLETS[level % 3]
+            etree.SubElement(lvl, w + "lvlText", {w + "val": text})
+            etree.SubElement(lvl, w + "lvlJc", {w + "val": "left"})
+            ppr = etree.SubElement(lvl, w + "pPr")
+            etree.SubElement(ppr, w + "ind", {w + "left": str(720 * (level + 1)), w + "hanging": "360"})
+        made.append(abstract)
+    # Definitions come before every instance (w:num): the schema orders them so.
+    existing = root.findall(w + "abstractNum")
+    anchor = existing[-1] if existing else None
+    for abstract in made:
+        if anchor is None:
+            root.insert(0, abstract)
+        else:
+            anchor.addnext(abstract)
+        anchor = abstract
+    marker = etree.Comment("mytypist-lists")
+    cleanup = root.find(w + "numIdMacAtCleanup")
+    if cleanup is not None:
+        cleanup.addprevious(marker)
+    else:
+        root.append(marker)
+    data_out = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    before, after = data_out.split(b"<!--mytypist-lists-->", 1)
+    return before, after, first, first + 1, max(num_ids, default=0) + 1
