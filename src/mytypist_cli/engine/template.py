@@ -27,6 +27,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
+from mytypist_cli.engine import combine
 from mytypist_cli.engine import pictures as images
 from mytypist_cli.engine.field_pictures import compile_switches
 from mytypist_cli.engine.filters import DEFAULT_LOCALE, Chain, compile_chain, display_text
@@ -404,6 +405,21 @@ class Template:
             image_dir=image_dir,
             max_image_bytes=max_image_bytes,
         ).data
+
+    def combined(self, out: IO[bytes], **options: Any) -> combine.CombinedDocument:
+        """One document for many records, written into ``out``: ``add(record)`` each, then ``close()``.
+
+        Options as :meth:`fill` takes them (``missing``, ``allow_macros``,
+        ``image_dir``, ``max_image_bytes``). Each record starts on a new page
+        in sections of its own, page numbers restart at 1, and the bookmarks
+        ``_mytypist_rec{index}`` / ``_mytypist_end{index}`` mark its first and
+        last paragraph. See :mod:`mytypist_cli.engine.combine`.
+        """
+        return combine.combined(self, out, **options)
+
+    def render_combined(self, records: Iterable[Mapping[str, Any]], **options: Any) -> bytes:
+        """Every record in one document's bytes (see :meth:`combined`)."""
+        return combine.render_combined(self, records, **options)
 
     def _entries(
         self, texts: dict[tuple[str, str], str], row: Row, *, keep: bool, book: images.PictureBook | None

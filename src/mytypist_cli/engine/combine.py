@@ -1,0 +1,497 @@
+"""One combined document: many records filled into one .docx, streamed with flat memory.
+
+Each record is filled by ``Template.fill`` (so it raises exactly what fill
+raises, before anything of it is written), then its main part is rewritten:
+its first section starts a new page with page numbers restarting at 1, its
+sections reference header and footer parts of its own (written as new parts
+with their own relationships and content types), ``NUMPAGES`` becomes
+``PAGEREF _mytypist_end{index}`` so "Page X of Y" counts the record's own
+pages, bookmark names and ids, ``wp:docPr`` ids and content-control ids are
+made unique, and the bookmarks ``_mytypist_rec{index}`` (first paragraph) and
+``_mytypist_end{index}`` (last paragraph) are added. The body is deflated into
+a temporary file as records come; headers, footers and pictures go straight
+into the output zip; styles, fonts, theme and numbering are written once.
+
+Not yet done (first version): numbering instances restarting per record,
+comment/footnote/endnote ids of records after the first (their notes parts
+are the first record's).
+
+Imports neither typer nor rich; never prints or exits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import itertools
+import posixpath
+import re
+from collections.abc import Iterable, Mapping
+from os import PathLike
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Any
+
+from lxml import etree
+
+from mytypist_cli.ooxml import package
+from mytypist_cli.ooxml.names import CONTENT_TYPES_NS, PACKAGE_RELS_NS, W_STRICT_NS
+from mytypist_cli.ooxml.zipstream import DeflatedSpool, ZipStream
+
+if TYPE_CHECKING:
+    from mytypist_cli.engine.template import Missing, Template
+
+BOOKMARK_PREFIX = "_mytypist_rec"
+"""Bookmark on each record's first paragraph: ``f"{BOOKMARK_PREFIX}{index}"`` (a PDF named destination)."""
+END_BOOKMARK_PREFIX = "_mytypist_end"
+"""Bookmark on each record's last paragraph; NUMPAGES becomes a PAGEREF to it."""
+
+_R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_R_STRICT_NS = "http://purl.oclc.org/ooxml/officeDocument/relationships"
+_WP_NS = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+_W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+_HEADER_KINDS = ("/header", "/footer")
+_NUMPAGES = re.compile(r"\bNUMPAGES\b")
+_FIELD_REFERENCE = re.compile(r"\b(REF|PAGEREF|NOTEREF)(\s+)(\S+)")
+_MARK_START = b"<!--mytypist-sect-->"
+_MARK_END = b"<!--/mytypist-sect-->"
+_DEDUPE_LIMIT = 256  # identical header parts shared; the memo is bounded so memory stays flat
+
+
+class CombinedDocument:
+    """Records added one by one into one .docx written to ``out``; see ``Template.combined``."""
+
+    def __init__(self, template: Template, out: IO[bytes], fill_options: dict[str, Any]) -> None:
+        self._template = template
+        self._options = fill_options
+        self._zip = ZipStream(out)
+        self._body = DeflatedSpool()
+        self._count = 0
+        self._pending: tuple[bytes, bytes, bytes] | None = None  # last record's body around its sectPr
+        self._head = b""
+        self._tail = b""
+        self._main = ""
+        self._statics: list[package.Entry] = []
+        self._content_types = b""
+        self._main_rels = b""
+        self._extra_rels: list[bytes] = []  # small: one per distinct new part (bounded by dedupe for statics)
+        self._rels_spool = DeflatedSpool()
+        self._types_spool = DeflatedSpool()
+        self._rel_numbers = itertools.count(1)
+        self._part_numbers = itertools.count(1)
+        self._bookmark_ids = itertools.count(1)
+        self._drawing_ids = itertools.count(1)
+        self._sdt_ids = itertools.count(1)
+        self._media: dict[str, str] = {}  # media member -> relationship id in the main part
+        self._parts_memo: dict[bytes, str] = {}  # hash of a header part -> relationship id
+        self._header_rels: dict[str, tuple[str, str]] = {}  # rId in the template -> (type, target)
+        self._closed = False
+
+    def __enter__(self) -> CombinedDocument:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self._discard()
+
+    @property
+    def count(self) -> int:
+        """How many records the document holds."""
+        return self._count
+
+    def add(self, record: Mapping[str, Any]) -> int:
+        """Render one record into the document and return its 0-based index.
+
+        Raises what ``Template.fill`` raises for the record (MissingFieldsError,
+        FilterValueError, PictureError...); the document then stays without it.
+        """
+        if self._closed:
+            raise ValueError("the combined document is closed")
+        filled = self._template.fill(record, **self._options)
+        members = {m.name: m for m in package.read_package(filled.data)}
+        index = self._count
+        if index == 0:
+            self._first(members)
+        main = members[self._main]
+        assert main.data is not None
+        rels = _relationships(members.get(_rels_name(self._main)))
+        renames: dict[str, str] = {}  # relationship ids of the record -> ids in the combined main part
+        for rid, (kind, target, external) in rels.items():
+            if rid in self._header_rels or external:
+                continue
+            if rid.startswith("rIdMt"):  # a picture from a value
+                member = posixpath.normpath(posixpath.join(posixpath.dirname(self._main), target))
+                renames[rid] = self._picture(member, kind, target, members)
+        parts = self._headers(index, members, renames)
+        body = self._rewrite_body(main.data, index, renames | parts)
+        if self._pending is not None:
+            before, sect, after = self._pending
+            self._body.write(before + sect + after)
+        self._pending = body
+        self._count += 1
+        return index
+
+    def close(self) -> None:
+        """Finish the package into ``out``. A document with no record cannot be made (ValueError)."""
+        if self._closed:
+            return
+        if self._count == 0:
+            self._discard()
+            raise ValueError("a combined document needs at least one record")
+        self._closed = True
+        assert self._pending is not None
+        before, sect, after = self._pending
+        self._body.write(before + after + sect + self._tail)
+        for entry in self._statics:
+            self._zip.add(entry)
+        self._zip.add_spool(self._main, _FIXED_TIME, self._body)
+        self._body.close()
+        # The main part's relationships: the template's, then every new part's.
+        rels_spool = DeflatedSpool()
+        closing = self._main_rels.rindex(b"</Relationships>")
+        rels_spool.write(self._main_rels[:closing])
+        self._rels_spool.finish()
+        _copy_plain(self._rels_spool, rels_spool)
+        rels_spool.write(self._main_rels[closing:])
+        self._zip.add_spool(_rels_name(self._main), _FIXED_TIME, rels_spool)
+        types_spool = DeflatedSpool()
+        closing = self._content_types.rindex(b"</Types>")
+        types_spool.write(self._content_types[:closing])
+        self._types_spool.finish()
+        _copy_plain(self._types_spool, types_spool)
+        types_spool.write(self._content_types[closing:])
+        self._zip.add_spool("[Content_Types].xml", _FIXED_TIME, types_spool)
+        for spool in (rels_spool, types_spool, self._rels_spool, self._types_spool):
+            spool.close()
+        self._zip.finish()
+
+    def _discard(self) -> None:
+        self._closed = True
+        self._zip.discard()
+        for spool in (self._body, self._rels_spool, self._types_spool):
+            spool.close()
+
+    # -- the first record: what every record shares ---------------------------------
+
+    def _first(self, members: dict[str, package.Member]) -> None:
+        rels = _relationships(members.get("_rels/.rels"))
+        self._main = next(
+            (
+                t.lstrip("/")
+                for _, (kind, t, ext) in rels.items()
+                if kind.endswith("/officeDocument") and not ext and t.lstrip("/") in members
+            ),
+            "word/document.xml",
+        )
+        main_rels = _relationships(members.get(_rels_name(self._main)))
+        folder = posixpath.dirname(self._main)
+        own: set[str] = {self._main, _rels_name(self._main), "[Content_Types].xml"}
+        for rid, (kind, target, external) in main_rels.items():
+            if kind.endswith(_HEADER_KINDS) and not external:
+                part = posixpath.normpath(posixpath.join(folder, target))
+                self._header_rels[rid] = (kind, part)
+                own |= {part, _rels_name(part)}
+        self._statics = [
+            package.entry_from_member(m)
+            for name, m in members.items()
+            if name not in own and not name.startswith("word/media/mytypist-")
+        ]
+        rels_member = members[_rels_name(self._main)]
+        assert rels_member.data is not None
+        # Value pictures' relationships are added per record under new ids, so drop the first's.
+        self._main_rels = re.sub(rb'<Relationship\b[^>]*Id="rIdMt\d+"[^>]*/>', b"", rels_member.data)
+        types = members["[Content_Types].xml"].data
+        assert types is not None
+        self._content_types = types
+        data = members[self._main].data
+        assert data is not None
+        start = data.index(b">", _body_start(data)) + 1
+        self._head = data[:start]
+        self._body.write(self._head)
+
+    # -- pieces ---------------------------------------------------------------------
+
+    def _new_rel(self, kind: str, target: str) -> str:
+        rid = f"rIdMtC{next(self._rel_numbers)}"
+        self._rels_spool.write(f'<Relationship Id="{rid}" Type="{kind}" Target="{target}"/>'.encode())
+        return rid
+
+    def _picture(self, member: str, kind: str, target: str, members: dict[str, package.Member]) -> str:
+        rid = self._media.get(member)
+        if rid is None:
+            if member.lower() not in self._zip.names and member in members:
+                self._zip.add(package.entry_from_member(members[member]))
+            rid = self._media[member] = self._new_rel(kind, target)
+        return rid
+
+    def _headers(
+        self, index: int, members: dict[str, package.Member], renames: dict[str, str]
+    ) -> dict[str, str]:
+        """Each header and footer of the record as a part of its own; template rId -> combined rId."""
+        out: dict[str, str] = {}
+        for rid, (kind, part) in self._header_rels.items():
+            member = members.get(part)
+            if member is None or member.data is None:
+                continue
+            data = _rewrite_story(member.data, index, self)
+            rels_member = members.get(_rels_name(part))
+            rels_data = rels_member.data if rels_member is not None and rels_member.data else b""
+            key = hashlib.sha256(part.encode() + b"\0" + data + b"\0" + rels_data).digest()
+            known = self._parts_memo.get(key)
+            if known is not None:
+                out[rid] = known
+                continue
+            if index == 0:
+                name, new_rid = part, rid
+            else:
+                stem = posixpath.basename(part)
+                name = f"{posixpath.dirname(part)}/mytypist-r{index}-{stem}"
+                target = posixpath.relpath(name, posixpath.dirname(self._main))
+                new_rid = self._new_rel(kind, target)
+                content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml." + (
+                    "header+xml" if kind.endswith("/header") else "footer+xml"
+                )
+                self._types_spool.write(
+                    f'<Override PartName="/{name}" ContentType="{content_type}"/>'.encode()
+                )
+            self._zip.add(package.deflated_entry(name, _FIXED_TIME, data))
+            if rels_data:
+                for _, (pkind, ptarget, external) in _relationships(rels_member).items():
+                    if not external and "/image" in pkind:
+                        pmember = posixpath.normpath(posixpath.join(posixpath.dirname(part), ptarget))
+                        if pmember.lower() not in self._zip.names and pmember in members:
+                            self._zip.add(package.entry_from_member(members[pmember]))
+                self._zip.add(package.deflated_entry(_rels_name(name), _FIXED_TIME, rels_data))
+            if len(self._parts_memo) >= _DEDUPE_LIMIT:
+                self._parts_memo.clear()
+            self._parts_memo[key] = new_rid
+            out[rid] = new_rid
+        return out
+
+    def _rewrite_body(self, data: bytes, index: int, renames: dict[str, str]) -> tuple[bytes, bytes, bytes]:
+        root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, huge_tree=True))
+        w = etree.QName(root).namespace or ""
+        r = _R_STRICT_NS if w == W_STRICT_NS else _R_NS
+        body = root.find(f"{{{w}}}body")
+        assert body is not None
+        _unique_ids(root, w, index, self)
+        for element in root.iter():
+            for attribute in (f"{{{r}}}id", f"{{{r}}}embed", f"{{{r}}}link"):
+                value = element.get(attribute)
+                if value is not None and value in renames:
+                    element.set(attribute, renames[value])
+        # Sections: the record's first starts a new page numbered 1; its last becomes a paragraph's.
+        final = body.find(f"{{{w}}}sectPr")
+        if final is None:
+            final = etree.SubElement(body, f"{{{w}}}sectPr")
+        sections = [s for s in body.iter(f"{{{w}}}sectPr") if s is not final] + [final]
+        first = sections[0]
+        kind = first.find(f"{{{w}}}type")
+        if kind is None:
+            kind = etree.Element(f"{{{w}}}type")
+            first.insert(_child_position(first, w, _BEFORE_TYPE), kind)
+        kind.set(f"{{{w}}}val", "nextPage")
+        numbering = first.find(f"{{{w}}}pgNumType")
+        if numbering is None:
+            numbering = etree.Element(f"{{{w}}}pgNumType")
+            first.insert(_child_position(first, w, _BEFORE_PGNUMTYPE), numbering)
+        numbering.set(f"{{{w}}}start", "1")
+        paragraphs = [p for p in body.iter(f"{{{w}}}p") if not _in_text_box(p, w)]
+        if not paragraphs:
+            paragraphs = [etree.SubElement(body, f"{{{w}}}p")]
+            body.remove(final)
+            body.append(final)
+        _bookmark(paragraphs[0], w, f"{BOOKMARK_PREFIX}{index}", next(self._bookmark_ids), at_start=True)
+        _bookmark(
+            paragraphs[-1], w, f"{END_BOOKMARK_PREFIX}{index}", next(self._bookmark_ids), at_start=False
+        )
+        body.remove(final)
+        children = list(body)
+        last = children[-1] if children else None
+        holder_start = etree.Comment("mytypist-sect")
+        holder_end = etree.Comment("/mytypist-sect")
+        if last is not None and last.tag == f"{{{w}}}p":
+            ppr = last.find(f"{{{w}}}pPr")
+            if ppr is None:
+                ppr = etree.Element(f"{{{w}}}pPr")
+                last.insert(0, ppr)
+            change = ppr.find(f"{{{w}}}pPrChange")
+            position = ppr.index(change) if change is not None else len(ppr)
+            ppr.insert(position, final)
+            final.addprevious(holder_start)
+            final.addnext(holder_end)
+        else:
+            paragraph = etree.SubElement(body, f"{{{w}}}p")
+            etree.SubElement(paragraph, f"{{{w}}}pPr").append(final)
+            paragraph.addprevious(holder_start)
+            paragraph.addnext(holder_end)
+        text = etree.tostring(root, encoding="UTF-8", xml_declaration=False)
+        body_open = text.index(b">", _body_start(text)) + 1
+        body_close = text.rindex(b"</", 0, text.rindex(b"</"))
+        if not self._tail:
+            self._tail = text[body_close:]
+        inner = text[body_open:body_close]
+        before, rest = inner.split(_MARK_START, 1)
+        sect, after = rest.split(_MARK_END, 1)
+        if not (last is not None and last.tag == f"{{{w}}}p"):
+            # An added paragraph: the final record's sectPr goes to the body without it.
+            return before, sect, after
+        return before, sect, after
+
+
+# Child elements of a sectPr that come before w:type / w:pgNumType (the schema's order).
+_BEFORE_TYPE = ("headerReference", "footerReference", "footnotePr", "endnotePr")
+_BEFORE_PGNUMTYPE = (*_BEFORE_TYPE, "type", "pgSz", "pgMar", "paperSrc", "pgBorders", "lnNumType")
+
+
+def _child_position(parent: etree._Element, w: str, before: tuple[str, ...]) -> int:
+    position = 0
+    for i, child in enumerate(parent):
+        if isinstance(child.tag, str) and etree.QName(child).localname in before:
+            position = i + 1
+    return position
+
+
+def _in_text_box(paragraph: etree._Element, w: str) -> bool:
+    return any(etree.QName(a).localname in ("txbxContent", "Fallback") for a in paragraph.iterancestors())
+
+
+def _bookmark(paragraph: etree._Element, w: str, name: str, number: int, *, at_start: bool) -> None:
+    start = etree.Element(f"{{{w}}}bookmarkStart")
+    start.set(f"{{{w}}}id", str(number))
+    start.set(f"{{{w}}}name", name)
+    end = etree.Element(f"{{{w}}}bookmarkEnd")
+    end.set(f"{{{w}}}id", str(number))
+    if at_start:
+        ppr = paragraph.find(f"{{{w}}}pPr")
+        position = paragraph.index(ppr) + 1 if ppr is not None else 0
+        paragraph.insert(position, start)
+        paragraph.insert(position + 1, end)
+    else:
+        paragraph.append(start)
+        paragraph.append(end)
+
+
+def _unique_ids(root: etree._Element, w: str, index: int, doc: CombinedDocument) -> None:
+    """Bookmarks, drawings and content controls numbered across the whole document; NUMPAGES per record."""
+    bookmark_ids: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for element in root.iter(f"{{{w}}}bookmarkStart", f"{{{w}}}bookmarkEnd"):
+        old = element.get(f"{{{w}}}id") or ""
+        if old not in bookmark_ids:
+            bookmark_ids[old] = str(next(doc._bookmark_ids))
+        element.set(f"{{{w}}}id", bookmark_ids[old])
+        name = element.get(f"{{{w}}}name")
+        if name is not None and index > 0:
+            names[name] = names.get(name) or f"{name[:30]}_{index}"
+            element.set(f"{{{w}}}name", names[name])
+    for element in root.iter(f"{{{_WP_NS}}}docPr"):
+        element.set("id", str(next(doc._drawing_ids)))
+    for element in root.iter(f"{{{w}}}sdtPr"):
+        sdt_id = element.find(f"{{{w}}}id")
+        if sdt_id is not None:
+            sdt_id.set(f"{{{w}}}val", str(next(doc._sdt_ids)))
+    if index > 0:
+        for element in root.iter(f"{{{w}}}p"):
+            element.attrib.pop(f"{{{_W14_NS}}}paraId", "")
+            element.attrib.pop(f"{{{_W14_NS}}}textId", "")
+        for element in root.iter(f"{{{w}}}hyperlink"):
+            anchor = element.get(f"{{{w}}}anchor")
+            if anchor in names:
+                element.set(f"{{{w}}}anchor", names[anchor])
+    end = f"PAGEREF {END_BOOKMARK_PREFIX}{index}"
+
+    def instruction(text: str) -> str:
+        text = _NUMPAGES.sub(end, text)
+        return _FIELD_REFERENCE.sub(
+            lambda m: m.group(1) + m.group(2) + names.get(m.group(3), m.group(3)), text
+        )
+
+    for element in root.iter(f"{{{w}}}instrText"):
+        if element.text:
+            element.text = instruction(element.text)
+    for element in root.iter(f"{{{w}}}fldSimple"):
+        instr = element.get(f"{{{w}}}instr")
+        if instr:
+            element.set(f"{{{w}}}instr", instruction(instr))
+
+
+def _rewrite_story(data: bytes, index: int, doc: CombinedDocument) -> bytes:
+    """A header or footer of record ``index``: unique ids, NUMPAGES as the record's page count."""
+    if b"NUMPAGES" not in data and b"docPr" not in data and b"sdtPr" not in data and b"bookmark" not in data:
+        return data
+    root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, huge_tree=True))
+    w = etree.QName(root).namespace or ""
+    _unique_ids(root, w, index, doc)
+    return etree.tostring(root, encoding="UTF-8", xml_declaration=True, standalone=True)
+
+
+def _body_start(data: bytes) -> int:
+    match = re.search(rb"<(?:[A-Za-z_][\w.-]*:)?body[\s>]", data)
+    if match is None:
+        raise ValueError("the main part has no body")
+    return match.start()
+
+
+def _rels_name(part: str) -> str:
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", name + ".rels")
+
+
+def _relationships(member: package.Member | None) -> dict[str, tuple[str, str, bool]]:
+    if member is None or member.data is None:
+        return {}
+    root = etree.fromstring(member.data)
+    return {
+        (e.get("Id") or ""): (
+            e.get("Type") or "",
+            e.get("Target") or "",
+            (e.get("TargetMode") or "").lower() == "external",
+        )
+        for e in root.iter(f"{{{PACKAGE_RELS_NS}}}Relationship")
+    }
+
+
+def _copy_plain(source: DeflatedSpool, target: DeflatedSpool) -> None:
+    """Inflate a finished spool's bytes into another spool."""
+    import zlib
+
+    source.file.seek(0)
+    inflater = zlib.decompressobj(-15)
+    while chunk := source.file.read(1 << 20):
+        target.write(inflater.decompress(chunk))
+    target.write(inflater.flush())
+
+
+def combined(
+    template: Template,
+    out: IO[bytes],
+    *,
+    missing: Missing = "error",
+    allow_macros: bool = False,
+    image_dir: str | PathLike[str] | None = None,
+    max_image_bytes: int | None = None,
+) -> CombinedDocument:
+    """A :class:`CombinedDocument` writing into ``out``; options as ``Template.fill`` takes them."""
+    options: dict[str, Any] = {"missing": missing, "allow_macros": allow_macros, "image_dir": image_dir}
+    if max_image_bytes is not None:
+        options["max_image_bytes"] = max_image_bytes
+    return CombinedDocument(template, out, options)
+
+
+def render_combined(template: Template, records: Iterable[Mapping[str, Any]], **options: Any) -> bytes:
+    """Every record in one document's bytes (see :func:`combined`)."""
+    buffer = io.BytesIO()
+    with combined(template, buffer, **options) as document:
+        for record in records:
+            document.add(record)
+    return buffer.getvalue()
+
+
+__all__ = ["BOOKMARK_PREFIX", "END_BOOKMARK_PREFIX", "CombinedDocument", "combined", "render_combined"]
+
+_ = CONTENT_TYPES_NS

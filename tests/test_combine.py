@@ -1,0 +1,102 @@
+"""Template.render_combined / Template.combined: one .docx holding every record (issue 13)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from mytypist_cli.engine.combine import BOOKMARK_PREFIX, END_BOOKMARK_PREFIX
+from mytypist_cli.engine.template import Template
+from mytypist_cli.errors import MissingFieldsError
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "benchmarks" / "fixtures" / "bench-template.docx"
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+NS = {"w": W, "r": R}
+
+
+def _rows(count: int) -> list[dict[str, str]]:
+    with (ROOT / "benchmarks" / "fixtures" / "bench-rows.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return [rows[i % len(rows)] | {"client_name": f"Client {i}"} for i in range(count)]
+
+
+def _xml(data: bytes, name: str) -> etree._Element:
+    return etree.fromstring(zipfile.ZipFile(io.BytesIO(data)).read(name))
+
+
+def test_each_record_has_its_own_section_page_numbers_and_bookmarks() -> None:
+    template = Template.open(BENCH)
+    data = template.render_combined(_rows(3))
+    assert zipfile.ZipFile(io.BytesIO(data)).testzip() is None
+    root = _xml(data, "word/document.xml")
+    sections = root.findall(".//w:sectPr", NS)
+    assert len(sections) == 3
+    for section in sections:
+        assert section.find("w:type", NS).get(f"{{{W}}}val") == "nextPage"
+        assert section.find("w:pgNumType", NS).get(f"{{{W}}}start") == "1"
+    names = [b.get(f"{{{W}}}name") for b in root.iter(f"{{{W}}}bookmarkStart")]
+    for index in range(3):
+        assert f"{BOOKMARK_PREFIX}{index}" in names
+        assert f"{END_BOOKMARK_PREFIX}{index}" in names
+    assert len(names) == len(set(names))
+    ids = [b.get(f"{{{W}}}id") for b in root.iter(f"{{{W}}}bookmarkStart")]
+    assert len(ids) == len(set(ids))
+
+
+def test_headers_are_per_record_and_numpages_counts_the_record() -> None:
+    template = Template.open(BENCH)
+    data = template.render_combined(_rows(3))
+    package = zipfile.ZipFile(io.BytesIO(data))
+    root = _xml(data, "word/document.xml")
+    rels = {e.get("Id"): e.get("Target") for e in _xml(data, "word/_rels/document.xml.rels")}
+    footers = []
+    for section in root.findall(".//w:sectPr", NS):
+        ref = section.find("w:footerReference", NS)
+        footers.append("word/" + rels[ref.get(f"{{{R}}}id")])
+    assert len(set(footers)) == 3
+    types = package.read("[Content_Types].xml").decode()
+    for index, footer in enumerate(footers):
+        text = package.read(footer).decode()
+        assert "NUMPAGES" not in text
+        assert f"PAGEREF {END_BOOKMARK_PREFIX}{index}" in text
+        assert "/" + footer in types or footer == "word/footer1.xml"
+
+
+def test_a_failing_record_leaves_the_document_valid_without_it() -> None:
+    template = Template.open(BENCH)
+    buffer = io.BytesIO()
+    rows = _rows(2)
+    with template.combined(buffer) as document:
+        assert document.add(rows[0]) == 0
+        with pytest.raises(MissingFieldsError):
+            document.add({})
+        assert document.add(rows[1]) == 1
+    root = _xml(buffer.getvalue(), "word/document.xml")
+    assert len(root.findall(".//w:sectPr", NS)) == 2
+
+
+@pytest.mark.slow
+def test_memory_stays_flat_in_the_number_of_records(tmp_path: Path) -> None:
+    template = Template.open(BENCH)
+
+    def peak(count: int) -> int:
+        rows = _rows(1)[0]
+        tracemalloc.start()
+        try:
+            with (tmp_path / f"{count}.docx").open("wb") as out, template.combined(out) as document:
+                for i in range(count):
+                    document.add(rows | {"client_name": f"Client {i}"})
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small = peak(100)
+    assert peak(10_000) <= 2 * small
