@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from docx_factory import add_parts, make_docx, p, r
 from mytypist_cli.engine.combine import BOOKMARK_PREFIX, END_BOOKMARK_PREFIX
 from mytypist_cli.engine.template import Template
 from mytypist_cli.errors import MissingFieldsError
@@ -100,3 +101,62 @@ def test_memory_stays_flat_in_the_number_of_records(tmp_path: Path) -> None:
 
     small = peak(100)
     assert peak(10_000) <= 2 * small
+
+
+_NUMBERING = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    f'<w:numbering xmlns:w="{W}"><w:abstractNum w:abstractNumId="0"><w:lvl w:ilvl="0"><w:start w:val="1"/>'
+    '<w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/></w:lvl></w:abstractNum>'
+    '<w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num></w:numbering>'
+)
+
+
+def _numbered_template() -> Template:
+    item = '<w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr></w:pPr>'
+    body = (
+        p(r("Dear <<name>>")) + '<w:p><w:bookmarkStart w:id="0" w:name="terms"/><w:r><w:t>Terms</w:t></w:r>'
+        '<w:bookmarkEnd w:id="0"/></w:p>'
+        + p(r("first"), ppr=item)
+        + p(r("second"), ppr=item)
+        + p(r("See "), '<w:fldSimple w:instr=" PAGEREF terms \\h "><w:r><w:t>1</w:t></w:r></w:fldSimple>')
+    )
+    docx = add_parts(
+        make_docx(body),
+        {"word/numbering.xml": _NUMBERING},
+        types={
+            "word/numbering.xml": "application/vnd.openxmlformats-officedocument.wordprocessingml.numbering+xml"
+        },
+        rels={
+            "word/document.xml": [
+                (
+                    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/numbering",
+                    "numbering.xml",
+                )
+            ]
+        },
+    )
+    return Template.open(docx)
+
+
+def test_lists_restart_and_bookmarks_are_unique_in_every_record() -> None:
+    data = _numbered_template().render_combined([{"name": "Ada"}, {"name": "Bo"}, {"name": "Cy"}])
+    root = _xml(data, "word/document.xml")
+    numbering = _xml(data, "word/numbering.xml")
+    used = [e.get(f"{{{W}}}val") for e in root.iterfind(".//w:numPr/w:numId", NS)]
+    assert len(used) == 6
+    assert len({used[0], used[2], used[4]}) == 3  # a list of its own per record
+    assert used[0] == used[1]
+    assert used[2] == used[3]
+    nums = {n.get(f"{{{W}}}numId"): n for n in numbering.iterfind("w:num", NS)}
+    for num_id in used[2:]:
+        num = nums[num_id]
+        assert num.find("w:abstractNumId", NS).get(f"{{{W}}}val") == "0"
+        start = num.find("w:lvlOverride[@w:ilvl='0']/w:startOverride", NS)
+        assert start is not None
+        assert start.get(f"{{{W}}}val") == "1"
+    names = [b.get(f"{{{W}}}name") for b in root.iter(f"{{{W}}}bookmarkStart")]
+    assert len(names) == len(set(names))
+    instructions = [f.get(f"{{{W}}}instr") for f in root.iter(f"{{{W}}}fldSimple")]
+    targets = {i.split()[1] for i in instructions}
+    assert len(targets) == 3
+    assert targets <= set(names)

@@ -12,9 +12,12 @@ made unique, and the bookmarks ``_mytypist_rec{index}`` (first paragraph) and
 a temporary file as records come; headers, footers and pictures go straight
 into the output zip; styles, fonts, theme and numbering are written once.
 
-Not yet done (first version): numbering instances restarting per record,
-comment/footnote/endnote ids of records after the first (their notes parts
-are the first record's).
+Lists: each record after the first gets a new ``w:num`` per list it uses,
+over the same abstractNum, with ``w:startOverride`` on every level, so its
+lists count from the start again (spooled, written into numbering.xml at
+close). Not done yet: comment/footnote/endnote ids of records after the
+first (their notes parts are the first record's), list numbering through
+styles (headings).
 
 Imports neither typer nor rich; never prints or exits.
 """
@@ -85,6 +88,12 @@ class CombinedDocument:
         self._media: dict[str, str] = {}  # media member -> relationship id in the main part
         self._parts_memo: dict[bytes, str] = {}  # hash of a header part -> relationship id
         self._header_rels: dict[str, tuple[str, str]] = {}  # rId in the template -> (type, target)
+        self._numbering_part = ""
+        self._numbering = b""
+        self._abstract_of: dict[str, tuple[str, list[str]]] = {}  # numId -> abstractNumId, level starts
+        self._num_ids: itertools.count[int] = itertools.count(1)
+        self._nums_spool = DeflatedSpool()
+        self._numbering_prefix = "w"
         self._closed = False
 
     def __enter__(self) -> CombinedDocument:
@@ -158,6 +167,18 @@ class CombinedDocument:
         _copy_plain(self._rels_spool, rels_spool)
         rels_spool.write(self._main_rels[closing:])
         self._zip.add_spool(_rels_name(self._main), _FIXED_TIME, rels_spool)
+        if self._numbering_part:
+            numbering = DeflatedSpool()
+            marker = f"<{self._numbering_prefix}:numIdMacAtCleanup".encode()
+            at = self._numbering.find(marker)
+            if at < 0:
+                at = self._numbering.rindex(f"</{self._numbering_prefix}:numbering>".encode())
+            numbering.write(self._numbering[:at])
+            self._nums_spool.finish()
+            _copy_plain(self._nums_spool, numbering)
+            numbering.write(self._numbering[at:])
+            self._zip.add_spool(self._numbering_part, _FIXED_TIME, numbering)
+            numbering.close()
         types_spool = DeflatedSpool()
         closing = self._content_types.rindex(b"</Types>")
         types_spool.write(self._content_types[:closing])
@@ -165,14 +186,14 @@ class CombinedDocument:
         _copy_plain(self._types_spool, types_spool)
         types_spool.write(self._content_types[closing:])
         self._zip.add_spool("[Content_Types].xml", _FIXED_TIME, types_spool)
-        for spool in (rels_spool, types_spool, self._rels_spool, self._types_spool):
+        for spool in (rels_spool, types_spool, self._rels_spool, self._types_spool, self._nums_spool):
             spool.close()
         self._zip.finish()
 
     def _discard(self) -> None:
         self._closed = True
         self._zip.discard()
-        for spool in (self._body, self._rels_spool, self._types_spool):
+        for spool in (self._body, self._rels_spool, self._types_spool, self._nums_spool):
             spool.close()
 
     # -- the first record: what every record shares ---------------------------------
@@ -195,6 +216,11 @@ class CombinedDocument:
                 part = posixpath.normpath(posixpath.join(folder, target))
                 self._header_rels[rid] = (kind, part)
                 own |= {part, _rels_name(part)}
+            elif kind.endswith("/numbering") and not external:
+                part = posixpath.normpath(posixpath.join(folder, target))
+                if part in members and members[part].data:
+                    own.add(part)
+                    self._read_numbering(part, members[part].data or b"")
         self._statics = [
             package.entry_from_member(m)
             for name, m in members.items()
@@ -212,6 +238,56 @@ class CombinedDocument:
         start = data.index(b">", _body_start(data)) + 1
         self._head = data[:start]
         self._body.write(self._head)
+
+    def _read_numbering(self, part: str, data: bytes) -> None:
+        """The lists the template defines, so each record after the first gets lists of its own."""
+        root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, huge_tree=True))
+        w = etree.QName(root).namespace or ""
+        self._numbering_part, self._numbering = part, data
+        self._numbering_prefix = root.prefix or "w"
+        starts: dict[str, list[str]] = {}
+        for abstract in root.iter(f"{{{w}}}abstractNum"):
+            levels = ["0"] * 9
+            for level in abstract.iter(f"{{{w}}}lvl"):
+                start = level.find(f"{{{w}}}start")
+                ilvl = int(level.get(f"{{{w}}}ilvl") or 0)
+                if 0 <= ilvl < 9 and start is not None:
+                    levels[ilvl] = start.get(f"{{{w}}}val") or "0"
+            starts[abstract.get(f"{{{w}}}abstractNumId") or ""] = levels
+        highest = 0
+        for num in root.iter(f"{{{w}}}num"):
+            num_id = num.get(f"{{{w}}}numId") or ""
+            abstract_id = num.find(f"{{{w}}}abstractNumId")
+            if num_id.isdigit():
+                highest = max(highest, int(num_id))
+            if abstract_id is not None:
+                key = abstract_id.get(f"{{{w}}}val") or ""
+                self._abstract_of[num_id] = (key, starts.get(key, ["0"] * 9))
+        self._num_ids = itertools.count(highest + 1)
+
+    def _restart_lists(self, root: etree._Element, w: str) -> None:
+        """A record after the first numbers its lists from the start: a new w:num per list it uses."""
+        renamed: dict[str, str] = {}
+        x = self._numbering_prefix
+        for element in root.iter(f"{{{w}}}numId"):
+            if etree.QName(element.getparent()).localname != "numPr":
+                continue
+            old = element.get(f"{{{w}}}val") or ""
+            if old not in self._abstract_of:
+                continue
+            if old not in renamed:
+                new = renamed[old] = str(next(self._num_ids))
+                abstract, starts = self._abstract_of[old]
+                overrides = "".join(
+                    f'<{x}:lvlOverride {x}:ilvl="{i}"><{x}:startOverride {x}:val="{start}"/>'
+                    f"</{x}:lvlOverride>"
+                    for i, start in enumerate(starts)
+                )
+                self._nums_spool.write(
+                    f'<{x}:num {x}:numId="{new}"><{x}:abstractNumId {x}:val="{abstract}"/>'
+                    f"{overrides}</{x}:num>".encode()
+                )
+            element.set(f"{{{w}}}val", renamed[old])
 
     # -- pieces ---------------------------------------------------------------------
 
@@ -279,6 +355,8 @@ class CombinedDocument:
         body = root.find(f"{{{w}}}body")
         assert body is not None
         _unique_ids(root, w, index, self)
+        if index > 0 and self._abstract_of:
+            self._restart_lists(root, w)
         for element in root.iter():
             for attribute in (f"{{{r}}}id", f"{{{r}}}embed", f"{{{r}}}link"):
                 value = element.get(attribute)
