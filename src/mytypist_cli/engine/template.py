@@ -313,7 +313,7 @@ class Template:
         members = package.read_package(blob, max_size=max_size, max_ratio=max_ratio)
         if syntax not in SYNTAXES:
             raise ValueError(f"syntax must be one of {', '.join(SYNTAXES)}, not {syntax!r}")
-        template = _compile_syntax(members, pair, locale, syntax)
+        template = _compile_syntax(members, pair, locale, syntax, blob)
         template.source = blob
         template._limits = (max_size, max_ratio)
         return template
@@ -504,13 +504,24 @@ def group_values(records: list[Mapping[str, Any]], first_number: int, per_docume
     return merge.merge_records(records, first_number, per_document)
 
 
+def _has_jinja_statements(members: list[package.Member]) -> bool:
+    """Whether a story part holds ``{%`` (a docxtpl template): a cheap byte search, no import."""
+    return any(
+        member.data is not None
+        and member.name.lower().startswith("word/")
+        and re.search(rb"\{(?:<[^>]{0,2000}>){0,50}%", member.data) is not None
+        for member in members
+    )
+
+
 def _compile_syntax(
-    members: list[package.Member], delimiters: tuple[str, str], locale: str, syntax: Syntax
+    members: list[package.Member], delimiters: tuple[str, str], locale: str, syntax: Syntax, blob: bytes = b""
 ) -> Template:
     """Compile with the syntax asked for; ``auto`` decides by what the story parts hold."""
-    if syntax == "jinja":
-        # Hook for the docxtpl (Jinja) syntax: wired by its own module when available.
-        raise TemplateError("the jinja syntax (docxtpl templates) is not available in this version")
+    if syntax == "jinja" or syntax == "auto" and _has_jinja_statements(members):
+        from mytypist_cli.engine.jinja import JinjaTemplate
+
+        return JinjaTemplate.compile(blob, members, delimiters, locale)
     if syntax == "mytypist":
         return _compile(members, delimiters, locale)
     if syntax == "auto" and not any(

@@ -1,0 +1,165 @@
+"""docxtpl (Jinja) templates fill through docxtpl inside mytypist (issue 14).
+
+``{%tr for %}`` rows, ``{%p if %}`` paragraphs, our filters as Jinja filters,
+escaping of ``&`` and ``<``, missing values named as our engine names them,
+pickling for ``--jobs``, and fills from CSV (``--group-by``) and JSON through
+the command line.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from docx_factory import make_docx, para, text_of
+from mytypist_cli.cli.app import app
+from mytypist_cli.engine.template import Template
+from mytypist_cli.errors import MissingFieldsError, TemplateSyntaxError
+
+runner = CliRunner()
+
+
+def cell(text: str) -> str:
+    return f'<w:tc><w:p><w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:p></w:tc>'
+
+
+ROWS = (
+    '<w:tbl><w:tblGrid><w:gridCol w:w="4000"/><w:gridCol w:w="2000"/></w:tblGrid>'
+    f"<w:tr>{cell('{%tr for item in items %}')}</w:tr>"
+    f"<w:tr>{cell('{{ item.description }}')}{cell('{{ item.amount|money }}')}</w:tr>"
+    f"<w:tr>{cell('{%tr endfor %}')}</w:tr></w:tbl>"
+)
+INVOICE = make_docx(
+    para("Invoice {{ invoice_no }} for {{ client|upper }}")
+    + para("{%p if vip %}")
+    + para("Thank you for being with us since {{ since|date('ordinal') }}.")
+    + para("{%p endif %}")
+    + ROWS
+    + para("Total: {{ total|money_words }}")
+)
+VALUES = {
+    "invoice_no": "INV-7",
+    "client": "Bola & Sons <Ltd>",
+    "vip": True,
+    "since": "2021-03-01",
+    "total": "1500.50",
+    "items": [{"description": "Paper & ink", "amount": "1000"}, {"description": "Toner", "amount": "500.5"}],
+}
+
+
+def test_auto_chooses_jinja_when_the_template_has_statements() -> None:
+    template = Template.open(INVOICE)
+    assert template.syntax == "jinja"
+    assert template.names == ("invoice_no", "client", "vip", "since", "items", "total")
+    kinds = {p.name: p.kind for p in template.placeholders}
+    assert kinds["items"] == "list"
+    assert kinds["vip"] == "condition"
+    [items] = [p for p in template.placeholders if p.name == "items"]
+    assert [f.name for f in items.fields] == ["description", "amount"]
+
+
+def test_a_jinja_template_renders_rows_conditions_filters_and_escapes() -> None:
+    text = text_of(Template.open(INVOICE).render(VALUES))
+    assert "Invoice INV-7 for BOLA & SONS <LTD>" in text
+    assert "since 1st March, 2021." in text
+    assert "Paper & ink" in text
+    assert "₦1,000.00" in text
+    assert "₦500.50" in text
+    assert "one thousand, five hundred naira, fifty kobo only" in text
+    assert "{%" not in text
+
+
+def test_a_false_condition_drops_its_paragraphs() -> None:
+    text = text_of(Template.open(INVOICE).render({**VALUES, "vip": False}))
+    assert "Thank you" not in text
+
+
+def test_missing_values_are_named_as_our_engine_names_them() -> None:
+    template = Template.open(INVOICE)
+    with pytest.raises(MissingFieldsError) as caught:
+        template.render({"invoice_no": "1", "vip": False})
+    assert set(caught.value.names) >= {"client", "items", "total"}
+    blank = template.fill({"invoice_no": "1"}, missing="blank")
+    assert "client" in blank.missing
+    assert "Invoice 1 for " in text_of(blank.data)
+    kept = template.fill({"invoice_no": "1"}, missing="keep")
+    assert "{{ client }}" in text_of(kept.data)
+    assert template.missing_from(["invoice_no", "client", "items", "since"]) == ("total",)
+
+
+def test_a_default_filter_needs_no_value() -> None:
+    template = Template.open(make_docx(para("{% if x %}{% endif %}Hi {{ name|default('friend') }}")))
+    assert template.missing_from([]) == ()
+    assert "Hi friend" in text_of(template.render({}))
+
+
+def test_a_bad_filter_argument_fails_when_the_template_opens() -> None:
+    with pytest.raises(TemplateSyntaxError):
+        Template.open(make_docx(para("{% if a %}{% endif %}{{ fee|number('x y') }}")))
+
+
+def test_a_jinja_template_pickles_as_its_bytes() -> None:
+    template = Template.open(INVOICE)
+    again = pickle.loads(pickle.dumps(template))
+    assert again.syntax == "jinja"
+    assert text_of(again.render(VALUES)) == text_of(template.render(VALUES))
+
+
+def test_syntax_jinja_reads_a_template_without_statements() -> None:
+    data = make_docx(para("Dear {{ name }}"))
+    assert Template.open(data).syntax == "mytypist"  # auto: no {% -> our engine
+    assert Template.open(data, delimiters="{{ }}").names == ("name",)
+    jinja = Template.open(data, syntax="jinja")
+    assert jinja.syntax == "jinja"
+    assert "Dear Ada" in text_of(jinja.render({"name": "Ada"}))
+
+
+@pytest.fixture
+def invoice_file(tmp_path: Path) -> Path:
+    path = tmp_path / "invoice.docx"
+    path.write_bytes(INVOICE)
+    return path
+
+
+def test_cli_fills_invoices_from_csv_with_group_by(tmp_path: Path, invoice_file: Path) -> None:
+    data = tmp_path / "lines.csv"
+    data.write_text(
+        "invoice_no,client,vip,since,total,description,amount\n"
+        "INV-1,Ada & Co,,2020-01-01,1500,Paper,1000\n"
+        "INV-1,Ada & Co,,2020-01-01,1500,Ink,500\n"
+        "INV-2,Bola,yes,2019-05-02,20,Pens,20\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    args = ["fill", str(invoice_file), str(data), "--group-by", "invoice_no", "--list-name", "items"]
+    result = runner.invoke(app, [*args, "--out-dir", str(out), "--name", "<<invoice_no>>", "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    first = text_of((out / "INV-1.docx").read_bytes())
+    assert "Ada & Co".upper() in first
+    assert "Paper" in first
+    assert "Ink" in first
+    assert "Pens" not in first
+    second = text_of((out / "INV-2.docx").read_bytes())
+    assert "since 2nd May, 2019" in second
+    assert "twenty naira only" in second
+
+
+def test_cli_fills_one_document_from_json(tmp_path: Path, invoice_file: Path) -> None:
+    data = tmp_path / "invoice.json"
+    data.write_text(json.dumps(VALUES), encoding="utf-8")
+    out = tmp_path / "filled.docx"
+    result = runner.invoke(app, ["fill", str(invoice_file), str(data), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "BOLA & SONS <LTD>" in text_of(out.read_bytes())
+
+
+def test_cli_names_a_missing_column(tmp_path: Path, invoice_file: Path) -> None:
+    data = tmp_path / "rows.csv"
+    data.write_text("invoice_no,client\n1,Ada\n", encoding="utf-8")
+    result = runner.invoke(app, ["fill", str(invoice_file), str(data), "--out-dir", str(tmp_path / "o")])
+    assert result.exit_code != 0
+    assert "total" in result.output and not (tmp_path / "o").exists() or not list((tmp_path / "o").iterdir())
