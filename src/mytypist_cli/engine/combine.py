@@ -85,6 +85,7 @@ class CombinedDocument:
         self._bookmark_ids = itertools.count(1)
         self._drawing_ids = itertools.count(1)
         self._sdt_ids = itertools.count(1)
+        self._written_media: set[str] = set()  # pictures already in the package (distinct ones only)
         self._media: dict[str, str] = {}  # media member -> relationship id in the main part
         self._parts_memo: dict[bytes, str] = {}  # hash of a header part -> relationship id
         self._header_rels: dict[str, tuple[str, str]] = {}  # rId in the template -> (type, target)
@@ -299,8 +300,9 @@ class CombinedDocument:
     def _picture(self, member: str, kind: str, target: str, members: dict[str, package.Member]) -> str:
         rid = self._media.get(member)
         if rid is None:
-            if member.lower() not in self._zip.names and member in members:
+            if member not in self._written_media and member in members:
                 self._zip.add(package.entry_from_member(members[member]))
+                self._written_media.add(member)
             rid = self._media[member] = self._new_rel(kind, target)
         return rid
 
@@ -339,8 +341,10 @@ class CombinedDocument:
                 for _, (pkind, ptarget, external) in _relationships(rels_member).items():
                     if not external and "/image" in pkind:
                         pmember = posixpath.normpath(posixpath.join(posixpath.dirname(part), ptarget))
-                        if pmember.lower() not in self._zip.names and pmember in members:
+                        value_picture = posixpath.basename(pmember).startswith("mytypist-")
+                        if value_picture and pmember not in self._written_media and pmember in members:
                             self._zip.add(package.entry_from_member(members[pmember]))
+                            self._written_media.add(pmember)
                 self._zip.add(package.deflated_entry(_rels_name(name), _FIXED_TIME, rels_data))
             if len(self._parts_memo) >= _DEDUPE_LIMIT:
                 self._parts_memo.clear()

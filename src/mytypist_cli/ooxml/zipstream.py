@@ -77,7 +77,6 @@ class ZipStream:
         self._count = 0
         self._central: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close/finish)
         self._central_size = 0
-        self.names: set[str] = set()
 
     def _write(self, data: bytes) -> None:
         self._out.write(data)
@@ -108,7 +107,6 @@ class ZipStream:
         self._central.write(central)
         self._central_size += len(central)
         self._count += 1
-        self.names.add(name.lower())
         self._write(bytes(local))
 
     def add(self, entry: Entry) -> None:
@@ -116,7 +114,6 @@ class ZipStream:
         self._central.write(entry.central_record(self._offset))
         self._central_size += len(entry.central_record(self._offset))
         self._count += 1
-        self.names.add(entry.name.decode("utf-8").lower())
         self._write(entry.local_header)
         self._write(entry.compressed)
 
