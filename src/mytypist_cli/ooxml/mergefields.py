@@ -46,9 +46,16 @@ UNSUPPORTED = frozenset(
 _MERGE_WORDS = re.compile(rb"MERGEFIELD", re.IGNORECASE)
 
 
+_INSTRUCTION = re.compile(rb"<(?:\w+:)?instrText\b[^>]*>([^<]*)<")
+
+
 def has_merge_fields(data: bytes) -> bool:
-    """Whether a part's bytes hold a MERGEFIELD (cheap: no parsing)."""
-    return _MERGE_WORDS.search(data) is not None
+    """Whether a part's bytes hold a MERGEFIELD, its code split over runs or not (cheap: no parsing)."""
+    if _MERGE_WORDS.search(data) is not None:
+        return True
+    if b"instrText" not in data:
+        return False
+    return _MERGE_WORDS.search(b"".join(_INSTRUCTION.findall(data))) is not None
 
 
 def record_name(record: int, name: str) -> str:
