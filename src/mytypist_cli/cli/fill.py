@@ -18,6 +18,7 @@ import typer
 from mytypist_cli.cli import output as show
 from mytypist_cli.cli.common import (
     DelimitersOption,
+    SyntaxOption,
     ListNameOption,
     LocaleOption,
     SetsOption,
@@ -68,6 +69,7 @@ def fill(
     ] = "error",
     delimiters: DelimitersOption = None,
     locale: LocaleOption = None,
+    syntax: SyntaxOption = None,
     allow_macros: Annotated[
         bool, typer.Option("--allow-macros", help="Allow a macro-enabled template (makes .docm files).")
     ] = False,
@@ -168,6 +170,7 @@ def fill(
             allow_macros=allow_macros,
             delimiters=delimiters,
             locale=locale,
+            syntax=syntax,
             encoding=encoding,
             sheet=sheet,
             group_by=group_by,

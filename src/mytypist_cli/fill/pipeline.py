@@ -42,7 +42,7 @@ from mytypist_cli.data.records import Record
 from mytypist_cli.data.sources import DataInput, open_data
 from mytypist_cli.engine.pictures import DEFAULT_MAX_IMAGE_BYTES
 from mytypist_cli.engine.syntax import normalise_name
-from mytypist_cli.engine.template import Filled, Missing, Template
+from mytypist_cli.engine.template import Filled, Missing, Template, group_values
 from mytypist_cli.errors import (
     ConverterMissingError,
     DataError,
@@ -405,10 +405,12 @@ def _records(
     list_name: str,
 ) -> Iterator[_Data]:
     """The records to fill, with the sets applied, after a first pass that checks and counts them."""
-    if data is None:
-        yield _Data(iter([Record(number=1, line=0, values=dict(plan.sets))]), 1, 1, grouped=False)
-        return
     template = plan.opened.template
+    per = template.records_per_document
+    if data is None:
+        one = _by_document([Record(number=1, line=0, values=dict(plan.sets))], per)
+        yield _Data(iter(one), 1, 1, grouped=False)
+        return
     with contextlib.ExitStack() as stack:
         try:
             rows = stack.enter_context(open_data(data, encoding=encoding, sheet=sheet))
@@ -441,11 +443,42 @@ def _records(
 
         # The first pass: a malformed line fails the run here, with nothing written.
         total = fillable = 0
-        for record in source():
+        for record in _by_document(source(), per):
             total += 1
             if not isinstance(record, Skipped) and record.number >= plan.batch.start_at:
                 fillable += 1
-        yield _Data(_with_sets(source(), plan.sets), total, fillable, grouped=group_by is not None)
+        documents = _by_document(_with_sets(source(), plan.sets), per)
+        yield _Data(documents, total, fillable, grouped=group_by is not None)
+
+
+def _by_document(items: Iterable[_Item], per: int) -> Iterator[_Item]:
+    """Records as documents: with Word NEXT fields, ``per`` consecutive records make one (labels).
+
+    Each document is numbered from 1 (its default file name and report row);
+    a short last sheet leaves the missing records' fields empty, as Word does.
+    """
+    if per == 1:
+        yield from items
+        return
+    number = 0
+    pending: list[Record] = []
+
+    def document() -> Record:
+        values = group_values([record.values for record in pending], pending[0].number, per)
+        return Record(number=number, line=pending[0].line, values=values)
+
+    for item in items:
+        if not isinstance(item, Record):
+            yield item  # skipped rows are reported as they are; groups fill one document each
+            continue
+        if not pending:
+            number += 1
+        pending.append(item)
+        if len(pending) == per:
+            yield document()
+            pending = []
+    if pending:
+        yield document()
 
 
 def _mark_blank(records: Iterable[Record], used: frozenset[str], path: str) -> Iterator[Record | Skipped]:
