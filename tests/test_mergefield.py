@@ -283,3 +283,7 @@ def test_pickle_keeps_the_syntax() -> None:
     both = make_docx(p(complex_field([" MERGEFIELD a "])) + para("<<b>>"))
     again = pickle.loads(pickle.dumps(Template.open(both, syntax="mergefield")))
     assert again.syntax == "mergefield" and again.names == ("a",)
+
+
+def test_switch_written_without_a_space() -> None:
+    assert text_of(fill(p(complex_field([" MERGEFIELD v \\*Upper \\*MERGEFORMAT "])), {"v": "ada"})) == "ADA"

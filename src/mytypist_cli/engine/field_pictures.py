@@ -66,7 +66,12 @@ def unquoted(word: str) -> str:
 
 def compile_switches(text: str, locale: str = DEFAULT_LOCALE) -> Chain:
     """The chain a MERGEFIELD's switches (as written after its name) apply. Raises FilterSyntaxError."""
-    words = split_instruction(text)
+    words: list[str] = []
+    for word in split_instruction(text):
+        if word.startswith("\\") and len(word) > 2:
+            words += [word[:2], word[2:]]  # \*MERGEFORMAT, as Word also accepts
+        else:
+            words.append(word)
     case: Callable[[str], str] | None = None
     before = after = ""
     picture: Callable[[Any], str] | None = None
@@ -101,8 +106,8 @@ def compile_switches(text: str, locale: str = DEFAULT_LOCALE) -> Chain:
         elif switch == "\\#":
             picture = _number_picture(argument or "")
             index += 2
-        elif switch in ("\\m", "\\v"):
-            index += 1  # mapped and vertical fields: nothing to do with the value
+        elif switch in ("\\m", "\\v") or not switch.startswith("\\"):
+            index += 1  # mapped and vertical fields, and stray words Word ignores: nothing to do
         else:
             raise FilterSyntaxError(f"cannot read the field switch {words[index]!r}")
 
