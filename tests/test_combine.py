@@ -160,3 +160,33 @@ def test_lists_restart_and_bookmarks_are_unique_in_every_record() -> None:
     targets = {i.split()[1] for i in instructions}
     assert len(targets) == 3
     assert targets <= set(names)
+
+
+def test_footnotes_and_comments_get_ids_and_values_of_their_own() -> None:
+    body = p(
+        r("Dear <<name>>"),
+        '<w:r><w:footnoteReference w:id="1"/></w:r>',
+        '<w:commentRangeStart w:id="0"/><w:r><w:t>x</w:t></w:r><w:commentRangeEnd w:id="0"/>'
+        '<w:r><w:commentReference w:id="0"/></w:r>',
+    )
+    template = Template.open(
+        make_docx(
+            body,
+            footnotes='<w:footnote w:type="separator" w:id="-1"><w:p/></w:footnote>'
+            '<w:footnote w:id="1"><w:p><w:r><w:t>Note for &lt;&lt;name&gt;&gt;</w:t></w:r></w:p></w:footnote>',
+            comments='<w:comment w:id="0" w:author="A"><w:p><w:r><w:t>About &lt;&lt;name&gt;&gt;</w:t></w:r>'
+            "</w:p></w:comment>",
+        )
+    )
+    data = template.render_combined([{"name": "Ada"}, {"name": "Bo"}])
+    root = _xml(data, "word/document.xml")
+    references = [e.get(f"{{{W}}}id") for e in root.iter(f"{{{W}}}footnoteReference")]
+    assert len(set(references)) == 2
+    footnotes = _xml(data, "word/footnotes.xml")
+    texts = {n.get(f"{{{W}}}id"): "".join(n.itertext()) for n in footnotes.iterfind("w:footnote", NS)}
+    assert texts[references[0]] == "Note for Ada"
+    assert texts[references[1]] == "Note for Bo"
+    comments = _xml(data, "word/comments.xml")
+    said = {c.get(f"{{{W}}}id"): "".join(c.itertext()) for c in comments.iterfind("w:comment", NS)}
+    marks = [e.get(f"{{{W}}}id") for e in root.iter(f"{{{W}}}commentReference")]
+    assert [said[m] for m in marks] == ["About Ada", "About Bo"]

@@ -15,9 +15,9 @@ into the output zip; styles, fonts, theme and numbering are written once.
 Lists: each record after the first gets a new ``w:num`` per list it uses,
 over the same abstractNum, with ``w:startOverride`` on every level, so its
 lists count from the start again (spooled, written into numbering.xml at
-close). Not done yet: comment/footnote/endnote ids of records after the
-first (their notes parts are the first record's), list numbering through
-styles (headings).
+close). Footnotes, endnotes and comments of each record after the first get
+new ids, and their notes (filled with that record's values) are added to the
+notes part. Not done yet: list numbering through styles (headings).
 
 Imports neither typer nor rich; never prints or exits.
 """
@@ -95,6 +95,8 @@ class CombinedDocument:
         self._num_ids: itertools.count[int] = itertools.count(1)
         self._nums_spool = DeflatedSpool()
         self._numbering_prefix = "w"
+        self._notes: dict[str, _Notes] = {}  # footnotes / endnotes / comments part of the template
+        self._members: dict[str, package.Member] = {}  # the record being added
         self._closed = False
 
     def __enter__(self) -> CombinedDocument:
@@ -124,6 +126,7 @@ class CombinedDocument:
         filled = self._template.fill(record, **self._options)
         members = {m.name: m for m in package.read_package(filled.data)}
         index = self._count
+        self._members = members
         if index == 0:
             self._first(members)
         main = members[self._main]
@@ -168,6 +171,16 @@ class CombinedDocument:
         _copy_plain(self._rels_spool, rels_spool)
         rels_spool.write(self._main_rels[closing:])
         self._zip.add_spool(_rels_name(self._main), _FIXED_TIME, rels_spool)
+        for notes in self._notes.values():
+            notes.spool.finish()
+            closing = notes.data.rindex(b"</")
+            whole = DeflatedSpool()
+            whole.write(notes.data[:closing])
+            _copy_plain(notes.spool, whole)
+            whole.write(notes.data[closing:])
+            self._zip.add_spool(notes.part, _FIXED_TIME, whole)
+            whole.close()
+            notes.spool.close()
         if self._numbering_part:
             numbering = DeflatedSpool()
             marker = f"<{self._numbering_prefix}:numIdMacAtCleanup".encode()
@@ -196,6 +209,8 @@ class CombinedDocument:
         self._zip.discard()
         for spool in (self._body, self._rels_spool, self._types_spool, self._nums_spool):
             spool.close()
+        for notes in self._notes.values():
+            notes.spool.close()
 
     # -- the first record: what every record shares ---------------------------------
 
@@ -222,6 +237,14 @@ class CombinedDocument:
                 if part in members and members[part].data:
                     own.add(part)
                     self._read_numbering(part, members[part].data or b"")
+            elif kind.rsplit("/", 1)[-1] in _NOTES and not external:
+                part = posixpath.normpath(posixpath.join(folder, target))
+                data = members[part].data if part in members else None
+                if data is not None and b"</" in data:
+                    own.add(part)
+                    numbers = [int(n) for n in re.findall(rb'\bw:id="(-?\d+)"', data)]
+                    start = max([0, *numbers]) + 1
+                    self._notes[kind.rsplit("/", 1)[-1]] = _Notes(part, data, itertools.count(start))
         self._statics = [
             package.entry_from_member(m)
             for name, m in members.items()
@@ -359,6 +382,9 @@ class CombinedDocument:
         body = root.find(f"{{{w}}}body")
         assert body is not None
         _unique_ids(root, w, index, self)
+        if index > 0:
+            for notes_kind, notes in self._notes.items():
+                notes.renumber(root, w, self._members[notes.part].data or b"", notes_kind)
         if index > 0 and self._abstract_of:
             self._restart_lists(root, w)
         for element in root.iter():
@@ -423,6 +449,45 @@ class CombinedDocument:
             # An added paragraph: the final record's sectPr goes to the body without it.
             return before, sect, after
         return before, sect, after
+
+
+_NOTES = {
+    "footnotes": ("footnote", ("footnoteReference",)),
+    "endnotes": ("endnote", ("endnoteReference",)),
+    "comments": ("comment", ("commentRangeStart", "commentRangeEnd", "commentReference")),
+}
+
+
+class _Notes:
+    """A notes part (footnotes, endnotes, comments): the template's, plus each later record's notes."""
+
+    def __init__(self, part: str, data: bytes, numbers: itertools.count[int]) -> None:
+        self.part = part
+        self.data = data
+        self.numbers = numbers
+        self.spool = DeflatedSpool()
+
+    def renumber(self, root: etree._Element, w: str, record_part: bytes, kind: str) -> None:
+        """Give the record's notes new ids, in its body and in the spooled notes."""
+        note_tag, reference_tags = _NOTES[kind]
+        renamed: dict[str, str] = {}
+        for tag in reference_tags:
+            for element in root.iter(f"{{{w}}}{tag}"):
+                old = element.get(f"{{{w}}}id") or ""
+                if old not in renamed:
+                    renamed[old] = str(next(self.numbers))
+                element.set(f"{{{w}}}id", renamed[old])
+        if not renamed:
+            return
+        notes = etree.fromstring(record_part, etree.XMLParser(resolve_entities=False, huge_tree=True))
+        for note in notes.iterfind(f"{{{w}}}{note_tag}"):
+            old = note.get(f"{{{w}}}id") or ""
+            if old in renamed:
+                note.set(f"{{{w}}}id", renamed[old])
+                for paragraph in note.iter(f"{{{w}}}p"):
+                    paragraph.attrib.pop(f"{{{_W14_NS}}}paraId", "")
+                    paragraph.attrib.pop(f"{{{_W14_NS}}}textId", "")
+                self.spool.write(etree.tostring(note, encoding="UTF-8"))
 
 
 # Child elements of a sectPr that come before w:type / w:pgNumType (the schema's order).
