@@ -76,7 +76,8 @@ def test_fill_missing_column_names_the_field_with_a_hint(tmp_path: Path) -> None
     )
     result = runner.invoke(app, ["fill", str(template), str(data), "--out-dir", str(tmp_path / "o")])
     assert result.exit_code != 0
-    assert "First Name" in result.stderr and "First_Name" in result.stderr
+    assert "First Name" in result.stderr
+    assert "First_Name" in result.stderr
     assert not (tmp_path / "o" / "letter-0001.docx").exists()
 
 
