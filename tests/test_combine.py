@@ -190,3 +190,27 @@ def test_footnotes_and_comments_get_ids_and_values_of_their_own() -> None:
     said = {c.get(f"{{{W}}}id"): "".join(c.itertext()) for c in comments.iterfind("w:comment", NS)}
     marks = [e.get(f"{{{W}}}id") for e in root.iter(f"{{{W}}}commentReference")]
     assert [said[m] for m in marks] == ["About Ada", "About Bo"]
+
+
+def test_a_first_section_without_a_header_does_not_show_the_previous_records() -> None:
+    body = (
+        p(r("Cover for <<name>>"), ppr="<w:pPr><w:sectPr/></w:pPr>")
+        + p(r("Letter"))
+        + '<w:sectPr><w:headerReference w:type="default" r:id="rId1"/></w:sectPr>'
+    )
+    template = Template.open(make_docx(body, headers={"header1.xml": p(r("Head <<name>>"))}))
+    data = template.render_combined([{"name": "Ada"}, {"name": "Bo"}])
+    root = _xml(data, "word/document.xml")
+    rels = {e.get("Id"): e.get("Target") for e in _xml(data, "word/_rels/document.xml.rels")}
+    sections = root.findall(".//w:sectPr", NS)
+    assert len(sections) == 4
+    first_of_second = sections[2].find("w:headerReference", NS)
+    assert first_of_second is not None
+    empty = "word/" + rels[first_of_second.get(f"{{{R}}}id")]
+    assert "".join(_xml(data, empty).itertext()) == ""
+    assert sections[0].find("w:headerReference", NS) is None
+    heads = [
+        "".join(_xml(data, "word/" + rels[s.find("w:headerReference", NS).get(f"{{{R}}}id")]).itertext())
+        for s in (sections[1], sections[3])
+    ]
+    assert heads == ["Head Ada", "Head Bo"]

@@ -97,6 +97,7 @@ class CombinedDocument:
         self._numbering_prefix = "w"
         self._notes: dict[str, _Notes] = {}  # footnotes / endnotes / comments part of the template
         self._members: dict[str, package.Member] = {}  # the record being added
+        self._empty: dict[str, str] = {}  # headerReference / footerReference -> rId of an empty part
         self._closed = False
 
     def __enter__(self) -> CombinedDocument:
@@ -263,6 +264,42 @@ class CombinedDocument:
         self._head = data[:start]
         self._body.write(self._head)
 
+    def _no_inherited_headers(self, sections: list[etree._Element], w: str, r: str) -> None:
+        """A header or footer type the record's first section lacks would be the previous record's
+        (sections inherit them): reference an empty one instead, as the separate document shows none."""
+        references = ("headerReference", "footerReference")
+
+        def kinds(section: etree._Element) -> set[tuple[str, str]]:
+            return {
+                (etree.QName(e).localname, e.get(f"{{{w}}}type") or "default")
+                for e in section
+                if isinstance(e.tag, str) and etree.QName(e).localname in references
+            }
+
+        passed_down = set().union(*(kinds(section) for section in sections))
+        for tag, kind in sorted(passed_down - kinds(sections[0])):
+            element = etree.Element(f"{{{w}}}{tag}")
+            element.set(f"{{{w}}}type", kind)
+            element.set(f"{{{r}}}id", self._empty_part(tag, w))
+            sections[0].insert(0, element)
+
+    def _empty_part(self, tag: str, w: str) -> str:
+        rid = self._empty.get(tag)
+        if rid is None:
+            story = "header" if tag == "headerReference" else "footer"
+            root = "hdr" if story == "header" else "ftr"
+            name = f"{posixpath.dirname(self._main)}/mytypist-empty-{story}.xml"
+            data = (
+                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                f'<w:{root} xmlns:w="{w}"><w:p/></w:{root}>'
+            )
+            self._zip.add(package.deflated_entry(name, _FIXED_TIME, data.encode()))
+            relationship = (_R_STRICT_NS if w == W_STRICT_NS else _R_NS) + "/" + story
+            rid = self._empty[tag] = self._new_rel(relationship, posixpath.basename(name))
+            content_type = f"application/vnd.openxmlformats-officedocument.wordprocessingml.{story}+xml"
+            self._types_spool.write(f'<Override PartName="/{name}" ContentType="{content_type}"/>'.encode())
+        return rid
+
     def _read_numbering(self, part: str, data: bytes) -> None:
         """The lists the template defines, so each record after the first gets lists of its own."""
         root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, huge_tree=True))
@@ -408,6 +445,8 @@ class CombinedDocument:
             numbering = etree.Element(f"{{{w}}}pgNumType")
             first.insert(_child_position(first, w, _BEFORE_PGNUMTYPE), numbering)
         numbering.set(f"{{{w}}}start", "1")
+        if index > 0:
+            self._no_inherited_headers(sections, w, r)
         paragraphs = [p for p in body.iter(f"{{{w}}}p") if not _in_text_box(p, w)]
         if not paragraphs:
             paragraphs = [etree.SubElement(body, f"{{{w}}}p")]
