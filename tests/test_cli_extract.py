@@ -32,6 +32,7 @@ def test_json_is_golden(template: Path) -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
         "template": str(template),
+        "syntax": "mytypist",
         "placeholders": [
             {"name": "company", "kind": "value", "count": 1, "parts": ["word/header1.xml"], "filters": []},
             {

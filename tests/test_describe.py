@@ -14,6 +14,7 @@ def test_entries_skeleton_and_header_of_values_conditions_and_lists() -> None:
     assert described.names == ("client", "paid", "items")
     assert described.to_json_dict() == {
         "template": "invoice.docx",
+        "syntax": "mytypist",
         "placeholders": [
             {
                 "name": "client",

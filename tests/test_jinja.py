@@ -163,3 +163,50 @@ def test_cli_names_a_missing_column(tmp_path: Path, invoice_file: Path) -> None:
     result = runner.invoke(app, ["fill", str(invoice_file), str(data), "--out-dir", str(tmp_path / "o")])
     assert result.exit_code != 0
     assert "total" in result.output and not (tmp_path / "o").exists() or not list((tmp_path / "o").iterdir())
+
+
+def test_extract_says_which_syntax_it_chose(invoice_file: Path) -> None:
+    result = runner.invoke(app, ["extract", str(invoice_file), "--json"])
+    assert result.exit_code == 0, result.output
+    described = json.loads(result.stdout)
+    assert described["syntax"] == "jinja"
+    assert [p["name"] for p in described["placeholders"]][:2] == ["invoice_no", "client"]
+    assert "read as a docxtpl (Jinja) template" in result.stderr
+
+
+def test_syntax_option_reads_a_template_as_asked(tmp_path: Path) -> None:
+    template = tmp_path / "letter.docx"
+    template.write_bytes(make_docx(para("Dear {{ name }} & <<title>>")))
+    result = runner.invoke(app, ["extract", str(template), "--json", "--syntax", "jinja"])
+    assert json.loads(result.stdout)["syntax"] == "jinja"
+    assert [p["name"] for p in json.loads(result.stdout)["placeholders"]] == ["name"]
+    out = tmp_path / "letter-out.docx"
+    result = runner.invoke(
+        app, ["fill", str(template), "--syntax", "jinja", "--set", "name=A&B", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Dear A&B & <<title>>" in text_of(out.read_bytes())
+    bad = runner.invoke(app, ["fill", str(template), "--syntax", "docx", "--set", "name=A", "-o", str(out)])
+    assert bad.exit_code == 2
+    assert "docx" in bad.stderr
+
+
+def test_a_mytypist_fill_does_not_import_docxtpl(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    template = tmp_path / "t.docx"
+    template.write_bytes(make_docx(para("Dear <<name>>")))
+    out = tmp_path / "o.docx"
+    code = (
+        "import sys\nfrom mytypist_cli.cli import main\nsys.argv = ['mytypist', *sys.argv[1:]]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted({'docxtpl', 'jinja2'} & {m.split('.')[0] for m in sys.modules}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "fill", str(template), "--set", "name=Ada", "-o", str(out), "-q"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.exists()
+    assert done.stdout.strip().endswith("[]")

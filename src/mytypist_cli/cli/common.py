@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypedDict, TypeVar, cast
 import typer
 
 from mytypist_cli.cli import output as show
+from mytypist_cli.engine.template import Syntax
 from mytypist_cli.errors import MytypistError
 from mytypist_cli.library.resolve import OpenedTemplate
 
@@ -99,6 +100,18 @@ DelimitersOption = Annotated[
 ]
 
 
+SyntaxOption = Annotated[
+    Syntax | None,
+    typer.Option(
+        "--syntax",
+        envvar="MYTYPIST_SYNTAX",
+        help="How the template marks what is filled: auto, mytypist (<< >>), mergefield (Word's merge "
+        "fields) or jinja (docxtpl's {{ }} and {% %}).",
+        show_default="auto, or the one stored with a library template",
+    ),
+]
+
+
 LocaleOption = Annotated[
     str | None,
     typer.Option(
@@ -128,7 +141,11 @@ ListNameOption = Annotated[
 
 
 def _open_template(
-    source: str, delimiters: str | None, locale: str | None, usage: str | None = None
+    source: str,
+    delimiters: str | None,
+    locale: str | None,
+    usage: str | None = None,
+    syntax: str | None = None,
 ) -> OpenedTemplate:
     """Open a template by path or library name; malformed --delimiters are a usage error.
 
@@ -138,9 +155,12 @@ def _open_template(
     from mytypist_cli.library.resolve import open_template
 
     try:
-        return open_template(source, delimiters=delimiters, locale=locale, home=_state["home"], usage=usage)
+        return open_template(
+            source, delimiters=delimiters, locale=locale, home=_state["home"], usage=usage, syntax=syntax
+        )
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--delimiters") from None
+        hint = "--syntax" if str(exc).startswith("syntax") else "--delimiters"
+        raise typer.BadParameter(str(exc), param_hint=hint) from None
 
 
 def parse_sets(pairs: list[str]) -> dict[str, str]:

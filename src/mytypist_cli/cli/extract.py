@@ -14,7 +14,13 @@ from typing import Annotated, Literal
 import typer
 
 from mytypist_cli.cli import output as show
-from mytypist_cli.cli.common import DelimitersOption, LocaleOption, _open_template, errors_to_exit
+from mytypist_cli.cli.common import (
+    DelimitersOption,
+    LocaleOption,
+    SyntaxOption,
+    _open_template,
+    errors_to_exit,
+)
 from mytypist_cli.engine.describe import Description, describe
 
 Format = Literal["table", "names", "json", "csv", "skeleton"]
@@ -42,6 +48,7 @@ def extract(
     ] = None,
     delimiters: DelimitersOption = None,
     locale: LocaleOption = None,
+    syntax: SyntaxOption = None,
 ) -> None:
     """Show the placeholders a template needs.
 
@@ -54,8 +61,11 @@ def extract(
         chosen = output_format
     else:
         chosen = "table" if show.stdout_is_terminal() else "names"
-    opened = _open_template(template, delimiters, locale)
+    opened = _open_template(template, delimiters, locale, syntax=syntax)
     description = describe(opened.template, opened.label)
+    if syntax in (None, "", "auto") and description.syntax != "mytypist":
+        chosen_syntax = description.syntax
+        show.note(f"{opened.label}: read as {_SYNTAX_NAMES[chosen_syntax]} (--syntax {chosen_syntax})")
     for message in description.messages:
         show.warning(message)
     if chosen == "json":
@@ -68,6 +78,9 @@ def extract(
         show.print_lines(description.names)
     else:
         _draw_table(description)
+
+
+_SYNTAX_NAMES = {"mergefield": "Word merge fields", "jinja": "a docxtpl (Jinja) template"}
 
 
 def _draw_table(description: Description) -> None:

@@ -18,11 +18,11 @@ import typer
 from mytypist_cli.cli import output as show
 from mytypist_cli.cli.common import (
     DelimitersOption,
-    SyntaxOption,
     ListNameOption,
     LocaleOption,
     SetsOption,
     SheetOption,
+    SyntaxOption,
     _state,
     errors_to_exit,
     parse_sets,

@@ -34,6 +34,8 @@ class Description:
     """The delimiters the template was read with."""
     other_delimiters: str | None = None
     """When no placeholder was found: delimiters (``"{{ }}"``) that do find some, if any."""
+    syntax: str = "mytypist"
+    """The syntax the template was read with: ``mytypist``, ``mergefield`` or ``jinja``."""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -59,6 +61,7 @@ class Description:
         """``{"template", "placeholders", "warnings"}``: one entry per placeholder, lists with fields."""
         return {
             "template": self.label,
+            "syntax": self.syntax,
             "placeholders": [placeholder_json(p) for p in self.placeholders],
             "warnings": list(self.warnings),
         }
@@ -89,6 +92,7 @@ def describe(template: Template, label: str = "<template>") -> Description:
         warnings=tuple(str(problem) for problem in template.warnings),
         delimiters=template.delimiters,
         other_delimiters=other,
+        syntax=template.syntax,
     )
 
 

@@ -24,6 +24,7 @@ from functools import lru_cache
 from os import PathLike
 from typing import Any
 
+from mytypist_cli.engine import filters
 from mytypist_cli.engine import pictures as images
 from mytypist_cli.engine.filters import Chain, compile_chain
 from mytypist_cli.engine.syntax import normalise_name
@@ -42,19 +43,7 @@ from mytypist_cli.ooxml import package
 
 _STORY = re.compile(r"word/(document\d*|header\d*|footer\d*|footnotes)\.xml$", re.IGNORECASE)
 # Our filters, by name (engine/filters.py): each is a Jinja filter with one optional argument.
-FILTER_NAMES = (
-    "upper",
-    "lower",
-    "title",
-    "capitalize",
-    "default",
-    "lines",
-    "date",
-    "number",
-    "money",
-    "words",
-    "money_words",
-)
+FILTER_NAMES: tuple[str, ...] = tuple(filters._MAKERS)
 
 _missing_names: contextvars.ContextVar[dict[str, None] | None] = contextvars.ContextVar(
     "mytypist_jinja_missing", default=None

@@ -104,6 +104,7 @@ def fill_batch(
     allow_macros: bool = False,
     delimiters: str | None = None,
     locale: str | None = None,
+    syntax: str | None = None,
     encoding: str | None = None,
     sheet: str | None = None,
     group_by: str | None = None,
@@ -120,7 +121,8 @@ def fill_batch(
 
     ``template``: a ``Template``, bytes, a path, or a library ``NAME[@VERSION]``
     (looked up in the library in ``home``); ``delimiters`` and ``locale`` apply
-    when it is opened here and win over a library template's own. ``data``: a
+    when it is opened here and win over a library template's own, as does ``syntax``
+    (``Template.open``'s: auto, mytypist, mergefield or jinja). ``data``: a
     path (JSON, NDJSON, CSV or .xlsx; ``encoding`` and ``sheet`` as for
     ``open_records``), a binary stream, or an iterable of mappings; None to fill
     one document from ``sets`` alone. ``sets`` add or override values in every row.
@@ -169,7 +171,11 @@ def fill_batch(
     if list_name is not None and group_by is None:
         raise OptionsError("--list-name names the list --group-by makes: give --group-by COLUMN too")
     opened = open_template(
-        template, delimiters=delimiters, locale=locale, home=None if home is None else Path(home)
+        template,
+        delimiters=delimiters,
+        locale=locale,
+        home=None if home is None else Path(home),
+        syntax=syntax,
     )
     data_file = _data_file(data)
     target, to = _output_format(_output_target(output), name, to, pdf, opened.template.extension)

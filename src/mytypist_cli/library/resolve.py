@@ -22,11 +22,11 @@ import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from mytypist_cli.engine.filters import DEFAULT_LOCALE
 from mytypist_cli.engine.syntax import DEFAULT_DELIMITERS
-from mytypist_cli.engine.template import Template
+from mytypist_cli.engine.template import SYNTAXES, Syntax, Template
 from mytypist_cli.errors import MytypistError, NotFoundError, TemplateError
 
 if TYPE_CHECKING:
@@ -93,6 +93,7 @@ def open_template(
     locale: str | None = None,
     home: Path | None = None,
     usage: str | None = FILL_USAGE,
+    syntax: str | None = None,
 ) -> OpenedTemplate:
     """Open ``source``: a ``Template`` (used as it is), bytes, a path, or a library ``NAME[@VERSION]``.
 
@@ -104,11 +105,13 @@ def open_template(
     file in its folder or library name (``did you mean offer-letter.docx?``);
     a data file given as the template says so, and that the template comes
     first in ``usage`` (None: only that it is not a template).
+    ``syntax`` is ``Template.open``'s (``auto`` when None, or the one stored with a library template);
+    an unknown one is a ValueError.
     """
     if isinstance(source, Template):
         return OpenedTemplate(source, "<template>")
     if isinstance(source, bytes | bytearray):
-        return OpenedTemplate(_compile(bytes(source), "<template>", delimiters, locale), "<template>")
+        return OpenedTemplate(_compile(bytes(source), "<template>", delimiters, locale, syntax), "<template>")
     label = os.fspath(source)
     path = Path(label)
     if path.exists():
@@ -117,7 +120,7 @@ def open_template(
         except OSError as exc:
             raise TemplateError(f"{label}: cannot read ({exc.strerror})") from None
         try:
-            template = _compile(data, label, delimiters, locale)
+            template = _compile(data, label, delimiters, locale, syntax)
         except TemplateError:
             kind = _data_kind(path, data)
             if kind is None:
@@ -129,16 +132,22 @@ def open_template(
         raise no_such_file(label, home)
     stored = _from_library(label, home)
     chosen = delimiters or " ".join(stored.info.delimiters)
-    template = _compile(stored.data, label, chosen, locale or stored.info.locale)
+    stored_syntax = getattr(stored.info, "syntax", None)
+    template = _compile(stored.data, label, chosen, locale or stored.info.locale, syntax or stored_syntax)
     return OpenedTemplate(template, label, None, stored.info.name, stored.info.version)
 
 
-def _compile(data: bytes, label: str, delimiters: str | None, locale: str | None) -> Template:
+def _compile(
+    data: bytes, label: str, delimiters: str | None, locale: str | None, syntax: str | None = None
+) -> Template:
+    if syntax not in (None, *SYNTAXES):
+        raise ValueError(f"syntax must be one of {', '.join(SYNTAXES)}, not {syntax!r}")
     try:
         return Template.open(
             data,
             delimiters=delimiters or " ".join(DEFAULT_DELIMITERS),
             locale=locale or DEFAULT_LOCALE,
+            syntax=cast(Syntax, syntax or "auto"),
         )
     except MytypistError as exc:
         exc.args = (f"{label}: {exc}",)

@@ -47,6 +47,7 @@ def preview(
     delimiters: str | None = None,
     locale: str | None = None,
     home: Path | None = None,
+    syntax: str | None = None,
     dpi: int = 96,
     timeout: float = 120.0,
     overwrite: bool = False,
@@ -67,7 +68,9 @@ def preview(
     """
     program = Path(soffice) if soffice is not None else find_soffice()
     _check_options(data, group_by, list_name)
-    opened = open_template(template, delimiters=delimiters, locale=locale, home=home, usage=PREVIEW_USAGE)
+    opened = open_template(
+        template, delimiters=delimiters, locale=locale, home=home, usage=PREVIEW_USAGE, syntax=syntax
+    )
     data_file = _data_file(data)
     inputs = [path for path in (opened.path, data_file) if path is not None]
     writer.check_target(output, overwrite=overwrite, inputs=inputs)
@@ -88,6 +91,7 @@ def preview_document(
     delimiters: str | None = None,
     locale: str | None = None,
     home: Path | None = None,
+    syntax: str | None = None,
 ) -> bytes:
     """The .docx a preview draws: the template's own bytes, or the template filled.
 
@@ -104,7 +108,9 @@ def preview_document(
     ``group_by``, ValueError for malformed ``delimiters``.
     """
     _check_options(data, group_by, list_name)
-    opened = open_template(template, delimiters=delimiters, locale=locale, home=home, usage=PREVIEW_USAGE)
+    opened = open_template(
+        template, delimiters=delimiters, locale=locale, home=home, usage=PREVIEW_USAGE, syntax=syntax
+    )
     return _document(opened, data, sets, sheet, group_by, list_name)
 
 
