@@ -214,3 +214,12 @@ def test_a_first_section_without_a_header_does_not_show_the_previous_records() -
         for s in (sections[1], sections[3])
     ]
     assert heads == ["Head Ada", "Head Bo"]
+
+
+def test_page_exact_problems_names_what_counts_the_whole_document() -> None:
+    from mytypist_cli.engine.combine import page_exact_problems
+
+    assert page_exact_problems(Template.open(BENCH)) == ()
+    toc = p('<w:fldSimple w:instr=" TOC \\o &quot;1-3&quot; "><w:r><w:t>x</w:t></w:r></w:fldSimple>')
+    problems = page_exact_problems(Template.open(make_docx(toc + p(r("<<name>>")))))
+    assert problems == ("a table of contents counts the pages of the whole document",)

@@ -653,6 +653,34 @@ def _copy_plain(source: DeflatedSpool, target: DeflatedSpool) -> None:
     target.write(inflater.flush())
 
 
+def page_exact_problems(template: Template) -> tuple[str, ...]:
+    """Why the combined document's pages might not match the separate documents' (empty when they do).
+
+    For the PDF path, which converts records combined and splits them at the
+    bookmarks: a table of contents or index counts the whole document's pages,
+    ``SECTIONPAGES`` and ``NUMPAGES`` in a template whose later sections restart
+    their page numbers cannot be a PAGEREF to the record's end, and ``NUMWORDS``
+    and the like count the whole document.
+    """
+    members = {m.name: m for m in package.read_package(template.source)} if template.source else {}
+    problems: list[str] = []
+    texts = [m.data for name, m in members.items() if m.data is not None and name.startswith("word/")]
+    joined = b"\n".join(texts)
+    for field, why in (
+        (rb"\bTOC\b", "a table of contents counts the pages of the whole document"),
+        (rb"\bINDEX\b", "an index counts the pages of the whole document"),
+        (rb"\bSECTIONPAGES\b", "SECTIONPAGES is shown as cached text by LibreOffice"),
+        (rb"\bNUM(?:WORDS|CHARS)\b", "NUMWORDS/NUMCHARS count the whole document"),
+    ):
+        if re.search(rb"(?:instr=\"|<w:instrText[^>]*>)\s*" + field, joined):
+            problems.append(why)
+    main = members.get("word/document.xml")
+    main_data = main.data if main is not None and main.data is not None else b""
+    if b"NUMPAGES" in joined and re.search(rb"<w:pgNumType\b[^>]*w:start=", main_data):
+        problems.append("NUMPAGES in a template whose sections restart their page numbers")
+    return tuple(problems)
+
+
 def combined(
     template: Template,
     out: IO[bytes],
@@ -678,6 +706,13 @@ def render_combined(template: Template, records: Iterable[Mapping[str, Any]], **
     return buffer.getvalue()
 
 
-__all__ = ["BOOKMARK_PREFIX", "END_BOOKMARK_PREFIX", "CombinedDocument", "combined", "render_combined"]
+__all__ = [
+    "BOOKMARK_PREFIX",
+    "END_BOOKMARK_PREFIX",
+    "CombinedDocument",
+    "combined",
+    "page_exact_problems",
+    "render_combined",
+]
 
 _ = CONTENT_TYPES_NS
