@@ -223,3 +223,27 @@ def test_page_exact_problems_names_what_counts_the_whole_document() -> None:
     toc = p('<w:fldSimple w:instr=" TOC \\o &quot;1-3&quot; "><w:r><w:t>x</w:t></w:r></w:fldSimple>')
     problems = page_exact_problems(Template.open(make_docx(toc + p(r("<<name>>")))))
     assert problems == ("a table of contents counts the pages of the whole document",)
+
+
+def test_a_picture_every_record_uses_is_stored_once() -> None:
+    import json
+
+    examples = ROOT / "examples"
+    records = json.loads((examples / "invoices.json").read_text(encoding="utf-8"))[:3]
+    assert all(record.get("signature") == "signature.png" for record in records)
+    data = Template.open(examples / "invoice.docx").render_combined(records, image_dir=examples)
+    package = zipfile.ZipFile(io.BytesIO(data))
+    media = [name for name in package.namelist() if name.startswith("word/media/")]
+    assert len(media) == len(set(media)) == 1
+    stories = [name for name in package.namelist() if name.endswith(".xml") and "/_rels/" not in name]
+    roots = [_xml(data, name) for name in stories if name.startswith("word/")]
+    embeds = {e.get(f"{{{R}}}embed") for root in roots for e in root.iter()}
+    embeds.discard(None)
+    assert embeds
+    drawing_ids = [
+        e.get("id")
+        for root in roots
+        for e in root.iter("{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr")
+    ]
+    assert len(drawing_ids) >= 3
+    assert len(set(drawing_ids)) == len(drawing_ids)
