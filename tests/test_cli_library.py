@@ -224,6 +224,7 @@ def test_list_json_has_the_contract_keys() -> None:
         "placeholders",
         "delimiters",
         "locale",
+        "syntax",
         "sha256",
         "size",
         "created",

@@ -210,3 +210,22 @@ def test_a_mytypist_fill_does_not_import_docxtpl(tmp_path: Path) -> None:
     )
     assert out.exists()
     assert done.stdout.strip().endswith("[]")
+
+
+def test_the_library_stores_and_shows_the_syntax(tmp_path: Path, invoice_file: Path) -> None:
+    home = ["--home", str(tmp_path / "home")]
+    letter = tmp_path / "letter.docx"
+    letter.write_bytes(make_docx(para("Dear {{ name }}")))
+    added = runner.invoke(app, [*home, "add", str(letter), "--syntax", "jinja", "--json"])
+    assert added.exit_code == 0, added.output
+    assert json.loads(added.stdout)["syntax"] == "jinja"
+    shown = runner.invoke(app, [*home, "show", "letter"])
+    assert "jinja" in shown.stdout
+    out = tmp_path / "ada.docx"
+    filled = runner.invoke(app, [*home, "fill", "letter", "--set", "name=Ada", "-o", str(out)])
+    assert filled.exit_code == 0, filled.output
+    assert "Dear Ada" in text_of(out.read_bytes())  # read as Jinja because the library says so
+    auto = runner.invoke(app, [*home, "add", str(invoice_file), "--json"])
+    assert json.loads(auto.stdout)["syntax"] == "jinja"
+    described = runner.invoke(app, [*home, "extract", "invoice", "--json"])
+    assert json.loads(described.stdout)["syntax"] == "jinja"

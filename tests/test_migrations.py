@@ -29,7 +29,7 @@ def tables(conn: sqlite3.Connection) -> set[str]:
 
 def test_blank_database_gets_the_expected_schema(tmp_path: Path) -> None:
     conn = connect(tmp_path / "x.db")
-    assert migrations.migrate(conn) == ["m001_templates", "m002_usage_runs", "m003_template_locale"]
+    assert migrations.migrate(conn) == ["m001_templates", "m002_usage_runs", "m003_template_locale", "m004_template_syntax"]
     assert tables(conn) == {
         "_mytypist_migrations",
         "template_blobs",
@@ -61,7 +61,7 @@ def test_upto_builds_an_older_schema(tmp_path: Path) -> None:
     conn = connect(tmp_path / "x.db")
     assert migrations.migrate(conn, upto="m001_templates") == ["m001_templates"]
     assert "runs" not in tables(conn)
-    assert migrations.migrate(conn) == ["m002_usage_runs", "m003_template_locale"]
+    assert migrations.migrate(conn) == ["m002_usage_runs", "m003_template_locale", "m004_template_syntax"]
 
 
 def test_migration_names_are_ordered_and_unique() -> None:

@@ -422,7 +422,7 @@ def test_restore_migrates_a_first_schema_library(db: Path, tmp_path: Path) -> No
     conn.close()
     open_store(db).close()
     result = restore(old, db)
-    assert result.migrations_applied == ["m002_usage_runs", "m003_template_locale"]
+    assert result.migrations_applied == ["m002_usage_runs", "m003_template_locale", "m004_template_syntax"]
     with open_store(db) as restored:
         assert restored.run_count() == 0
 

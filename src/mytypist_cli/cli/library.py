@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mytypist_cli.cli import output as show
-from mytypist_cli.cli.common import _state, errors_to_exit
+from mytypist_cli.cli.common import SyntaxOption, _state, errors_to_exit
 from mytypist_cli.cli.output import Column
 from mytypist_cli.errors import MytypistError, StoreError, TemplateError
 from mytypist_cli.home import db_path, journal_path
@@ -137,6 +137,7 @@ def add(
             show_default="the previous version's, or en_NG",
         ),
     ] = None,
+    syntax: SyntaxOption = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the stored template as JSON.")] = False,
 ) -> None:
     """Store a template in the library; adding a name again with new content makes a new version.
@@ -171,7 +172,9 @@ def add(
         except OSError as exc:
             raise TemplateError(f"{path}: cannot read ({exc.strerror})") from None
     try:
-        compiled = Template.open(data, delimiters=delimiters, locale=locale or DEFAULT_LOCALE)
+        compiled = Template.open(
+            data, delimiters=delimiters, locale=locale or DEFAULT_LOCALE, syntax=syntax or "auto"
+        )
         if compiled.is_macro_enabled:
             # The engine's own refusal, so the wording is the engine's; it raises before rendering.
             compiled.fill({}, missing="blank")
@@ -197,6 +200,7 @@ def add(
             tags=tags,
             description=description,
             locale=locale,
+            syntax=compiled.syntax,
         )
         info = result.template
         if result.status == "added":
@@ -374,6 +378,7 @@ def show_template(ref: RefArgument, json_output: JsonOption = False) -> None:
         ("tags", ", ".join(info.tags)),
         ("delimiters", " ".join(info.delimiters)),
         *([("locale", info.locale)] if info.locale else []),
+        ("syntax", info.syntax or "auto"),
         ("size", f"{info.size:,} bytes"),
         ("sha256", info.sha256),
         ("created", _local(info.created)),

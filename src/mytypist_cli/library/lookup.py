@@ -46,6 +46,7 @@ class TemplateInfo:
     created: datetime
     updated: datetime
     locale: str | None = None  # None: the default locale (en_NG)
+    syntax: str | None = None  # None: auto; else mytypist, mergefield or jinja
 
     @property
     def ref(self) -> str:
@@ -63,6 +64,7 @@ class TemplateInfo:
             "placeholders": list(self.placeholders),
             "delimiters": list(self.delimiters),
             "locale": self.locale,
+            "syntax": self.syntax or "auto",
             "sha256": self.sha256,
             "size": self.size,
             "created": format_utc(self.created),
@@ -93,6 +95,7 @@ def info_from_columns(columns: Mapping[str, Any]) -> TemplateInfo:
         created=datetime.fromisoformat(columns["created_utc"]),
         updated=datetime.fromisoformat(columns["updated_utc"]),
         locale=columns.get("locale"),
+        syntax=columns.get("syntax"),
     )
 
 

@@ -110,10 +110,17 @@ def m003_template_locale(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE templates ADD COLUMN locale TEXT")
 
 
+def m004_template_syntax(conn: sqlite3.Connection) -> None:
+    """A template remembers its syntax (<< >>, merge fields, Jinja), as it remembers its delimiters."""
+    # Nullable with no default: NULL means auto, which is what older versions read every template with.
+    conn.execute("ALTER TABLE templates ADD COLUMN syntax TEXT")
+
+
 MIGRATIONS: Sequence[Migration] = (
     m001_templates,
     m002_usage_runs,
     m003_template_locale,
+    m004_template_syntax,
 )
 
 KNOWN_NAMES: frozenset[str] = frozenset(step.__name__ for step in MIGRATIONS)

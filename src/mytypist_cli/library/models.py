@@ -41,6 +41,7 @@ class TemplateRow(SQLModel, table=True):
     delimiter_close: str = ">>"
     placeholders: str = "[]"  # JSON array of strings, as found when added
     locale: str | None = None  # None: the default locale (en_NG)
+    syntax: str | None = None  # None: auto (mytypist, mergefield or jinja as Template.open finds)
     created_utc: str
     updated_utc: str
 

@@ -468,6 +468,7 @@ class Store:
         tags: Sequence[str] | None = None,
         description: str | None = None,
         locale: str | None = None,
+        syntax: str | None = None,
     ) -> AddResult:
         """Store template bytes under ``name`` (default: the stem of ``path``).
 
@@ -480,6 +481,8 @@ class Store:
         version; ``locale=""`` stores none (the default, en_NG). The same bytes
         with another locale are a new version, as with other delimiters: the
         locale changes what the template prints. The caller validates the locale.
+        ``syntax`` is the one the engine read it with (mytypist, mergefield, jinja; None: auto);
+        another syntax for the same bytes is a new version too.
         Raises StoreError for a bad name or a database failure.
         """
         if name is None:
@@ -504,6 +507,7 @@ class Store:
                 and latest.sha256 == digest
                 and (latest.delimiter_open, latest.delimiter_close) == delimiters
                 and latest.locale == chosen_locale
+                and (syntax is None or latest.syntax == syntax)
             ):
                 info = _info(latest)
                 return AddResult(status="unchanged", template=info, previous=info)
@@ -528,6 +532,7 @@ class Store:
                 delimiter_close=close,
                 placeholders=json.dumps(_clean_list(placeholders)),
                 locale=chosen_locale,
+                syntax=syntax,
                 created_utc=now,
                 updated_utc=now,
             )
