@@ -229,3 +229,12 @@ def test_the_library_stores_and_shows_the_syntax(tmp_path: Path, invoice_file: P
     assert json.loads(auto.stdout)["syntax"] == "jinja"
     described = runner.invoke(app, [*home, "extract", "invoice", "--json"])
     assert json.loads(described.stdout)["syntax"] == "jinja"
+
+
+def test_jinja_statements_and_placeholders_together_are_refused() -> None:
+    from mytypist_cli.errors import TemplateError
+
+    data = make_docx(para("{% if a %}x{% endif %} <<name>>"))
+    with pytest.raises(TemplateError, match="--syntax jinja or --syntax mytypist"):
+        Template.open(data)
+    assert Template.open(data, syntax="jinja").names == ("a",)

@@ -514,6 +514,34 @@ def _has_jinja_statements(members: list[package.Member]) -> bool:
     )
 
 
+def _refuse_jinja_and_another(
+    members: list[package.Member], delimiters: tuple[str, str], locale: str
+) -> None:
+    """A template with ``{%`` statements and merge fields or placeholders too: a TemplateError naming both."""
+    other = ""
+    if any(
+        member.data is not None
+        and member.name.lower().startswith("word/")
+        and merge.has_merge_fields(member.data)
+        for member in members
+    ):
+        other, choice = "Word merge fields", "mergefield"
+    else:
+        try:
+            names = _compile(members, delimiters, locale).names
+        except TemplateError:
+            names = ()
+        if names:
+            opening, closing = delimiters
+            shown = ", ".join(f"{opening}{name}{closing}" for name in names[:5])
+            other, choice = f"placeholders ({shown})", "mytypist"
+    if other:
+        raise TemplateError(
+            f"the template has both Jinja statements ({{% %}}, a docxtpl template) and {other}; "
+            f"choose one with syntax='jinja' or syntax='{choice}' (--syntax jinja or --syntax {choice})"
+        )
+
+
 def _compile_syntax(
     members: list[package.Member], delimiters: tuple[str, str], locale: str, syntax: Syntax, blob: bytes = b""
 ) -> Template:
@@ -521,6 +549,8 @@ def _compile_syntax(
     if syntax == "jinja" or syntax == "auto" and _has_jinja_statements(members):
         from mytypist_cli.engine.jinja import JinjaTemplate
 
+        if syntax == "auto" and delimiters != ("{{", "}}"):
+            _refuse_jinja_and_another(members, delimiters, locale)
         return JinjaTemplate.compile(blob, members, delimiters, locale)
     if syntax == "mytypist":
         return _compile(members, delimiters, locale)
