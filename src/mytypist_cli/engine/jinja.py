@@ -245,7 +245,7 @@ class JinjaTemplate(Template):
             _missing_mode.reset(mode_token)
         if noted and missing == "error":
             raise MissingFieldsError(noted)
-        blank = tuple(name for name, value in context.items() if value == "")
+        blank = tuple(name for name in self.names if isinstance(context.get(name), str) and not context[name])
         return Filled(out.getvalue(), tuple(noted), blank, self.extension)
 
 
