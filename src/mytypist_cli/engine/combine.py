@@ -648,8 +648,11 @@ def _copy_plain(source: DeflatedSpool, target: DeflatedSpool) -> None:
 
     source.file.seek(0)
     inflater = zlib.decompressobj(-15)
-    while chunk := source.file.read(1 << 20):
-        target.write(inflater.decompress(chunk))
+    # Bounded pieces: spooled relationships inflate a hundredfold, and memory must stay flat.
+    while chunk := source.file.read(1 << 12):
+        while chunk:
+            target.write(inflater.decompress(chunk, 1 << 16))
+            chunk = inflater.unconsumed_tail
     target.write(inflater.flush())
 
 

@@ -25,7 +25,7 @@ from mytypist_cli.ooxml.package import Entry
 
 _ZIP64_LIMIT = 0xFFFFFFFF
 _ZIP_COUNT_LIMIT = 0xFFFF
-_COPY_CHUNK = 1 << 20
+_COPY_CHUNK = 1 << 16  # small copies: the peak must not grow with the package
 _DEFLATE_LEVEL = 6
 _FLAG_UTF8 = 0x800
 _DEFLATED = 8
