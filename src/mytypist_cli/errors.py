@@ -101,6 +101,10 @@ class OutputExistsError(OutputError):
     """The output exists and ``overwrite`` was not given."""
 
 
+class ExtraMissingError(MytypistError):
+    """An optional extra is not installed (``[cluster]`` for ``--cluster`` and URL outputs); says how."""
+
+
 class BatchError(MytypistError):
     """A batch as a whole cannot run: its output folder or archive is unusable."""
 

@@ -116,6 +116,12 @@ class BatchOptions:
     max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES
     #: Files the run reads (the template, the data): a row named as one of them is refused.
     inputs: tuple[Path, ...] = ()
+    #: An fsspec URL folder (``s3://bucket/letters``) the documents go to instead of ``out_dir``.
+    out_url: str | None = None
+    #: ``(k, n)``: write only the k-th of n shares of the documents (names decided over all rows).
+    shard: tuple[int, int] | None = None
+    #: How many documents the whole run has (what ``shard`` splits); needed with ``shard``.
+    documents: int = 0
 
     def __post_init__(self) -> None:
         if self.jobs < 1:
@@ -130,6 +136,8 @@ class BatchOptions:
             raise ValueError("skip_existing applies to a folder of files, not to a zip archive")
         if self.missing not in ("error", "blank", "keep"):
             raise ValueError(f"missing must be 'error', 'blank' or 'keep', not {self.missing!r}")
+        if self.shard is not None and not 1 <= self.shard[0] <= self.shard[1]:
+            raise ValueError(f"--shard is K/N with 1 <= K <= N, not {self.shard[0]}/{self.shard[1]}")
 
 
 # --------------------------------------------------------------------------- rendering
@@ -169,6 +177,10 @@ class _Config:
     image_dir: Path | None
     max_image_bytes: int
     temp_prefix: str | None  # this run's temporary-file prefix, in folder mode
+    out_url: str | None = None  # the documents go to this fsspec URL folder (one put each)
+    #: A file already there with the very bytes this row makes counts as written: on a cluster a
+    #: task can run twice (a worker lost after writing), and the second attempt finds the first's file.
+    same_ok: bool = False
 
 
 class _Renderer:
@@ -205,19 +217,36 @@ class _Renderer:
         if config.mode == "folder":
             assert config.temp_prefix is not None
             try:
-                writer.write_bytes(
-                    task.file,
-                    filled.data,
-                    overwrite=config.overwrite,
-                    prefix=config.temp_prefix,
-                    checked=True,
-                )
+                write_document(task.file, filled.data, config)
             except OutputError as exc:
                 why: Why | None = "exists" if isinstance(exc, OutputExistsError) else None
                 return _Outcome("failed", str(exc), filled.missing, filled.blank, None, why)
         elif config.mode == "zip":
             data = filled.data
         return _Outcome("ok", None, filled.missing, filled.blank, data)
+
+
+def write_document(file: str, data: bytes, config: _Config) -> None:
+    """Write one finished document (or PDF) where ``config`` says; raises OutputError (Exists: taken)."""
+    if config.out_url is not None:
+        from mytypist_cli import storage
+
+        storage.put_new(file, data, overwrite=config.overwrite, same_ok=config.same_ok)
+        return
+    assert config.temp_prefix is not None
+    try:
+        writer.write_bytes(file, data, overwrite=config.overwrite, prefix=config.temp_prefix, checked=True)
+    except OutputExistsError:
+        if not (config.same_ok and _same_bytes(file, data)):
+            raise
+
+
+def _same_bytes(path: str, data: bytes) -> bool:
+    try:
+        with open(path, "rb") as existing:
+            return existing.read(len(data) + 1) == data
+    except OSError:
+        return False
 
 
 _WORKER: _Renderer | None = None
@@ -387,6 +416,7 @@ def run_rows(
         options.image_dir,
         options.max_image_bytes,
         temp_prefix if mode == "folder" else None,
+        options.out_url,
     )
     collector = _Collector(mode=mode, date_time=time.localtime()[:6], on_result=on_result)
     try:
@@ -401,7 +431,7 @@ def run_rows(
         else:
             _render_all(records, options, namer, mode, temp_dir, template, config, collector)
     finally:
-        if mode == "folder":
+        if mode == "folder" and options.out_url is None:
             # Catches what a worker or an interrupted write left behind.
             for leftover in temp_dir.glob(f"{temp_prefix}*.tmp"):
                 with contextlib.suppress(OSError):
@@ -428,7 +458,7 @@ def run_rows(
         dry_run=options.dry_run,
         zip_path=options.zip_path if mode == "zip" else None,
         output_kind=template.extension.lstrip(".") + ("+zip" if mode == "zip" else ""),
-        destination=None if mode == "dry" else str(options.zip_path or options.out_dir),
+        destination=None if mode == "dry" else str(options.zip_path or options.out_url or options.out_dir),
     )
 
 
@@ -467,6 +497,12 @@ def _render_all(
 
 def _prepare_output(options: BatchOptions) -> None:
     """Check (and unless a dry run, create) where the documents go. Raises BatchError."""
+    if options.out_url is not None and options.zip_path is None:
+        if not options.dry_run:
+            from mytypist_cli import storage
+
+            storage.prepare_folder(options.out_url)
+        return
     if options.zip_path is not None:
         target = options.zip_path
         if target.is_dir():
@@ -486,6 +522,10 @@ def _prepare_output(options: BatchOptions) -> None:
         raise BatchError(f"cannot create {folder}: {exc.strerror or exc}") from None
 
 
+def _url_join(base: str, name: str) -> str:
+    return base.rstrip("/") + "/" + name
+
+
 def _join(base: str, name: str) -> str:
     """``str(Path(base) / name)``, without building a Path for every row."""
     return name if base == "." else os.path.join(base, name)
@@ -501,7 +541,14 @@ class _Existing:
     appears later is still never replaced: the final link refuses it.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, url: str | None = None) -> None:
+        self._url = url
+        if url is not None:
+            from mytypist_cli import storage
+
+            # An object store is listed once too; its listing is the truth (no case folding there).
+            self._keys = storage.names_in(url)
+            return
         try:
             listed = os.listdir(folder)
         except OSError:
@@ -509,6 +556,8 @@ class _Existing:
         self._keys = {_fold(name) for name in listed}
 
     def has(self, name: str, path: str) -> bool:
+        if self._url is not None:
+            return name in self._keys
         # lexists: a dangling symlink in the way counts as taken too.
         return _fold(name) in self._keys and os.path.lexists(path)
 
@@ -540,22 +589,42 @@ def _plan(
     """Name every row in order; yield a ready result (failed or skipped) or a task to render."""
     if options.limit == 0:
         return
-    existing = _Existing(out_dir) if mode != "zip" else None
+    url = options.out_url if mode != "zip" else None
+    existing = _Existing(out_dir, url) if mode != "zip" else None
     inputs = _identities(options.inputs)
-    base = str(out_dir)
+    base = url if url is not None else str(out_dir)
     handled = 0
     for seq, record in enumerate(records):
         if record.number < options.start_at:
             if not isinstance(record, Skipped):
                 namer.reserve_quietly(record.number, record.values)
             continue
+        mine = options.shard is None or _shard_of(handled, options) == options.shard[0]
         if isinstance(record, Skipped):
-            yield RowResult(record.number, None, "skipped", record.reason, why="blank")
+            if mine:
+                yield RowResult(record.number, None, "skipped", record.reason, why="blank")
             continue
-        yield _slot(seq, record, options, namer, existing, base, inputs)
+        if mine:
+            yield _slot(seq, record, options, namer, existing, base, inputs)
+        else:
+            namer.reserve_quietly(record.number, record.values)  # another shard's row keeps its name
         handled += 1
         if options.limit is not None and handled >= options.limit:
             return  # before the next record is pulled: the rest of a stream is never read
+
+
+def _shard_of(index: int, options: BatchOptions) -> int:
+    """Which shard (1..n) the document at ``index`` (0-based, in row order) belongs to.
+
+    Shards are consecutive runs of documents, so the n reports one after another are the whole
+    run's report in row order; a skipped blank row goes with the document after it.
+    """
+    assert options.shard is not None
+    count = options.documents if options.limit is None else min(options.documents, options.limit)
+    shards = options.shard[1]
+    if count <= 0:
+        return 1
+    return min(index, count - 1) * shards // count + 1
 
 
 def _slot(
@@ -573,7 +642,7 @@ def _slot(
         name = namer.name_for(record.number, record.values)
     except NamingError as exc:
         return RowResult(record.number, None, "failed", problem or str(exc), key=key)
-    file = name if existing is None else _join(base, name)
+    file = name if existing is None else (_url_join(base, name) if options.out_url else _join(base, name))
     if problem is not None:
         return RowResult(record.number, file, "failed", problem, key=key)
     if existing is not None and existing.has(name, file):
