@@ -74,6 +74,13 @@ def fill(
         bool, typer.Option("--allow-macros", help="Allow a macro-enabled template (makes .docm files).")
     ] = False,
     zip_path: Annotated[Path | None, typer.Option("--zip", help="Write one .zip archive instead.")] = None,
+    combine: Annotated[
+        Path | None,
+        typer.Option(
+            "--combine",
+            help="Write every record into this one file: a .docx, or a .pdf (needs LibreOffice).",
+        ),
+    ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing files.")] = False,
     skip_existing: Annotated[
         bool, typer.Option("--skip-existing", help="Skip rows whose file exists (to resume).")
@@ -156,6 +163,7 @@ def fill(
             out_dir=out_dir,
             name=name,
             zip_path=zip_path,
+            combine=combine,
             to=to,
             pdf=pdf,
             pdf_timeout=pdf_timeout,
@@ -181,6 +189,7 @@ def fill(
             on_progress=progress.update,
             on_result=_show_result,
             on_file=_show_path,
+            on_converted=progress.converted,
         )
     except OptionsError as exc:
         raise typer.BadParameter(str(exc)) from None
@@ -191,7 +200,7 @@ def fill(
     for problem in summary.warnings:
         show.warning(problem)
     if not quiet:
-        show.note(_summary_line(summary, one=output is not None))
+        show.note(_summary_line(summary, one=output is not None and combine is None))
     hint = _hint(summary)
     if hint:
         show.note(f"hint: {hint}")
@@ -219,8 +228,9 @@ def _hint(summary: BatchSummary) -> str | None:
         return "add --overwrite to replace the existing files, or --skip-existing to keep them"
     if summary.dry_run:
         return None
-    if summary.zip_path is not None:
-        return f"fix the data, then run again with --overwrite to replace {summary.zip_path}"
+    if summary.zip_path is not None or summary.combined is not None:
+        one_file = summary.zip_path or summary.combined
+        return f"fix the data, then run again with --overwrite to replace {one_file}"
     if all(result.why == "pdf" for result in failed):
         # --skip-existing would skip these rows: their documents exist, so no PDF would be made.
         documents = "the documents are written; " if summary.output_kind != "pdf" else ""
@@ -238,6 +248,7 @@ class _Progress:
     def __init__(self, *, enabled: bool) -> None:
         self._enabled = enabled
         self._bar: Any = None
+        self._converting: Any = None
         self._started = time.perf_counter()
 
     def update(self, done: int, total: int) -> None:
@@ -249,6 +260,19 @@ class _Progress:
             self._bar.start()
         rate = done / max(time.perf_counter() - self._started, 1e-9)
         self._bar.update(self._bar.task_ids[0], completed=done, rate=f"{rate:,.0f} docs/s")
+
+    def converted(self, done: int, total: int) -> None:
+        """The PDF conversion's own bar, after the filling one (LibreOffice is the slow part)."""
+        if not self._enabled:
+            return
+        if self._converting is None:
+            self.stop()
+            self._bar = show.progress(total, label="converting")
+            self._converting = self._bar.add_task("pdf", total=total, rate="")
+            self._bar.start()
+            self._started = time.perf_counter()
+        rate = done / max(time.perf_counter() - self._started, 1e-9)
+        self._bar.update(self._converting, completed=done, rate=f"{rate:,.1f} PDFs/s")
 
     def stop(self) -> None:
         if self._bar is not None:
@@ -270,6 +294,14 @@ def _summary_line(summary: BatchSummary, *, one: bool) -> str:
             return f"skipped {document.file}: it exists"
         return "wrote " + " and ".join(summary.outputs) if summary.outputs else "wrote the document"
     count = summary.ok if summary.dry_run else summary.written
+    if summary.combined is not None:
+        noun = "record" if count == 1 else "records"
+        into = "" if summary.dry_run else f" into {summary.combined}"
+        tail = [f"{summary.failed} failed"] if summary.failed else []
+        tail += [f"{summary.skipped} skipped"] if summary.skipped else []
+        verb = "checked" if summary.dry_run else "wrote"
+        line = f"{verb} {count} {noun}{into} in {summary.elapsed:.2f} s"
+        return line + (f" ({', '.join(tail)}; not in it)" if tail else "")
     kind = summary.output_kind.removesuffix("+zip")
     singular, plural = _WITH_PDFS if kind.endswith("+pdf") else _NOUNS.get(kind, ("document", "documents"))
     noun = singular if count == 1 else plural

@@ -194,12 +194,12 @@ def print_fields(fields: Iterable[tuple[str, str]], key_width: int = 13) -> None
         )
 
 
-def progress(total: int | None) -> Progress:
+def progress(total: int | None, *, label: str = "filling") -> Progress:
     """A progress bar with rate and ETA on stderr (only used when stderr is a terminal)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     return Progress(
-        TextColumn("[bold]filling"),
+        TextColumn(f"[bold]{label}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"),

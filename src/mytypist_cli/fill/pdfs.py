@@ -5,25 +5,47 @@ keeps only the PDFs (the documents are written to a private staging folder
 first); ``--zip`` bundles whichever were asked for. A document LibreOffice
 cannot convert fails its own row, never the batch.
 
+The fast path: LibreOffice spends most of its time per document loading it,
+so the written rows are rendered again as combined documents of up to
+``COMBINED_RECORDS`` records each (``Template.combined``: every record on
+pages of its own, a bookmark on its first paragraph), converted with the
+bookmarks exported as named destinations, and each chunk's PDF is split back
+into one PDF per record (``pdf.split``). A chunk LibreOffice cannot convert,
+that times out, or whose PDF cannot be split exactly, falls back to converting
+its records' own documents one by one, so only a bad record fails. A
+template with fields that depend on the whole document (a table of contents,
+``PAGEREF``, ``NUMPAGES`` across several sections) is converted one document
+at a time from the start, and the summary says so.
+
 Imports neither typer nor rich; never prints.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import io
+import math
+import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from mytypist_cli import writer
 from mytypist_cli.engine.template import Template
-from mytypist_cli.errors import BatchError, ConversionError
-from mytypist_cli.fill.batch import BatchOptions, RecordLike, run_rows
+from mytypist_cli.errors import BatchError, ConversionError, MytypistError, OutputError
+from mytypist_cli.fill.batch import BatchOptions, RecordLike, Skipped, run_rows
 from mytypist_cli.fill.naming import safe_name
 from mytypist_cli.fill.results import BatchSummary, RowResult
 from mytypist_cli.pdf.convert import ConversionResult, convert_to_pdf
+
+#: Records per combined document on the fast path: each extra document LibreOffice loads costs
+#: about 0.15 s, so 50-100 keep most of the gain while a failed chunk still costs little.
+COMBINED_RECORDS = 64
+# Seconds a combined document may take beyond the per-document timeout, per record in it.
+_SECONDS_PER_RECORD = 2.0
 
 
 def convert_rows(
@@ -36,13 +58,14 @@ def convert_rows(
     timeout: float,
     soffice: Path | None,
     on_row: Callable[[RowResult], None] | None = None,
+    on_progress: Callable[[], object] | None = None,
 ) -> list[RowResult]:
     """Convert every written row's document into ``pdf_dir``; return the rows with their PDF outcome.
 
     A row whose conversion fails (or whose PDF exists without ``overwrite``)
     becomes ``failed`` with the reason. With ``keep_docx`` False a converted
     row's ``file`` is its PDF. ``on_row`` is called for each converted or
-    failed row, in row order.
+    failed row, in row order; ``on_progress()`` once per document LibreOffice is done with.
     """
     rows = list(results)
     todo: list[tuple[int, RowResult]] = []
@@ -67,6 +90,7 @@ def convert_rows(
             timeout=timeout,
             overwrite=overwrite,
             soffice=soffice,
+            on_result=None if on_progress is None else _ticker(on_progress),
         )
     for (index, row), outcome in zip(todo, converted, strict=True):
         if outcome.pdf is None:
@@ -81,6 +105,227 @@ def convert_rows(
             if before.status == "ok" and before.file is not None:
                 on_row(after)
     return ordered
+
+
+def convert_rows_combined(
+    template: Template,
+    results: Iterable[RowResult],
+    values: Mapping[int, Mapping[str, Any]],
+    options: BatchOptions,
+    pdf_dir: Path,
+    *,
+    keep_docx: bool,
+    timeout: float,
+    soffice: Path | None,
+    on_row: Callable[[RowResult], None] | None = None,
+    on_progress: Callable[[int, int], object] | None = None,
+) -> list[RowResult]:
+    """``convert_rows`` through combined documents: the same PDFs, several times faster.
+
+    ``values`` holds each row's values by row number (the rows are rendered
+    again, ``COMBINED_RECORDS`` to a document, filled as ``options`` say).
+    A row whose chunk cannot be converted or split exactly is converted from
+    its own document, as ``convert_rows`` does. ``on_progress(done, total)``
+    as records are converted.
+    """
+    rows = list(results)
+    final: dict[int, RowResult] = {}
+    todo: list[tuple[int, RowResult]] = []
+    fallback: list[tuple[int, RowResult]] = []
+    for index, row in enumerate(rows):
+        if row.status != "ok" or row.file is None:
+            final[index] = row
+            continue
+        target = pdf_path(row, pdf_dir)
+        if target.exists() and not options.overwrite:
+            final[index] = dataclasses.replace(
+                row, status="failed", error=writer.exists_message(target), why="exists"
+            )
+        elif row.row in values:
+            todo.append((index, row))
+        else:
+            fallback.append((index, row))
+    total, done = len(todo) + len(fallback), 0
+
+    def advance(count: int) -> None:
+        nonlocal done
+        done += count
+        if on_progress is not None:
+            on_progress(done, total)
+
+    if todo:
+        size = max(1, min(COMBINED_RECORDS, math.ceil(len(todo) / options.jobs)))
+        try:
+            work = Path(tempfile.mkdtemp(prefix=writer.run_prefix("combined-"), dir=pdf_dir))
+        except OSError as exc:
+            raise BatchError(f"cannot write in {pdf_dir}: {exc.strerror or exc}") from None
+        try:
+            sources: list[Path] = []
+            members: list[list[tuple[int, RowResult]]] = []
+            for number, start in enumerate(range(0, len(todo), size), 1):
+                chunk = todo[start : start + size]
+                document, kept, refused = _combined_document(template, chunk, values, options)
+                fallback.extend(refused)
+                if kept:
+                    source = work / f"chunk-{number:05d}{template.extension}"
+                    writer.write_bytes(source, document)
+                    sources.append(source)
+                    members.append(kept)
+            by_source = dict(zip(sources, members, strict=True))
+            converted = convert_to_pdf(
+                sources,
+                work / "pdf",
+                jobs=options.jobs,
+                timeout=timeout + _SECONDS_PER_RECORD * size,
+                soffice=soffice,
+                bookmarks=True,
+                on_result=lambda outcome: advance(len(by_source[outcome.source]) if outcome.ok else 0),
+            )
+            for chunk, outcome in zip(members, converted, strict=True):
+                pieces = _split(outcome, len(chunk))
+                if pieces is None:
+                    fallback.extend(chunk)
+                    continue
+                for (index, row), piece in zip(chunk, pieces, strict=True):
+                    final[index] = _place_piece(
+                        row, piece, pdf_dir, keep_docx=keep_docx, overwrite=options.overwrite
+                    )
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    if fallback:
+        fallback.sort()
+        alone = convert_rows(
+            [row for _, row in fallback],
+            pdf_dir,
+            keep_docx=keep_docx,
+            overwrite=options.overwrite,
+            jobs=options.jobs,
+            timeout=timeout,
+            soffice=soffice,
+            on_progress=lambda: advance(1),
+        )
+        for (index, _), row in zip(fallback, alone, strict=True):
+            final[index] = row
+    ordered = [final[index] for index in range(len(rows))]
+    if on_row is not None:
+        for before, after in zip(rows, ordered, strict=True):
+            if before.status == "ok" and before.file is not None:
+                on_row(after)
+    return ordered
+
+
+def _combined_document(
+    template: Template,
+    chunk: list[tuple[int, RowResult]],
+    values: Mapping[int, Mapping[str, Any]],
+    options: BatchOptions,
+) -> tuple[bytes, list[tuple[int, RowResult]], list[tuple[int, RowResult]]]:
+    """One combined document of the chunk's rows: its bytes, the rows in it (in order), the rows refused."""
+    kept: list[tuple[int, RowResult]] = []
+    refused: list[tuple[int, RowResult]] = []
+    buffer = io.BytesIO()
+    try:
+        with template.combined(
+            buffer,
+            missing=options.missing,
+            allow_macros=options.allow_macros,
+            image_dir=options.image_dir,
+            max_image_bytes=options.max_image_bytes,
+        ) as combined:
+            for entry in chunk:
+                try:
+                    combined.add(values[entry[1].row])
+                except MytypistError:
+                    refused.append(entry)  # it filled alone: its own document is converted instead
+                else:
+                    kept.append(entry)
+    except MytypistError:
+        return b"", [], chunk
+    return buffer.getvalue(), kept, refused
+
+
+def _split(outcome: ConversionResult, count: int) -> list[bytes] | None:
+    """The chunk's PDF as one PDF per record, or None when it has none or cannot be split exactly."""
+    from mytypist_cli.pdf.split import split_records
+
+    if outcome.pdf is None:
+        return None
+    try:
+        return split_records(outcome.pdf, count)
+    except ConversionError:
+        return None
+
+
+def _place_piece(
+    row: RowResult, piece: bytes, pdf_dir: Path, *, keep_docx: bool, overwrite: bool
+) -> RowResult:
+    target = pdf_path(row, pdf_dir)
+    try:
+        writer.write_bytes(target, piece, overwrite=overwrite)
+    except OutputError as exc:
+        return dataclasses.replace(row, status="failed", error=f"PDF: {exc}", why="pdf")
+    return row if keep_docx else dataclasses.replace(row, file=str(target))
+
+
+# Field codes whose result depends on the whole document, not on the record's own pages.
+_WHOLE_DOCUMENT_FIELDS = ("TOC", "TOA", "INDEX", "PAGEREF", "SECTION")
+_FIELD_TOKEN = re.compile(
+    rb'<w:fldChar\b[^>]*\bw:fldCharType="(begin|separate|end)"'
+    rb"|<w:instrText\b[^>/]*>([^<]*)</w:instrText>"
+    rb'|<w:fldSimple\b[^>]*\bw:instr="([^"]*)"'
+)
+_FIELD_PARTS = re.compile(r"word/(document|header\d*|footer\d*)\.xml")
+
+
+def whole_document_fields(document: Path) -> str | None:
+    """Why a filled document's PDF could differ when converted among others, or None.
+
+    A table of contents, an index, ``PAGEREF`` and ``SECTION`` count the whole
+    document; ``NUMPAGES`` does too once the template has several sections.
+    """
+    try:
+        with zipfile.ZipFile(document) as package:
+            parts = {name: package.read(name) for name in package.namelist() if _FIELD_PARTS.fullmatch(name)}
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return None
+    sections = parts.get("word/document.xml", b"").count(b"<w:sectPr")
+    found: list[str] = []
+    for xml in parts.values():
+        for instruction in _instructions(xml):
+            words = instruction.split()
+            field_name = words[0].upper() if words else ""
+            whole = field_name in _WHOLE_DOCUMENT_FIELDS or (field_name == "NUMPAGES" and sections > 1)
+            if whole and field_name not in found:
+                found.append(field_name)
+    if not found:
+        return None
+    return "the template has " + ", ".join(found) + (" fields" if len(found) > 1 else " field")
+
+
+def _instructions(xml: bytes) -> Iterator[str]:
+    """Every field instruction of a part; a complex field's instruction may be spread over several runs."""
+    open_fields: list[list[bytes]] = []  # nested fields: the instruction text of each so far
+    for match in _FIELD_TOKEN.finditer(xml):
+        kind, text, simple = match.groups()
+        if simple is not None:
+            yield simple.decode(errors="replace")
+        elif text is not None:
+            if open_fields:
+                open_fields[-1].append(text)
+        elif kind == b"begin":
+            open_fields.append([])
+        elif open_fields:
+            pieces = open_fields.pop() if kind == b"end" else open_fields[-1]
+            if pieces:
+                yield b"".join(pieces).decode(errors="replace")
+                pieces.clear()
+
+
+def _ticker(tick: Callable[[], object]) -> Callable[[ConversionResult], None]:
+    def each(_outcome: ConversionResult) -> None:
+        tick()
+
+    return each
 
 
 def pdf_path(row: RowResult, pdf_dir: Path) -> Path:
@@ -112,6 +357,8 @@ def run_with_pdfs(
     on_result: Callable[[RowResult], object] | None = None,
     on_file: Callable[[str], object] | None = None,
     on_filled: Callable[[RowResult], object] | None = None,
+    on_converted: Callable[[int, int], object] | None = None,
+    combined_pdfs: bool = True,
 ) -> BatchSummary:
     """Fill every row, then convert the documents with LibreOffice; bundle them when ``options.zip_path``.
 
@@ -120,7 +367,10 @@ def run_with_pdfs(
     row's final result in row order: a row that failed to fill at once, a
     converted (or failed) one after conversion. ``on_file`` gets each file
     written into the output folder (documents as written, PDFs as converted);
-    ``on_filled`` every row as the filling pass finishes it (for progress).
+    ``on_filled`` every row as the filling pass finishes it (for progress),
+    ``on_converted(done, total)`` as documents are converted. ``combined_pdfs``
+    (the default) converts through combined documents when the template allows
+    (see ``convert_rows_combined``); False converts each document on its own.
     """
     zipped = options.zip_path is not None
     final_dir = options.zip_path.parent if options.zip_path is not None else options.out_dir
@@ -141,10 +391,17 @@ def run_with_pdfs(
         elif staging is None and row.file and on_file is not None:
             on_file(row.file)
 
+    values: dict[int, Mapping[str, Any]] = {}
+    warnings: list[str] = []
     try:
         documents = dataclasses.replace(options, out_dir=staging or options.out_dir, zip_path=None)
-        summary = run_rows(template, records, documents, stem=stem, total=total, on_result=filled)
+        remembered = _remembering(records, values) if combined_pdfs else records
+        summary = run_rows(template, remembered, documents, stem=stem, total=total, on_result=filled)
         pdf_dir = staging if zipped and staging is not None else final_dir
+        first = next((row.file for row in summary.results if row.status == "ok" and row.file), None)
+        reason = whole_document_fields(Path(first)) if combined_pdfs and first is not None else None
+        if reason is not None:
+            warnings.append(f"{reason}: its PDFs are made one document at a time (slower) so they match")
 
         def converted(row: RowResult) -> None:
             if row.status == "ok" and not zipped and on_file is not None:
@@ -152,16 +409,39 @@ def run_with_pdfs(
             if on_result is not None:
                 on_result(row)
 
-        results = convert_rows(
-            summary.results,
-            pdf_dir,
-            keep_docx=keep_docx,
-            overwrite=options.overwrite,
-            jobs=options.jobs,
-            timeout=timeout,
-            soffice=soffice,
-            on_row=converted,
-        )
+        if combined_pdfs and reason is None:
+            results = convert_rows_combined(
+                template,
+                summary.results,
+                values,
+                options,
+                pdf_dir,
+                keep_docx=keep_docx,
+                timeout=timeout,
+                soffice=soffice,
+                on_row=converted,
+                on_progress=on_converted,
+            )
+        else:
+            count, done = sum(1 for row in summary.results if row.status == "ok" and row.file), 0
+
+            def tick() -> None:
+                nonlocal done
+                done += 1
+                if on_converted is not None:
+                    on_converted(done, count)
+
+            results = convert_rows(
+                summary.results,
+                pdf_dir,
+                keep_docx=keep_docx,
+                overwrite=options.overwrite,
+                jobs=options.jobs,
+                timeout=timeout,
+                soffice=soffice,
+                on_row=converted,
+                on_progress=tick,
+            )
         pairs = zip(summary.results, results, strict=True)
         written = sum(1 for before, after in pairs if before.status == after.status == "ok")
         outputs: list[str] = []
@@ -196,7 +476,16 @@ def run_with_pdfs(
         zip_path=options.zip_path,
         output_kind=kind + ("+zip" if zipped else ""),
         destination=str(options.zip_path or options.out_dir),
+        warnings=summary.warnings + tuple(warnings),
     )
+
+
+def _remembering(records: Iterable[RecordLike], values: dict[int, Mapping[str, Any]]) -> Iterator[RecordLike]:
+    """The records unchanged; keeps each one's values by row number (combined chunks fill them again)."""
+    for record in records:
+        if not isinstance(record, Skipped):
+            values[record.number] = record.values
+        yield record
 
 
 def one_pdf(document: bytes, extension: str, stem: str, *, timeout: float, soffice: Path) -> bytes:

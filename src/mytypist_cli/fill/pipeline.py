@@ -78,6 +78,7 @@ class _Plan:
     report: Path | None
     inputs: tuple[Path, ...]
     batch: BatchOptions
+    combine: Path | None = None  # every record into this one file (.docx or .pdf)
 
 
 def fill_batch(
@@ -89,6 +90,7 @@ def fill_batch(
     out_dir: str | os.PathLike[str] | None = None,
     name: str | None = None,
     zip_path: str | os.PathLike[str] | None = None,
+    combine: str | os.PathLike[str] | None = None,
     to: OutputFormat = "docx",
     pdf: bool = False,
     pdf_timeout: float = DEFAULT_PDF_TIMEOUT,
@@ -116,6 +118,7 @@ def fill_batch(
     on_progress: Callable[[int, int], object] | None = None,
     on_result: Callable[[RowResult], object] | None = None,
     on_file: Callable[[str], object] | None = None,
+    on_converted: Callable[[int, int], object] | None = None,
 ) -> BatchSummary:
     """Fill ``template`` with ``data``: one document (``output``) or one per row, as ``mytypist fill`` does.
 
@@ -135,6 +138,9 @@ def fill_batch(
     found on PATH or ``MYTYPIST_SOFFICE``, or given as ``soffice``). An
     ``output`` or a ``name`` ending in ``.pdf`` makes PDFs as ``to="pdf"``
     does (with ``pdf=True``: the document beside it, named ``.docx``).
+    ``combine`` writes every record into one file instead: a .docx (the
+    template's extension), or a .pdf (each row's ``pages`` then says where
+    it is); a record that cannot be filled fails its row and is left out.
     ``report``: a .json or .csv file listing every row. Nothing is replaced
     unless ``overwrite``; ``skip_existing`` skips rows whose file exists;
     an output that is the template or the data file is refused always.
@@ -154,7 +160,8 @@ def fill_batch(
     (the default home when None), a path names the journal; False (the
     default) records nothing. ``on_progress(done, total)`` after each row is
     filled; ``on_result(row_result)`` once per row with its final result, in
-    row order; ``on_file(path)`` for each file a batch writes into its folder.
+    row order; ``on_file(path)`` for each file a batch writes into its folder;
+    ``on_converted(done, total)`` as LibreOffice converts a batch's documents.
 
     Raises OptionsError for settings that contradict each other, TemplateError,
     NotFoundError or StoreError for the template, DataError for data that
@@ -179,6 +186,13 @@ def fill_batch(
     )
     data_file = _data_file(data)
     target, to = _output_format(_output_target(output), name, to, pdf, opened.template.extension)
+    combined = None
+    if combine is not None:
+        combined, to = _combine_format(Path(combine), to, pdf, opened.template.extension)
+        if output is not None or zip_path is not None or out_dir is not None or name is not None:
+            raise OptionsError("--combine writes one file: it cannot go with -o, --out-dir, --zip or --name")
+        if skip_existing:
+            raise OptionsError("--skip-existing resumes a folder of files; --combine writes one file")
     plan = _Plan(
         opened=opened,
         sets=dict(sets or {}),
@@ -188,6 +202,7 @@ def fill_batch(
         pdf_timeout=pdf_timeout,
         soffice=None,
         report=Path(report) if report is not None else None,
+        combine=combined,
         inputs=tuple(path for path in (opened.path, data_file) if path is not None),
         batch=_batch_options(
             out_dir=out_dir,
@@ -213,12 +228,22 @@ def fill_batch(
     _check_outputs(plan)
 
     with _records(plan, data, encoding, sheet, group_by, list_name or ROWS) as rows:
-        if plan.output is not None:
+        if plan.combine is not None:
+            summary = _fill_combined(plan, rows, on_progress, on_result, on_file)
+        elif plan.output is not None:
             summary = _fill_one(plan, rows, on_progress, on_result)
         else:
-            summary = _fill_many(plan, rows.records, rows.total, on_progress, on_result, on_file)
+            summary = _fill_many(
+                plan, rows.records, rows.total, on_progress, on_result, on_file, on_converted
+            )
     if plan.report is not None:
-        write_report(summary.results, plan.report, overwrite=overwrite, inputs=plan.inputs)
+        write_report(
+            summary.results,
+            plan.report,
+            overwrite=overwrite,
+            inputs=plan.inputs,
+            pages=plan.combine is not None,
+        )
     # What the template holds that looks like a placeholder but is not filled (a stray "<<", a
     # placeholder in a SmartArt diagram): said on every fill, so it is never passed over silently.
     warnings = [f"{opened.label}: {problem}" for problem in opened.template.warnings]
@@ -267,6 +292,24 @@ def _output_format(
     if output is None and name is not None and name.strip().lower().endswith(".pdf") and not pdf:
         return output, "pdf"
     return output, to
+
+
+def _combine_format(
+    combine: Path, to: OutputFormat, pdf: bool, extension: str
+) -> tuple[Path, OutputFormat]:
+    """What ``combine``'s name asks for: ``all.pdf`` a PDF, ``all.docx`` (the template's kind) a document."""
+    suffix = combine.suffix.lower()
+    if pdf:
+        raise OptionsError("--combine writes one file: name it .pdf for a PDF instead of adding --pdf")
+    if suffix == ".pdf":
+        return combine, "pdf"
+    if suffix == extension.lower() and to == "docx":
+        return combine, "docx"
+    if suffix == extension.lower():
+        raise OptionsError(
+            f"--to pdf writes a PDF, and --combine {combine} names a Word document: name a .pdf"
+        )
+    raise OptionsError(f"--combine names a {extension} or .pdf file, not {combine.name!r}")
 
 
 def _batch_options(
@@ -343,6 +386,9 @@ def _check_outputs(plan: _Plan) -> None:
     if plan.report is not None:
         writer.check_target(plan.report, overwrite=batch.overwrite, inputs=plan.inputs)
     if batch.dry_run:
+        return
+    if plan.combine is not None:
+        writer.check_target(plan.combine, overwrite=batch.overwrite, inputs=plan.inputs)
         return
     if isinstance(plan.output, Path):
         for target in _single_targets(plan, plan.output):
@@ -721,6 +767,37 @@ def _output_kind(plan: _Plan, *, zipped: bool) -> str:
     return f"{kind}+zip" if zipped else kind
 
 
+# --------------------------------------------------------------------------- one combined file
+
+
+def _fill_combined(
+    plan: _Plan,
+    rows: _Data,
+    on_progress: Callable[[int, int], object] | None,
+    on_result: Callable[[RowResult], object] | None,
+    on_file: Callable[[str], object] | None,
+) -> BatchSummary:
+    """Every record into the one file ``plan.combine`` (``fill.combined``)."""
+    from mytypist_cli.fill.combined import run_combined
+
+    assert plan.combine is not None
+    total = rows.fillable if plan.batch.limit is None else min(rows.fillable, plan.batch.limit)
+    if not plan.batch.dry_run:
+        writer.remove_leftovers(plan.combine.parent)
+    return run_combined(
+        plan.opened.template,
+        rows.records,
+        plan.batch,
+        plan.combine,
+        pdf=plan.to == "pdf" and plan.soffice is not None,
+        soffice=plan.soffice,
+        timeout=plan.pdf_timeout,
+        on_progress=None if on_progress is None else lambda done: on_progress(done, total),
+        on_result=on_result,
+        on_file=on_file,
+    )
+
+
 # --------------------------------------------------------------------------- many documents
 
 
@@ -731,6 +808,7 @@ def _fill_many(
     on_progress: Callable[[int, int], object] | None,
     on_result: Callable[[RowResult], object] | None,
     on_file: Callable[[str], object] | None,
+    on_converted: Callable[[int, int], object] | None = None,
 ) -> BatchSummary:
     batch = plan.batch
     done = 0
@@ -759,6 +837,7 @@ def _fill_many(
             on_result=on_result,
             on_file=on_file,
             on_filled=progress,
+            on_converted=on_converted,
         )
 
     def each(row: RowResult) -> None:

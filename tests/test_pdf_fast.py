@@ -1,0 +1,194 @@
+"""The fast PDF path of ``fill --to pdf`` / ``--pdf``: combined chunks split back per record.
+
+Invisible except in speed: each record's PDF has the same pages, with the same
+text on each, as converting that record's own .docx alone (checked on the
+examples and the benchmark template). A record LibreOffice cannot convert
+fails alone; a template whose fields count the whole document is converted
+one document at a time, and the run says so once.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import REPO
+from docx_factory import make_docx, para
+from mytypist_cli.cli.app import app
+from mytypist_cli.fill.pdfs import whole_document_fields
+from mytypist_cli.pdf.convert import convert_to_pdf
+
+runner = CliRunner()
+EXAMPLES = REPO / "examples"
+BENCH = REPO / "benchmarks" / "fixtures"
+needs_libreoffice = pytest.mark.skipif(
+    shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+    reason="LibreOffice and poppler-utils are not installed",
+)
+
+
+def _pages(path: Path) -> list[str]:
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True).stdout
+    return [" ".join(page.decode().split()) for page in text.split(b"\f")[:-1]]
+
+
+def _same_as_alone(out: Path, tmp_path: Path) -> int:
+    """Every PDF in ``out`` against its .docx converted alone; returns how many were compared."""
+    documents = sorted(out.glob("*.docx"))
+    alone = tmp_path / "alone"
+    results = convert_to_pdf(documents, alone, jobs=2)
+    assert all(result.ok for result in results), [result.error for result in results if not result.ok]
+    for document in documents:
+        assert _pages(out / f"{document.stem}.pdf") == _pages(alone / f"{document.stem}.pdf"), document.name
+    return len(documents)
+
+
+@pytest.mark.slow
+@needs_libreoffice
+@pytest.mark.parametrize(
+    ("template", "data", "extra"),
+    [
+        ("offer-letter.docx", "staff.csv", []),
+        ("receipt.docx", "receipts.csv", []),
+        ("affidavit.docx", "affidavits.csv", []),
+        ("invoice.docx", "invoices.json", []),
+        ("invoice.docx", "invoice-lines.csv", ["--group-by", "invoice_no"]),
+    ],
+)
+def test_each_example_pdf_matches_converting_it_alone(
+    tmp_path: Path, template: str, data: str, extra: list[str]
+) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["fill", str(EXAMPLES / template), str(EXAMPLES / data), "--out-dir", str(out), "--pdf", *extra]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "one document at a time" not in result.stderr
+    assert _same_as_alone(out, tmp_path) >= 2
+
+
+@pytest.mark.slow
+@needs_libreoffice
+def test_benchmark_template_pdfs_match_converting_alone_across_chunks(tmp_path: Path) -> None:
+    data = tmp_path / "rows.csv"
+    lines = (BENCH / "bench-rows.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    data.write_text("".join(lines[:13]), encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app,
+        ["fill", str(BENCH / "bench-template.docx"), str(data), "--out-dir", str(out), "--pdf", "-j", "2"],
+    )
+    assert result.exit_code == 0, result.stderr
+    assert _same_as_alone(out, tmp_path) == 12
+    assert len(_pages(out / "bench-template-0001.pdf")) >= 2
+
+
+@pytest.mark.slow
+@needs_libreoffice
+def test_to_pdf_writes_only_the_pdfs(tmp_path: Path) -> None:
+    template = tmp_path / "note.docx"
+    template.write_bytes(make_docx(para("Hello <<name>>")))
+    data = tmp_path / "people.csv"
+    data.write_text("name\nAda\nTunde\nBisi\n", encoding="utf-8")
+    out = tmp_path / "pdfs"
+    result = runner.invoke(app, ["fill", str(template), str(data), "--out-dir", str(out), "--to", "pdf"])
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["note-0001.pdf", "note-0002.pdf", "note-0003.pdf"]
+    assert [_pages(out / f"note-000{n}.pdf") for n in (1, 2, 3)] == [
+        ["Hello Ada"],
+        ["Hello Tunde"],
+        ["Hello Bisi"],
+    ]
+    assert result.stdout.splitlines() == [str(out / f"note-000{n}.pdf") for n in (1, 2, 3)]
+
+
+# A stand-in LibreOffice: the real one, except that any document holding POISON makes it fail
+# (as a document LibreOffice cannot load does), whatever else it was given.
+POISONED_SOFFICE = textwrap.dedent(
+    """\
+    #!{python}
+    import os, sys, zipfile
+    for argument in sys.argv[1:]:
+        if argument.endswith(".docx") and os.path.isfile(argument):
+            with zipfile.ZipFile(argument) as package:
+                if b"POISON" in package.read("word/document.xml"):
+                    sys.exit(81)
+    os.execv({soffice!r}, [{soffice!r}, *sys.argv[1:]])
+    """
+)
+
+
+@pytest.mark.slow
+@needs_libreoffice
+def test_a_record_libreoffice_cannot_convert_fails_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "soffice"
+    fake.write_text(POISONED_SOFFICE.format(python=sys.executable, soffice=shutil.which("soffice")))
+    fake.chmod(0o755)
+    monkeypatch.setenv("MYTYPIST_SOFFICE", str(fake))
+    template = tmp_path / "note.docx"
+    template.write_bytes(make_docx(para("Hello <<name>>")))
+    data = tmp_path / "people.csv"
+    data.write_text("name\nAda\nTunde\nPOISON\nBisi\n", encoding="utf-8")
+    out = tmp_path / "pdfs"
+    result = runner.invoke(app, ["fill", str(template), str(data), "--out-dir", str(out), "--to", "pdf"])
+    assert result.exit_code == 1
+    assert "row 3: PDF: LibreOffice could not convert it" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["note-0001.pdf", "note-0002.pdf", "note-0004.pdf"]
+    assert _pages(out / "note-0004.pdf") == ["Hello Bisi"]
+    assert "wrote 3 PDFs" in result.stderr and "1 failed" in result.stderr
+
+
+def _field(instruction: str) -> str:
+    return (
+        '<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+        f'<w:r><w:instrText xml:space="preserve"> {instruction} </w:instrText></w:r>'
+        '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>1</w:t></w:r>'
+        '<w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>'
+    )
+
+
+def test_fields_that_count_the_whole_document_are_found(tmp_path: Path) -> None:
+    def check(body: str) -> str | None:
+        path = tmp_path / "doc.docx"
+        path.write_bytes(make_docx(body))
+        return whole_document_fields(path)
+
+    assert check(para("plain") + _field("PAGE")) is None
+    assert check(_field("NUMPAGES")) is None  # one section: the combined document restarts it per record
+    assert check(_field('TOC \\o "1-3"')) == "the template has TOC field"
+    assert (
+        check(_field("PAGEREF _Ref1 \\h") + _field("SECTION")) == "the template has PAGEREF, SECTION fields"
+    )
+    split = (
+        '<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText>PAGE</w:instrText></w:r>'
+        '<w:r><w:instrText>REF _Ref1</w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>'
+    )
+    assert check(split) == "the template has PAGEREF field"
+    assert check('<w:p><w:fldSimple w:instr=" TOC "><w:r><w:t>x</w:t></w:r></w:fldSimple></w:p>') is not None
+    two_sections = "<w:p><w:pPr><w:sectPr/></w:pPr></w:p>" + _field("NUMPAGES") + "<w:sectPr/>"
+    assert check(two_sections) == "the template has NUMPAGES field"
+
+
+@pytest.mark.slow
+@needs_libreoffice
+def test_a_table_of_contents_takes_the_per_document_path_and_says_so_once(tmp_path: Path) -> None:
+    template = tmp_path / "toc.docx"
+    template.write_bytes(make_docx(_field('TOC \\o "1-3"') + para("Hello <<name>>")))
+    data = tmp_path / "people.csv"
+    data.write_text("name\nAda\nTunde\n", encoding="utf-8")
+    out = tmp_path / "pdfs"
+    result = runner.invoke(app, ["fill", str(template), str(data), "--out-dir", str(out), "--to", "pdf"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count("one document at a time") == 1
+    assert "TOC" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["toc-0001.pdf", "toc-0002.pdf"]
+    assert os.path.getsize(out / "toc-0002.pdf") > 0
