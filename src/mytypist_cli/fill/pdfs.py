@@ -99,12 +99,7 @@ def convert_rows(
             final[index] = row
         else:
             final[index] = dataclasses.replace(row, file=str(outcome.pdf))
-    ordered = [final[index] for index in range(len(rows))]
-    if on_row is not None:
-        for before, after in zip(rows, ordered, strict=True):
-            if before.status == "ok" and before.file is not None:
-                on_row(after)
-    return ordered
+    return _in_row_order(rows, final, on_row)
 
 
 def convert_rows_combined(
@@ -206,6 +201,13 @@ def convert_rows_combined(
         )
         for (index, _), row in zip(fallback, alone, strict=True):
             final[index] = row
+    return _in_row_order(rows, final, on_row)
+
+
+def _in_row_order(
+    rows: list[RowResult], final: Mapping[int, RowResult], on_row: Callable[[RowResult], object] | None
+) -> list[RowResult]:
+    """The converted rows in row order, each written row also passed to ``on_row``."""
     ordered = [final[index] for index in range(len(rows))]
     if on_row is not None:
         for before, after in zip(rows, ordered, strict=True):
