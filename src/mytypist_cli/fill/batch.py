@@ -34,7 +34,7 @@ import time
 import unicodedata
 import uuid
 import zipfile
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
 from dataclasses import dataclass, field
 from itertools import chain
@@ -437,24 +437,11 @@ def run_rows(
                 with contextlib.suppress(OSError):
                     leftover.unlink()
 
-    results = tuple(collector.results)
-    missing: Counter[str] = Counter()
-    blank: Counter[str] = Counter()
-    for result in results:
-        missing.update(result.missing)
-        blank.update(result.blank)
-    counts = Counter(result.status for result in results)
-    return BatchSummary(
-        rows=len(results),
-        ok=counts["ok"],
+    return BatchSummary.of(
+        tuple(collector.results),
         written=collector.written,
-        failed=counts["failed"],
-        skipped=counts["skipped"],
-        missing=dict(missing),
-        blank=dict(blank),
         elapsed=time.perf_counter() - started,
         outputs=tuple(collector.outputs),
-        results=results,
         dry_run=options.dry_run,
         zip_path=options.zip_path if mode == "zip" else None,
         output_kind=template.extension.lstrip(".") + ("+zip" if mode == "zip" else ""),

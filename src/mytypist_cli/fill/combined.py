@@ -21,7 +21,6 @@ import io
 import shutil
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, cast
@@ -96,24 +95,13 @@ def run_combined(
             on_result(row)
     if written and on_file is not None:
         on_file(ok_file)
-    missing: Counter[str] = Counter()
-    blank: Counter[str] = Counter()
-    for row in final:
-        missing.update(row.missing)
-        blank.update(row.blank)
-    counts = Counter(row.status for row in final)
     kind = "pdf" if pdf else template.extension.lstrip(".")
-    return BatchSummary(
-        rows=len(final),
-        ok=counts["ok"],
-        written=counts["ok"] if written else 0,
-        failed=counts["failed"],
-        skipped=counts["skipped"],
-        missing=dict(missing),
-        blank=dict(blank),
+    ok = sum(row.status == "ok" for row in final)
+    return BatchSummary.of(
+        tuple(final),
+        written=ok if written else 0,
         elapsed=time.perf_counter() - started,
         outputs=(ok_file,) if written else (),
-        results=tuple(final),
         dry_run=options.dry_run,
         output_kind=f"{kind}+combined",
         destination=ok_file if written else None,

@@ -7,9 +7,10 @@ thing. Imports neither typer nor rich.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 Status = Literal["ok", "failed", "skipped"]
 #: Why a row failed or was skipped, where the command line says something about it:
@@ -90,6 +91,26 @@ class BatchSummary:
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     combined: Path | None = None
+
+    @classmethod
+    def of(cls, results: tuple[RowResult, ...], **fields: Any) -> BatchSummary:
+        """A summary whose row counts and missing/blank tallies are derived from ``results``."""
+        missing: Counter[str] = Counter()
+        blank: Counter[str] = Counter()
+        for result in results:
+            missing.update(result.missing)
+            blank.update(result.blank)
+        counts = Counter(result.status for result in results)
+        return cls(
+            rows=len(results),
+            ok=counts["ok"],
+            failed=counts["failed"],
+            skipped=counts["skipped"],
+            missing=dict(missing),
+            blank=dict(blank),
+            results=results,
+            **fields,
+        )
 
     @property
     def failed_rows(self) -> tuple[int, ...]:
