@@ -124,11 +124,11 @@ def _write(
     """Write the combined document (or its PDF) to ``target``; _NothingToWrite when no record filled."""
     inputs = options.inputs
     if not pdf:
-        with writer.staged(target, overwrite=options.overwrite, inputs=inputs) as staged:
-            with _opened(staged, target) as stream:
-                _fill_all(template, records, options, stream, results, added, on_progress)
-            if not added:
-                raise _NothingToWrite
+        with (
+            writer.staged(target, overwrite=options.overwrite, inputs=inputs) as staged,
+            _opened(staged, target) as stream,
+        ):
+            _fill_all(template, records, options, stream, results, added, on_progress)
         return True
     from mytypist_cli.pdf.convert import convert_to_pdf
     from mytypist_cli.pdf.split import describe_pages, page_ranges
@@ -142,8 +142,6 @@ def _write(
         document = folder / f"{target.stem}{template.extension}"
         with writer.open_output(document, "wb") as stream:
             _fill_all(template, records, options, stream, results, added, on_progress)
-        if not added:
-            raise _NothingToWrite
         (outcome,) = convert_to_pdf(
             [document],
             folder / "pdf",
@@ -183,9 +181,10 @@ def _fill_all(
     added: list[int],
     on_progress: Callable[[int], object] | None,
 ) -> None:
-    """Add every record to one combined document written to ``out``; one RowResult per row to ``results``."""
-    used = used_names(template)
-    handled = 0
+    """Add every record to one combined document written to ``out``; one RowResult per row to ``results``.
+
+    Raises _NothingToWrite, inside the document's ``with`` so that it is discarded, when no record filled.
+    """
     with template.combined(
         out,
         missing=options.missing,
@@ -193,27 +192,44 @@ def _fill_all(
         image_dir=options.image_dir,
         max_image_bytes=options.max_image_bytes,
     ) as combined:
-        if options.limit == 0:
+        _add_records(combined, template, records, options, results, added, on_progress)
+        if not added:
+            raise _NothingToWrite
+
+
+def _add_records(
+    combined: object,
+    template: Template,
+    records: Iterable[RecordLike],
+    options: BatchOptions,
+    results: list[RowResult],
+    added: list[int],
+    on_progress: Callable[[int], object] | None,
+) -> None:
+    """Each record from ``start_at`` up to ``limit`` into ``combined``, its RowResult into ``results``."""
+    used = used_names(template)
+    handled = 0
+    if options.limit == 0:
+        return
+    for record in records:
+        if record.number < options.start_at:
+            continue
+        if isinstance(record, Skipped):
+            results.append(RowResult(record.number, None, "skipped", record.reason, why="blank"))
+            continue
+        key = record.key if isinstance(record, Group) else None
+        problem = record.problem if isinstance(record, Group) else None
+        if problem is not None:
+            results.append(RowResult(record.number, None, "failed", problem, key=key))
+        else:
+            results.append(_add(combined, record, key, used))
+            if results[-1].status == "ok":
+                added.append(len(results) - 1)
+        handled += 1
+        if on_progress is not None:
+            on_progress(handled)
+        if options.limit is not None and handled >= options.limit:
             return
-        for record in records:
-            if record.number < options.start_at:
-                continue
-            if isinstance(record, Skipped):
-                results.append(RowResult(record.number, None, "skipped", record.reason, why="blank"))
-                continue
-            key = record.key if isinstance(record, Group) else None
-            problem = record.problem if isinstance(record, Group) else None
-            if problem is not None:
-                results.append(RowResult(record.number, None, "failed", problem, key=key))
-            else:
-                results.append(_add(combined, record, key, used))
-                if results[-1].status == "ok":
-                    added.append(len(results) - 1)
-            handled += 1
-            if on_progress is not None:
-                on_progress(handled)
-            if options.limit is not None and handled >= options.limit:
-                return
 
 
 def _add(combined: object, record: RecordLike, key: str | None, used: frozenset[str]) -> RowResult:
