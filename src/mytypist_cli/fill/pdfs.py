@@ -166,7 +166,9 @@ def convert_rows_combined(
                     writer.write_bytes(source, document)
                     sources.append(source)
                     members.append(kept)
-            by_source = dict(zip(sources, members, strict=True))
+            # convert_to_pdf reports each source as an absolute path: key by the resolved one, so a
+            # relative --out-dir finds its chunk too
+            by_source = {source.resolve(): chunk for source, chunk in zip(sources, members, strict=True)}
             converted = convert_to_pdf(
                 sources,
                 work / "pdf",
@@ -174,7 +176,9 @@ def convert_rows_combined(
                 timeout=timeout + _SECONDS_PER_RECORD * size,
                 soffice=soffice,
                 bookmarks=True,
-                on_result=lambda outcome: advance(len(by_source[outcome.source]) if outcome.ok else 0),
+                on_result=lambda outcome: advance(
+                    len(by_source[outcome.source.resolve()]) if outcome.ok else 0
+                ),
             )
             for chunk, outcome in zip(members, converted, strict=True):
                 pieces = _split(outcome, len(chunk))
