@@ -67,12 +67,18 @@ def _name(pid: int) -> str:
         return ""
 
 
+# A PAGEREF field sends a batch down the one-PDF-per-document path (whose staging folder shows how far
+# LibreOffice got); without one the records go as combined chunks split back per record.
+_PER_DOCUMENT = '<w:p><w:fldSimple w:instr=" PAGEREF here "><w:r><w:t>1</w:t></w:r></w:fldSimple></w:p>'
+
+
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="needs LibreOffice")
+@pytest.mark.parametrize("path", ["per-document", "combined"])
 def test_sigkill_during_pdf_conversion_leaves_no_libreoffice_running_and_a_rerun_tidies(
-    tmp_path: Path,
+    tmp_path: Path, path: str
 ) -> None:
     template = tmp_path / "letter.docx"
-    template.write_bytes(make_docx(para("Dear <<name>>")))
+    template.write_bytes(make_docx(para("Dear <<name>>") + (_PER_DOCUMENT if path == "per-document" else "")))
     data = tmp_path / "names.csv"
     data.write_text("name\n" + "".join(f"person {i}\n" for i in range(256)), encoding="utf-8")
     out = tmp_path / f"mytypist-pdf-kill-{uuid.uuid4().hex}"
@@ -104,10 +110,14 @@ def test_sigkill_during_pdf_conversion_leaves_no_libreoffice_running_and_a_rerun
         if process.poll() is None:
             process.kill()
             process.wait()
-    # Each LibreOffice had a chunk of 64 documents: left alone, it would have converted them all.
-    staged = [len(list(run.glob("*.pdf"))) for run in out.glob(".~mytypist-*pdf-*/run*")]
-    assert staged, "LibreOffice was not converting when the run was killed"
-    assert all(count < 64 for count in staged), staged
+    if path == "per-document":
+        # Each LibreOffice had a chunk of 64 documents: left alone, it would have converted them all.
+        staged = [len(list(run.glob("*.pdf"))) for run in out.glob(".~mytypist-*pdf-*/run*")]
+        assert staged, "LibreOffice was not converting when the run was killed"
+        assert all(count < 64 for count in staged), staged
+    else:
+        # The combined chunks were being converted: their staging folder is there until the rerun.
+        assert list(out.glob(".~mytypist-*combined-*/chunk-*")), "no combined chunk was being converted"
     # What SIGKILL leaves (its profiles, a staging folder) the next conversion removes.
     left = [path.name for path in private_tmp.iterdir()]
     assert left, "the killed run left no profile: nothing to tidy"
