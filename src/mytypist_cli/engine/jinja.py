@@ -201,12 +201,6 @@ class JinjaTemplate(Template):
         )
         return template
 
-    def combined(self, *arguments: Any, **options: Any) -> Any:
-        """Not offered: docxtpl makes one document per render."""
-        raise TemplateError(
-            "--combine does not work with docxtpl (Jinja) templates yet: fill separate documents"
-        )
-
     def fill(
         self,
         values: Mapping[str, Any],

@@ -135,7 +135,10 @@ def _write(
 
     writer.check_target(target, overwrite=options.overwrite, inputs=inputs)
     try:
-        folder = Path(tempfile.mkdtemp(prefix=writer.run_prefix("combine-"), dir=target.parent or None))
+        # Absolute: LibreOffice runs in another folder and names its results by absolute paths.
+        folder = Path(
+            tempfile.mkdtemp(prefix=writer.run_prefix("combine-"), dir=target.parent or None)
+        ).resolve()
     except OSError as exc:
         raise OutputError(f"cannot write in {target.parent}: {exc.strerror or exc}") from None
     try:
