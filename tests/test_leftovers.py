@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -12,7 +13,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from docx_factory import make_docx, para
-from mytypist_cli import writer
+from mytypist_cli import home, writer
 from mytypist_cli.cli.app import app
 from test_interrupts import HANG_GUARD, wait_until
 
@@ -128,3 +129,54 @@ def test_resuming_a_sigkilled_batch_leaves_no_temporary_file(tmp_path: Path) -> 
     assert resumed.returncode == 0, resumed.stderr
     assert list(out.glob(".~mytypist-*")) == []
     assert len(list(out.glob("*.docx"))) == 3000
+
+
+def test_a_backup_killed_at_any_moment_leaves_no_hidden_copy(tmp_path: Path) -> None:
+    template = tmp_path / "letter.docx"
+    template.write_bytes(make_docx(para("Dear <<name>>")))
+    assert runner.invoke(app, ["add", str(template)]).exit_code == 0
+    library = Path(os.environ["MYTYPIST_HOME"]) / home.DB_FILENAME
+    # A library big enough that a backup takes a while to copy and write.
+    with sqlite3.connect(library) as conn:
+        conn.execute("CREATE TABLE ballast (data BLOB)")
+        conn.executemany("INSERT INTO ballast VALUES (randomblob(?))", [(4_000_000,)] * 60)
+    conn.close()
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    dest = folder / "library.db"
+    for delay in (0.2, 0.5, 0.9, 1.4):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mytypist_cli", "backup", str(dest), "--overwrite"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            time.sleep(delay)
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=HANG_GUARD)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        left = sorted(entry.name for entry in folder.iterdir())
+        assert left in ([], ["library.db"]), left
+        if left:  # the backup finished before the kill: then it is whole
+            with sqlite3.connect(dest) as copy:
+                assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+                assert copy.execute("SELECT count(*) FROM ballast").fetchone() == (60,)
+            copy.close()
+
+
+def test_a_backup_is_one_self_contained_file(tmp_path: Path) -> None:
+    template = tmp_path / "letter.docx"
+    template.write_bytes(make_docx(para("Dear <<name>>")))
+    assert runner.invoke(app, ["add", str(template)]).exit_code == 0
+    dest = tmp_path / "backups" / "library.db"
+    result = runner.invoke(app, ["backup", str(dest)])
+    assert result.exit_code == 0, result.output
+    assert sorted(entry.name for entry in dest.parent.iterdir()) == ["library.db"]
+    with sqlite3.connect(dest) as copy:
+        assert copy.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+        assert copy.execute("SELECT count(*) FROM templates").fetchone()[0] >= 1
+    copy.close()
+    assert sorted(entry.name for entry in dest.parent.iterdir()) == ["library.db"]

@@ -22,6 +22,7 @@ Imports neither typer nor rich; raises ``OutputError``s, never prints.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import os
 import shutil
@@ -227,6 +228,8 @@ def write_bytes(
     """
     if not checked:
         check_target(target, overwrite=overwrite, inputs=inputs)
+    if _write_unnamed(target, data, overwrite=overwrite, prefix=prefix):
+        return
     handle, temp = _make_temp(os.path.dirname(os.fspath(target)), prefix)
     try:
         try:
@@ -238,6 +241,76 @@ def write_bytes(
     finally:
         with contextlib.suppress(OSError):
             os.unlink(temp)
+
+
+def _write_unnamed(target: PathLike, data: bytes, *, overwrite: bool, prefix: str) -> bool:
+    """Write ``data`` into a file with no name (Linux ``O_TMPFILE``), then give it ``target``'s name.
+
+    A process killed while writing leaves nothing behind: the file has no
+    name until it is complete, and the kernel frees it when its last handle
+    closes. Returns False where the platform or file system has no unnamed
+    files (the caller then uses a named temporary file); raises ``OutputError``.
+    """
+    flag = getattr(os, "O_TMPFILE", 0)
+    if not flag:
+        return False
+    folder = os.path.dirname(os.fspath(target)) or "."
+    try:
+        # The mode is applied with the umask, as for any new file; nobody can open it meanwhile.
+        handle = os.open(folder, flag | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0), 0o666)
+    except OSError as exc:
+        if exc.errno in _NO_UNNAMED_FILES:
+            return False
+        raise OutputError(f"cannot write in {folder}: {_reason(exc)}") from None
+    shown = os.fspath(target)
+    try:
+        try:
+            with os.fdopen(handle, "wb", closefd=False) as stream:
+                stream.write(data)
+        except OSError as exc:
+            raise OutputError(f"cannot write {shown}: {_reason(exc)}") from None
+        # /proc/self/fd/N names the open file; linking it (AT_SYMLINK_FOLLOW) gives it a name.
+        fd_path = f"/proc/self/fd/{handle}"
+        if not overwrite:
+            try:
+                os.link(fd_path, target, follow_symlinks=True)
+            except FileExistsError:
+                raise OutputExistsError(exists_message(shown)) from None
+            except OSError:
+                # No /proc, no hard links (FAT, some network shares): a named temporary file.
+                return False
+            return True
+        # Replacing: a hidden name first (only a kill in this instant leaves it, and
+        # remove_leftovers knows it by its pid), then the atomic rename over the target.
+        temp = os.path.join(
+            folder, f"{run_prefix() if prefix == TEMP_PREFIX else prefix}{os.urandom(6).hex()}.tmp"
+        )
+        try:
+            os.link(fd_path, temp, follow_symlinks=True)
+        except OSError:
+            return False
+        try:
+            commit(temp, target, overwrite=True)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+        return True
+    finally:
+        os.close(handle)
+
+
+#: errno values meaning "no unnamed files here" (old kernels, FUSE, network and FAT file systems).
+_NO_UNNAMED_FILES = frozenset(
+    code
+    for code in (
+        getattr(errno, "EOPNOTSUPP", None),
+        getattr(errno, "ENOTSUP", None),
+        getattr(errno, "EISDIR", None),
+        getattr(errno, "EINVAL", None),
+        getattr(errno, "ENOENT", None),  # a missing folder: the named path says so
+    )
+    if code is not None
+)
 
 
 def write_text(

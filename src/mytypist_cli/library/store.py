@@ -730,10 +730,13 @@ class Store:
             dest.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot write {dest}: {exc.strerror or exc}") from None
-        # A backup killed outright (SIGKILL) left its hidden copy: the next one removes it.
+        # A backup killed outright (SIGKILL) by an older mytypist left its hidden copy: remove it.
         writer.remove_leftovers(dest.parent)
-        with writer.staged(dest, overwrite=overwrite, inputs=self._own_files()) as staged:
-            _sqlite_copy(self.path, staged, shown=dest)
+        # The snapshot is taken in memory and written as a file with no name until it is whole
+        # (writer's O_TMPFILE path), so a killed backup leaves nothing behind. It costs memory
+        # twice the library's size while it runs, which a library of templates affords.
+        data = _snapshot(self.path, shown=dest)
+        writer.write_bytes(dest, data, overwrite=overwrite, inputs=self._own_files(), checked=True)
         return dest
 
 
@@ -795,6 +798,33 @@ def _sqlite_copy(src: Path, into: Path, *, shown: Path, src_readonly: bool = Fal
     finally:
         for suffix in ("-journal", "-wal", "-shm"):
             into.with_name(into.name + suffix).unlink(missing_ok=True)
+
+
+def _snapshot(src: Path, *, shown: Path) -> bytes:
+    """A consistent copy of the SQLite database ``src`` as the bytes of a self-contained file.
+
+    SQLite's backup API copies it into memory in one read transaction (writers
+    in WAL mode go on meanwhile). The file header's read and write versions
+    are set to 1 (bytes 18 and 19), which is what ``journal_mode = DELETE``
+    does, so the copy opens as one file, never as a database plus ``-wal``.
+    Raises StoreError naming ``shown``.
+    """
+    try:
+        source = connect_raw(src)
+        try:
+            memory = sqlite3.connect(":memory:", isolation_level=None)
+            try:
+                source.backup(memory)
+                data = bytearray(memory.serialize())
+            finally:
+                memory.close()
+        finally:
+            source.close()
+    except (OSError, sqlite3.Error, MemoryError) as exc:
+        raise StoreError(f"cannot copy library {src} to {shown}: {exc}") from exc
+    if len(data) >= 20:
+        data[18] = data[19] = 1
+    return bytes(data)
 
 
 def _online_copy(src: Path, dest: Path, *, src_readonly: bool = False) -> None:
