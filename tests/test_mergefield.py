@@ -218,6 +218,127 @@ def test_if_madam_sir() -> None:
     assert text_of(template.render({})) == "Dear Sir"
 
 
+def _instr(text: str) -> str:
+    return f'<w:r><w:instrText xml:space="preserve">{_esc(text)}</w:instrText></w:r>'
+
+
+def _two_fields_if(left: str, operator: str, right: str, yes: str = "same", no: str = "different") -> str:
+    """{ IF <left> <operator> <right> "yes" "no" }, each side written with fields as complex fields."""
+
+    def side(text: str) -> str:
+        # «name» in the text is a nested { MERGEFIELD name }
+        out = []
+        for index, piece in enumerate(re.split("\u00ab([^\u00bb]*)\u00bb", text)):
+            if index % 2:
+                out.append(complex_field([f" MERGEFIELD {piece} "]))
+            elif piece:
+                out.append(_instr(piece))
+        return "".join(out)
+
+    return if_field(side(left) + _instr(f" {operator} ") + side(right) + _instr(f' "{yes}" '), "", no)
+
+
+@pytest.mark.parametrize(
+    ("operator", "a", "b", "holds"),
+    [
+        ("=", "Lagos", "Lagos", True),
+        ("=", "Lagos", "Abuja", False),
+        ("=", "10", "10.00", True),
+        ("<>", "Lagos", "Abuja", True),
+        ("<>", "Lagos", "Lagos", False),
+        ("<", "9", "10", True),
+        ("<", "10", "9", False),
+        (">", "10", "9", True),
+        (">", "9", "10", False),
+        ("<=", "10", "10", True),
+        ("<=", "11", "10", False),
+        (">=", "10", "10", True),
+        (">=", "9", "10", False),
+        ("<", "Abuja", "Lagos", True),
+        (">", "Abuja", "Lagos", False),
+        ("=", "Lagos", "La*", True),
+        ("=", "Lagos", "L?gos", True),
+        ("<>", "Lagos", "Ab*", True),
+    ],
+)
+def test_if_compares_two_merge_fields(operator: str, a: str, b: str, holds: bool) -> None:
+    """{ IF { MERGEFIELD a } = { MERGEFIELD b } "same" "different" }: both fields read from the row."""
+    out = fill(p(_two_fields_if("\u00aba\u00bb", operator, "\u00abb\u00bb")), {"a": a, "b": b})
+    assert text_of(out) == ("same" if holds else "different")
+    xml = document_xml(out)
+    assert "instrText" not in xml
+    assert "fldChar" not in xml
+
+
+def test_if_over_two_fields_lists_both_as_conditions() -> None:
+    template = Template.open(make_docx(p(_two_fields_if("\u00aba\u00bb", "=", "\u00abb\u00bb"))))
+    assert template.warnings == ()
+    assert template.names == ("a", "b")
+    assert {x.name: x.kind for x in template.placeholders} == {"a": "condition", "b": "condition"}
+    # neither is required: a missing field is empty text, as in Word
+    assert template.missing_from([]) == ()
+    assert text_of(template.render({"a": "x"})) == "different"
+    assert text_of(template.render({})) == "same"
+
+
+@pytest.mark.parametrize(
+    ("left", "operator", "right", "values", "shown"),
+    [
+        # the field on the right of text: "female" = { MERGEFIELD gender }
+        ('"female"', "=", "\u00abgender\u00bb", {"gender": "female"}, "same"),
+        ('"10"', "<", "\u00abn\u00bb", {"n": "11"}, "same"),
+        ('"10"', "<", "\u00abn\u00bb", {"n": "9"}, "different"),
+        # quoted fields, and text around a field on one side
+        ('"\u00abcity\u00bb"', "=", '"\u00abhome\u00bb"', {"city": "Ibadan", "home": "Ibadan"}, "same"),
+        (
+            '"\u00abfirst\u00bb \u00ablast\u00bb"',
+            "=",
+            "\u00abfull\u00bb",
+            {"first": "Ada", "last": "Obi", "full": "Ada Obi"},
+            "same",
+        ),
+        ('"Mr \u00ablast\u00bb"', "<>", "\u00abfull\u00bb", {"last": "Obi", "full": "Mr Obi"}, "different"),
+    ],
+)
+def test_if_with_fields_on_either_side_and_text_around_them(
+    left: str, operator: str, right: str, values: dict[str, object], shown: str
+) -> None:
+    out = fill(p(_two_fields_if(left, operator, right)), values)
+    assert text_of(out) == shown
+
+
+def test_if_over_two_fields_shows_merge_fields_in_its_results() -> None:
+    yes = "Welcome back, " + complex_field([" MERGEFIELD name "])
+    field = if_field(
+        complex_field([" MERGEFIELD city "])
+        + _instr(" = ")
+        + complex_field([" MERGEFIELD home "])
+        + _instr(' "Welcome back, ')
+        + complex_field([" MERGEFIELD name "])
+        + _instr('"'),
+        "",
+        "Welcome",
+    )
+    del yes
+    template = Template.open(make_docx(p(field)))
+    assert set(template.names) == {"city", "home", "name"}
+    assert text_of(template.render({"city": "Jos", "home": "Jos", "name": "Ada"})) == "Welcome back, Ada"
+    assert text_of(template.render({"city": "Jos", "home": "Kano", "name": "Ada"})) == "Welcome"
+
+
+def test_if_over_two_fields_after_next_reads_the_next_record() -> None:
+    sheet = make_docx(
+        p(_two_fields_if("\u00aba\u00bb", "=", "\u00abb\u00bb"))
+        + p(complex_field([" NEXT "], result=""), _two_fields_if("\u00aba\u00bb", "=", "\u00abb\u00bb"))
+    )
+    template = Template.open(sheet)
+    assert template.records_per_document == 2
+    from mytypist_cli.engine.template import group_values
+
+    records = [{"a": "1", "b": "1"}, {"a": "1", "b": "2"}]
+    assert text_of(template.render(group_values(records, 1, 2))) == "same\ndifferent"
+
+
 def test_mergerec_and_mergeseq() -> None:
     template = Template.open(
         make_docx(

@@ -339,16 +339,62 @@ def condition(operator: str, expected: str) -> str:
     return f"IF {operator} {json.dumps(expected, ensure_ascii=False)}"
 
 
-def if_holds(value: Any, test: str) -> bool:
-    """Whether an IF field's test (:func:`condition`) holds for ``value``, as Word compares.
+Operand = list[str | tuple[str]]
+"""One side of an IF comparison: text pieces and merge fields (a 1-tuple holding the looked-up name)."""
 
+
+def comparison(left: Operand, operator: str, right: Operand) -> str:
+    """An IF test whose sides hold merge fields (``IF «a» = «b»``, ``IF "Mr "«b» <> «c»``).
+
+    Written on the section like :func:`condition`; each side is JSON strings
+    and ``«name»`` fields, read back by :func:`if_holds` through its ``lookup``.
+    """
+
+    def side(pieces: Operand) -> str:
+        out = [
+            f"\u00ab{p[0]}\u00bb" if isinstance(p, tuple) else json.dumps(p, ensure_ascii=False)
+            for p in pieces
+        ]
+        return "".join(out) or '""'
+
+    return f"IF {side(left)} {operator} {side(right)}"
+
+
+_TEST_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\u00ab[^\u00bb]*\u00bb|<=|>=|<>|=|<|>|\s+')
+
+
+def if_holds(value: Any, test: str, lookup: Callable[[str], Any] | None = None) -> bool:
+    """Whether an IF field's test (:func:`condition`, :func:`comparison`) holds, as Word compares.
+
+    ``value`` is the section's merge field, the left side of a :func:`condition`;
+    the merge fields a :func:`comparison` names are read through ``lookup``.
     Numbers compare as numbers when both sides read as numbers; otherwise
-    text compares, and with ``=``/``<>`` the expected text may hold ``*``
+    text compares, and with ``=``/``<>`` the second side's text may hold ``*``
     (any characters) and ``?`` (one character). A missing value is empty text.
     """
-    _, operator, expected_json = test.split(" ", 2)
-    expected = str(json.loads(expected_json))
-    actual = "" if value is MISSING else text_of(value, DEFAULT_LOCALE)
+    left: list[str] = []
+    right: list[str] = []
+    operator = ""
+    for match in _TEST_TOKEN.finditer(test, 3):
+        token = match.group()
+        if token.isspace():
+            continue
+        if token in OPERATORS:
+            operator = token
+        elif token.startswith('"'):
+            (right if operator else left).append(str(json.loads(token)))
+        else:
+            found = lookup(token[1:-1]) if lookup is not None else MISSING
+            (right if operator else left).append(_shown(found))
+    actual = "".join(left) if left else _shown(value)
+    return _compare(actual, operator, "".join(right))
+
+
+def _shown(value: Any) -> str:
+    return "" if value is MISSING else text_of(value, DEFAULT_LOCALE)
+
+
+def _compare(actual: str, operator: str, expected: str) -> bool:
     left_number, right_number = _number_or_none(actual), _number_or_none(expected)
     left: Any
     right: Any

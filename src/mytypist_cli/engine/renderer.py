@@ -167,7 +167,10 @@ class SectionRenderer:
     def _section(self, section: Section, scopes: list[Scope], out: list[bytes]) -> None:
         value = lookup(scopes, section.name)
         # A Word IF field's test is written on its section (sections of << >> take no filters).
-        holds = if_holds(value, section.filters) if section.filters else truthy(value)
+        if section.filters:  # other merge fields the test compares are read from the same scopes
+            holds = if_holds(value, section.filters, lambda name: lookup(scopes, name))
+        else:
+            holds = truthy(value)
         if section.sigil == "?":
             if holds:
                 self.render(section.children, scopes, out)

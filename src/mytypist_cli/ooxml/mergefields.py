@@ -30,7 +30,14 @@ from typing import Any
 
 from lxml import etree
 
-from mytypist_cli.engine.field_pictures import OPERATORS, condition, split_instruction, unquoted
+from mytypist_cli.engine.field_pictures import (
+    OPERATORS,
+    Operand,
+    comparison,
+    condition,
+    split_instruction,
+    unquoted,
+)
 from mytypist_cli.engine.syntax import Stray, Tag, normalise_name
 
 TOKEN_OPEN, TOKEN_CLOSE = "\U00100000", "\U00100001"
@@ -196,26 +203,27 @@ class _Writer:
             return None
         left, operator_word, right = words[0], words[1], words[2]
         operator = "".join(piece for piece in operator_word if isinstance(piece, str))
-        fields_left = [piece for piece in left if isinstance(piece, _Field)]
-        if (
-            operator not in OPERATORS
-            or len(fields_left) != 1
-            or fields_left[0].keyword != "MERGEFIELD"
-            or any(isinstance(piece, _Field) for piece in right)
-        ):
+        left_side, right_side = self._operand(left), self._operand(right)
+        if operator not in OPERATORS or left_side is None or right_side is None:
             self.problems.append(
-                (paragraph, "an IF field that does not compare a MERGEFIELD with text; left as it is")
+                (paragraph, "an IF field that does not compare merge fields and text; left as it is")
             )
             return None
-        parts = split_instruction(
-            fields_left[0].text().split(None, 1)[1] if " " in fields_left[0].text() else ""
-        )
-        if not parts:
+        fields = [piece[0] for piece in (*left_side, *right_side) if isinstance(piece, tuple)]
+        if not fields:
+            self.problems.append((paragraph, "an IF field that compares no MERGEFIELD; left as it is"))
             return None
-        name = normalise_name(unquoted(parts[0]).strip())
-        looked_up = record_name(self.record, name)
-        expected = unquoted("".join(piece for piece in right if isinstance(piece, str)))
-        test = condition(operator, expected)
+        looked_up = fields[0]
+        name = looked_up.removeprefix(record_name(self.record, ""))
+        if left_side == [(looked_up,)] and all(isinstance(piece, str) for piece in right_side):
+            expected = "".join(piece for piece in right_side if isinstance(piece, str))
+            test = condition(operator, expected)
+            raw = f"{{IF {name} {operator} {expected!r}}}"
+        else:
+            # The other fields are read through the renderer's lookup; each is also named by an
+            # empty section on it, so extract lists it and a batch feeds it.
+            test = comparison(left_side, operator, right_side)
+            raw = "{" + test + "}"
         out: list[str] = []
         for sigil, result in (
             ("?", words[3] if len(words) > 3 else []),
@@ -226,11 +234,33 @@ class _Writer:
                 return None
             if not text:
                 continue
-            raw = f"{{IF {name} {operator} {expected!r}}}"
             out.append(self.token(FieldTag(0, 0, raw, looked_up, sigil, test, field_name=name)))
             out.append(text)
             out.append(self.token(FieldTag(0, 0, raw, looked_up, "/", "", field_name=name)))
+        for other in dict.fromkeys(fields[1:]):
+            if other != looked_up:
+                shown = other.removeprefix(record_name(self.record, ""))
+                out.append(self.token(FieldTag(0, 0, raw, other, "?", test, field_name=shown)))
+                out.append(self.token(FieldTag(0, 0, raw, other, "/", "", field_name=shown)))
         return "".join(out)
+
+    def _operand(self, word: list[str | _Field]) -> Operand | None:
+        """One side of an IF comparison: its text and merge fields, or None when it holds another field."""
+        pieces: Operand = []
+        for index, piece in enumerate(word):
+            if isinstance(piece, str):
+                text = piece[1:] if index == 0 and piece.startswith('"') else piece
+                if text:
+                    pieces.append(text)
+                continue
+            if piece.keyword != "MERGEFIELD":
+                return None
+            parts = split_instruction(piece.text().split(None, 1)[1] if " " in piece.text().strip() else "")
+            if not parts or parts[0].startswith("\\"):
+                return None
+            name = normalise_name(unquoted(parts[0]).strip())
+            pieces.append((record_name(self.record, name),))
+        return pieces
 
     def _result(self, pieces: list[str | _Field], paragraph: int) -> str | None:
         out: list[str] = []
