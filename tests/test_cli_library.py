@@ -733,3 +733,18 @@ def test_export_refuses_to_write_a_docx_to_a_terminal(monkeypatch: pytest.Monkey
     monkeypatch.setattr(sys, "stdout", Terminal())
     with pytest.raises(typer.BadParameter, match="refusing to write a .docx to a terminal"):
         cli_library.export("offer", "-")
+
+
+def test_list_gives_the_stored_syntax_in_json_and_csv(tmp_path: Path) -> None:
+    merge = '<w:p><w:fldSimple w:instr=" MERGEFIELD name "><w:r><w:t>«name»</w:t></w:r></w:fldSimple></w:p>'
+    add(tmp_path, "letter", make_docx(merge))
+    add(tmp_path, "invoice", make_docx(para("{%p if vip %}") + para("{{ client }}") + para("{%p endif %}")))
+    add(tmp_path, "receipt", RECEIPT)
+    add(tmp_path, "note", make_docx(para("{{ client }}")), "--syntax", "jinja")
+    expected = {"invoice": "jinja", "letter": "mergefield", "note": "jinja", "receipt": "mytypist"}
+    assert {t["name"]: t["syntax"] for t in listed()} == expected
+    result = invoke("list", "--csv")
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert {r["name"]: r["syntax"] for r in rows} == expected

@@ -122,6 +122,7 @@ def test_a_wide_terminal_shows_every_column(monkeypatch: pytest.MonkeyPatch, lib
         for title, width in [
             ("name", len(LONG)),
             ("version", 7),
+            ("syntax", len("mytypist")),
             ("category", 8),
             ("tags", len("hr, onboarding, 2026")),
             ("placeholders", 12),
@@ -136,3 +137,28 @@ def test_a_pipe_gets_the_fields_unwrapped(library: None) -> None:
     assert result.exit_code == 0
     description = [line for line in result.stdout.splitlines() if line.startswith("description")]
     assert description == [f"description  {DESCRIPTION}"]
+
+
+@pytest.mark.usefixtures("terminal")
+def test_list_shows_each_templates_syntax_in_80_columns(tmp_path: Path) -> None:
+    merge = '<w:p><w:fldSimple w:instr=" MERGEFIELD name "><w:r><w:t>«name»</w:t></w:r></w:fldSimple></w:p>'
+    templates = {
+        "letter": make_docx(merge),
+        "invoice": make_docx(para("{%p if vip %}") + para("{{ client }}") + para("{%p endif %}")),
+        "receipt": make_docx(para("<<amount>>")),
+    }
+    for name, data in templates.items():
+        path = tmp_path / f"{name}.docx"
+        path.write_bytes(data)
+        options = ["--category", "letters", "--tag", "hr", "--description", DESCRIPTION]
+        result = runner.invoke(app, ["add", str(path), *options])
+        assert result.exit_code == 0, result.output
+    lines = _lines("list")
+    header = next(line for line in lines if "name" in line)
+    assert [cell.strip() for cell in header.split("┃")[1:-1]][:3] == ["name", "version", "syntax"]
+    rows = {
+        cells[0]: cells[2]
+        for cells in ([c.strip() for c in line.split("│")[1:-1]] for line in lines)
+        if cells and cells[0]
+    }
+    assert rows == {"invoice": "jinja", "letter": "mergefield", "receipt": "mytypist"}
