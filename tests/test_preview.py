@@ -162,3 +162,66 @@ def test_preview_usage_errors(tmp_path: Path, drawn: list[bytes]) -> None:
     )
     assert drawn == []
     assert not Path(png).exists()
+
+
+MERGE_AND_ANGLES = make_docx(
+    '<w:p><w:fldSimple w:instr=" MERGEFIELD name "><w:r><w:t>«name»</w:t></w:r></w:fldSimple></w:p>'
+    + para("Also <<name>>")
+)
+
+
+@pytest.mark.parametrize(
+    ("syntax", "shown"),
+    [("mergefield", "Ada\nAlso <<name>>"), ("mytypist", "«name»\nAlso Ada")],
+)
+def test_preview_syntax_chooses_merge_fields_or_placeholders(
+    tmp_path: Path, drawn: list[bytes], syntax: str, shown: str
+) -> None:
+    template = tmp_path / "letter.docx"
+    template.write_bytes(MERGE_AND_ANGLES)
+    png = tmp_path / "page.png"
+    result = runner.invoke(
+        app, ["preview", str(template), "--set", "name=Ada", "--syntax", syntax, "-o", str(png)]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{png}\n"
+    assert result.stderr == ""
+    assert text_of(drawn[-1]) == shown
+
+
+def test_preview_without_syntax_refuses_a_template_with_two(tmp_path: Path, drawn: list[bytes]) -> None:
+    template = tmp_path / "letter.docx"
+    template.write_bytes(MERGE_AND_ANGLES)
+    png = tmp_path / "page.png"
+    result = runner.invoke(app, ["preview", str(template), "--set", "name=Ada", "-o", str(png)])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"error: {template}: the template has both Word merge fields")
+    assert "(<<name>>)" in result.stderr
+    assert result.stderr.endswith("(--syntax mergefield or --syntax mytypist)\n")
+    assert drawn == []
+    assert not png.exists()
+
+
+def test_preview_syntax_jinja_renders_braces_with_docxtpl(
+    tmp_path: Path, drawn: list[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    template = tmp_path / "note.docx"
+    template.write_bytes(make_docx(para("Dear {{ client|upper }} & co")))
+    png = tmp_path / "page.png"
+    args = ["preview", str(template), "--set", "client=Ada", "-o", str(png), "--overwrite"]
+    result = runner.invoke(app, args)  # no {% %}: our engine, whose << >> leave {{ }} as written
+    assert result.exit_code == 0, result.output
+    assert text_of(drawn[-1]) == "Dear {{ client|upper }} & co"
+    result = runner.invoke(app, [*args, "--syntax", "jinja"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{png}\n"
+    assert result.stderr == ""
+    assert text_of(drawn[-1]) == "Dear ADA & co"
+    monkeypatch.setenv("MYTYPIST_SYNTAX", "jinja")
+    assert runner.invoke(app, args).exit_code == 0
+    assert text_of(drawn[-1]) == "Dear ADA & co"
+    result = runner.invoke(app, [*args, "--syntax", "liquid"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "--syntax" in result.stderr
