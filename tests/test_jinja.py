@@ -238,3 +238,48 @@ def test_jinja_statements_and_placeholders_together_are_refused() -> None:
     with pytest.raises(TemplateError, match="--syntax jinja or --syntax mytypist"):
         Template.open(data)
     assert Template.open(data, syntax="jinja").names == ("a",)
+
+
+def _png(path: Path) -> Path:
+    from PIL import Image
+
+    Image.new("RGB", (400, 200), (255, 0, 0)).save(path)
+    return path
+
+
+PHOTO = make_docx(
+    para("{%p if name %}") + para("{{ name }}") + para("{%p endif %}") + para("{{ photo|image('4cm') }}")
+)
+
+
+def test_image_filter_puts_a_picture_of_the_given_width(tmp_path: Path) -> None:
+    import io
+    import re
+    import zipfile
+
+    template = Template.open(PHOTO)
+    [photo] = [p for p in template.placeholders if p.name == "photo"]
+    assert (photo.kind, photo.filters) == ("image", ('image:"4cm"',))
+    picture = _png(tmp_path / "ada.png")
+    out = template.render({"name": "Ada", "photo": "ada.png"}, image_dir=tmp_path)
+    with zipfile.ZipFile(io.BytesIO(out)) as package:
+        xml = package.read("word/document.xml").decode()
+        media = [n for n in package.namelist() if n.startswith("word/media/")]
+        assert [package.read(n) for n in media] == [picture.read_bytes()]
+    assert media[0].startswith("word/media/mytypist-")
+    assert re.search(r'<wp:extent cx="1440000" cy="720000"/>', xml)  # 4 cm wide, the aspect kept
+
+
+def test_image_filter_failures_name_the_filter(tmp_path: Path) -> None:
+    from mytypist_cli.errors import RenderError
+
+    template = Template.open(PHOTO)
+    with pytest.raises(RenderError, match=r"\|image"):
+        template.render({"name": "Ada", "photo": "none-such.png"}, image_dir=tmp_path)
+    with pytest.raises(MissingFieldsError, match="photo"):
+        template.render({"name": "Ada"})
+    assert "{{" not in text_of(template.render({"name": "Ada", "photo": ""}))
+    with pytest.raises(TemplateSyntaxError, match="image size"):
+        Template.open(
+            make_docx(para("{%p if a %}") + para("{{ photo|image('wide') }}") + para("{%p endif %}"))
+        )

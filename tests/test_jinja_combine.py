@@ -206,3 +206,93 @@ def test_to_pdf_makes_one_pdf_per_record(files: tuple[Path, Path]) -> None:
     assert sorted(result.stdout.splitlines()) == ["pdfs/A1.pdf", "pdfs/B2.pdf", "pdfs/C3.pdf"]
     folder = template.parent / "pdfs"
     assert [_pdf_pages(folder / f"{key}.pdf") for key in ("A1", "B2", "C3")] == [[page] for page in PAGES]
+
+
+def _png(path: Path, colour: tuple[int, int, int]) -> str:
+    from PIL import Image
+
+    Image.new("RGB", (40, 20), colour).save(path)
+    return path.name
+
+
+def _pictures_of(docx_bytes: bytes) -> dict[str, list[bytes]]:
+    """The picture bytes each story part of a package shows, in order (body and each header)."""
+    import posixpath
+    import re
+
+    shown: dict[str, list[bytes]] = {}
+    with zipfile.ZipFile(io.BytesIO(docx_bytes)) as package:
+        names = set(package.namelist())
+        for name in sorted(names):
+            if not re.fullmatch(r"word/[^/]*(document|header\d*)\.xml", name):
+                continue
+            rels_name = f"word/_rels/{posixpath.basename(name)}.rels"
+            rels = package.read(rels_name).decode() if rels_name in names else ""
+            targets = dict(re.findall(r'Id="([^"]+)"[^>]*Target="([^"]+)"', rels))
+            embeds = re.findall(r'r:embed="([^"]+)"', package.read(name).decode())
+            shown[name] = [package.read(posixpath.normpath(f"word/{targets[rid]}")) for rid in embeds]
+    return shown
+
+
+def test_combine_keeps_each_records_pictures_in_body_and_header(files: tuple[Path, Path]) -> None:
+    """{{ photo|image("3cm") }} and a header's {{ logo|image }}: docxtpl's InlineImage, per record."""
+    template, _ = files
+    folder = template.parent
+    red, blue, green = (
+        _png(folder / f"{n}.png", c) for n, c in (("r", (255, 0, 0)), ("b", (0, 0, 255)), ("g", (0, 255, 0)))
+    )
+    document = docx.Document()
+    document.sections[0].header.paragraphs[0].text = "Logo {{ logo|image('1cm') }}"
+    document.add_paragraph("{%p if name %}")
+    document.add_paragraph("Name {{ name }}")
+    document.add_paragraph("{%p endif %}")
+    document.add_paragraph("Photo {{ photo|image('3cm') }}")
+    document.save(str(folder / "badge.docx"))
+    data = folder / "people.csv"
+    data.write_text(
+        f"name,photo,logo\nAda,{red},{green}\nBola,{blue},{green}\nChidi,{red},{blue}\n", encoding="utf-8"
+    )
+    result = runner.invoke(app, ["fill", "badge.docx", "people.csv", "--combine", "badges.docx"])
+    assert result.exit_code == 0, result.stderr
+    combined = (folder / "badges.docx").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(combined)) as package:
+        assert package.testzip() is None
+        names = package.namelist()
+    assert len(names) == len(set(names))
+    pictures = _pictures_of(combined)
+    colours = {(folder / n).read_bytes(): n for n in (red, blue, green)}
+    assert [colours[p] for p in pictures["word/document.xml"]] == [red, blue, red]
+    records = _records_headers(folder / "badges.docx")
+    assert [colours[p] for p in records] == [green, green, blue]
+    # each separate document has the same pictures
+    for row, (photo, logo) in enumerate(((red, green), (blue, green), (red, blue)), start=1):
+        result = runner.invoke(
+            app,
+            [
+                "fill",
+                "badge.docx",
+                "people.csv",
+                "--start-at",
+                str(row),
+                "--limit",
+                "1",
+                "-o",
+                f"one{row}.docx",
+            ],
+        )
+        assert result.exit_code == 0, result.stderr
+        shown = _pictures_of((folder / f"one{row}.docx").read_bytes())
+        assert [colours[p] for p in shown["word/document.xml"]] == [photo]
+        assert [colours[p] for p in shown["word/header1.xml"]] == [logo]
+
+
+def _records_headers(path: Path) -> list[bytes]:
+    """The picture of each section's header, in section order."""
+    document = docx.Document(str(path))
+    out = []
+    for section in document.sections:
+        header = section.header
+        [blip] = header._element.xpath(".//a:blip")
+        rid = blip.get("{http://schemas.openxmlformats.org/officeDocument/2006/relationships}embed")
+        out.append(header.part.related_parts[rid].blob)
+    return out

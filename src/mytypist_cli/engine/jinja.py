@@ -17,11 +17,13 @@ templates never pay their import. Imports neither typer nor rich.
 from __future__ import annotations
 
 import contextvars
+import functools
 import io
 import re
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from os import PathLike
+from pathlib import Path
 from typing import Any
 
 from mytypist_cli.engine import filters
@@ -35,6 +37,7 @@ from mytypist_cli.errors import (
     FilterValueError,
     MacroTemplateError,
     MissingFieldsError,
+    PictureError,
     RenderError,
     TemplateError,
     TemplateSyntaxError,
@@ -49,6 +52,23 @@ _missing_names: contextvars.ContextVar[dict[str, None] | None] = contextvars.Con
     "mytypist_jinja_missing", default=None
 )
 _missing_mode: contextvars.ContextVar[str] = contextvars.ContextVar("mytypist_jinja_mode", default="error")
+
+
+class _Pictures:
+    """What ``|image`` needs while one document renders: the docxtpl document and the picture rules."""
+
+    def __init__(self, document: Any, image_dir: Path | None, max_bytes: int) -> None:
+        self.document = document
+        self.image_dir = image_dir
+        self.max_bytes = max_bytes
+        self.cache: dict[bytes, images.Picture] = {}
+        self.added = False
+
+
+_pictures: contextvars.ContextVar[_Pictures | None] = contextvars.ContextVar(
+    "mytypist_jinja_pictures", default=None
+)
+_R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
 @lru_cache(maxsize=512)
@@ -81,6 +101,43 @@ def _make_filter(name: str, locale: str) -> Any:
             raise RenderError(f"{{{{ …|{name} }}}}: {exc}") from None
 
     return apply
+
+
+def _image_filter(value: Any, *arguments: Any) -> Any:
+    """``{{ photo|image }}``, ``{{ signature|image("4cm") }}``: a picture docxtpl puts in (InlineImage)."""
+    import jinja2
+
+    if len(arguments) > 1:
+        raise RenderError("the filter 'image' takes at most one argument")
+    if isinstance(value, jinja2.Undefined):
+        return value  # printed, it is noted as missing
+    if value is None or isinstance(value, str) and not value.strip():
+        return ""
+    state = _pictures.get()
+    if state is None:
+        raise RenderError("{{ …|image }} works only while a document renders")
+    try:
+        spec = images.parse_size(None if not arguments else str(arguments[0]), "{{ …|image }}")
+        picture = images.read_picture(
+            value, base_dir=state.image_dir, max_bytes=state.max_bytes, cache=state.cache
+        )
+    except (PictureError, TemplateSyntaxError) as exc:
+        raise RenderError(f"{{{{ …|image }}}}: {exc}") from None
+    from docx.shared import Emu
+    from docxtpl import InlineImage
+
+    width, height = images.fitted_size(picture, spec, _text_width(state.document))
+    state.added = True
+    return InlineImage(state.document, io.BytesIO(picture.data), width=Emu(width), height=Emu(height))
+
+
+def _text_width(document: Any) -> int:
+    """The first section's width between its margins, in EMU (0 when the template does not say)."""
+    try:
+        section = document.docx.sections[0]
+        return int(section.page_width - section.left_margin - section.right_margin)
+    except (AttributeError, IndexError, TypeError):
+        return 0
 
 
 def _undefined_class() -> type[Any]:
@@ -127,6 +184,7 @@ def _environment(locale: str) -> Any:
     env = jinja2.Environment(autoescape=True, undefined=_undefined_class(), finalize=finalize)
     for name in FILTER_NAMES:
         env.filters[name] = _make_filter(name, locale)
+    env.filters["image"] = _image_filter
     return env
 
 
@@ -224,8 +282,10 @@ class JinjaTemplate(Template):
         noted: dict[str, None] = {}
         names_token = _missing_names.set(noted)
         mode_token = _missing_mode.set(missing)
+        document = _docxtpl_class()(io.BytesIO(self.source))
+        state = _Pictures(document, Path(image_dir) if image_dir is not None else None, max_image_bytes)
+        pictures_token = _pictures.set(state)
         try:
-            document = _docxtpl_class()(io.BytesIO(self.source))
             document.compiled = self.__dict__.setdefault("_compiled", {})
             document.render(context, jinja_env=_environment(self.locale), autoescape=True)
             out = io.BytesIO()
@@ -237,10 +297,92 @@ class JinjaTemplate(Template):
         finally:
             _missing_names.reset(names_token)
             _missing_mode.reset(mode_token)
+            _pictures.reset(pictures_token)
+        data = out.getvalue()
+        if state.added:
+            data = _value_pictures_named(data, self.source)
         if noted and missing == "error":
             raise MissingFieldsError(noted)
         blank = tuple(name for name in self.names if isinstance(context.get(name), str) and not context[name])
-        return Filled(out.getvalue(), tuple(noted), blank, self.extension)
+        return Filled(data, tuple(noted), blank, self.extension)
+
+
+def _value_pictures_named(data: bytes, template: bytes) -> bytes:
+    """The pictures ``|image`` added, named as our engine names a value's picture.
+
+    Each new image relationship gets an ``rIdMt`` id and its picture the member
+    ``word/media/mytypist-<sha256>.<ext>``, so a combined document tells them
+    from the template's own pictures and keeps each record's (engine/combine.py).
+    """
+    import hashlib
+    import posixpath
+    import zipfile
+
+    from lxml import etree
+
+    with zipfile.ZipFile(io.BytesIO(template)) as source:
+        known = set(source.namelist())
+        template_rels = {
+            name: set(re.findall(rb'\bId="([^"]+)"', source.read(name)))
+            for name in known
+            if name.endswith(".rels")
+        }
+    with zipfile.ZipFile(io.BytesIO(data)) as rendered:
+        members = {info.filename: rendered.read(info) for info in rendered.infolist()}
+    renamed_media: dict[str, str] = {}
+    for rels_name in [name for name in members if name.endswith(".rels") and "/_rels/" in f"/{name}"]:
+        root = etree.fromstring(members[rels_name])
+        folder = posixpath.dirname(posixpath.dirname(rels_name))
+        part = posixpath.join(folder, posixpath.basename(rels_name)[: -len(".rels")])
+        old_ids = template_rels.get(rels_name, set())
+        taken = {e.get("Id") or "" for e in root}
+        ids: dict[str, str] = {}
+        for relationship in root:
+            rid = relationship.get("Id") or ""
+            if not (relationship.get("Type") or "").endswith("/image") or rid.encode() in old_ids:
+                continue
+            if (relationship.get("TargetMode") or "").lower() == "external":
+                continue
+            media = posixpath.normpath(posixpath.join(folder, relationship.get("Target") or ""))
+            if media not in members:
+                continue
+            if media not in renamed_media:
+                picture = members[media]
+                extension = posixpath.splitext(media)[1].lstrip(".").lower() or "png"
+                renamed_media[media] = (
+                    f"word/media/mytypist-{hashlib.sha256(picture).hexdigest()[:16]}.{extension}"
+                )
+            number = 1
+            while f"rIdMt{number}" in taken:
+                number += 1
+            ids[rid] = f"rIdMt{number}"
+            taken.add(ids[rid])
+            relationship.set("Id", ids[rid])
+            relationship.set("Target", posixpath.relpath(renamed_media[media], folder))
+        if not ids:
+            continue
+        members[rels_name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+        if part in members:
+            members[part] = re.sub(
+                rb'(r:(?:embed|link|id)=")([^"]+)(")', functools.partial(_new_id, ids), members[part]
+            )
+    for media, new_name in renamed_media.items():
+        if media in known:  # python-docx reused a picture of the template's own: copy it
+            members[new_name] = members[media]
+            continue
+        members[new_name] = members.pop(media)
+        types = members.get("[Content_Types].xml", b"")
+        members["[Content_Types].xml"] = types.replace(f'"/{media}"'.encode(), f'"/{new_name}"'.encode())
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as written:
+        for name, content in members.items():
+            written.writestr(name, content)
+    return out.getvalue()
+
+
+def _new_id(ids: dict[str, str], match: re.Match[bytes]) -> bytes:
+    old = match.group(2).decode()
+    return match.group(1) + ids.get(old, old).encode() + match.group(3)
 
 
 def _context(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -303,6 +445,15 @@ def _variables(scopes: dict[str, Any], locale: str) -> tuple[tuple[Placeholder, 
                 for child in node.iter_child_nodes(exclude=("test",)):
                     visit(child, condition=condition, defaulted=defaulted, chain=())
                 return
+            if isinstance(node, nodes.Filter) and node.name == "image":
+                argument = node.args[0].value if node.args and isinstance(node.args[0], nodes.Const) else None
+                images.parse_size(None if argument is None else str(argument), f"{part}: |image")  # noqa: B023
+                if isinstance(node.node, nodes.Name) and node.node.name in undeclared:  # noqa: B023
+                    note(node.node.name, "image", need=not (condition or defaulted))
+                    filters.setdefault(node.node.name, {})[
+                        "image" if argument is None else f'image:"{argument}"'
+                    ] = None
+                    return
             if isinstance(node, nodes.Filter):
                 text = node.name
                 if node.args and isinstance(node.args[0], nodes.Const):
@@ -344,7 +495,7 @@ def _variables(scopes: dict[str, Any], locale: str) -> tuple[tuple[Placeholder, 
     placeholders = []
     for name in order:
         found = kinds.get(name, {"value"})
-        kind = next(k for k in ("list", "value", "condition") if k in found)
+        kind = next(k for k in ("list", "image", "value", "condition") if k in found)
         placeholders.append(
             Placeholder(
                 name,
