@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import shutil
+import subprocess
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -222,7 +225,7 @@ def test_page_exact_problems_names_what_counts_the_whole_document() -> None:
     assert page_exact_problems(Template.open(BENCH)) == ()
     toc = p('<w:fldSimple w:instr=" TOC \\o &quot;1-3&quot; "><w:r><w:t>x</w:t></w:r></w:fldSimple>')
     problems = page_exact_problems(Template.open(make_docx(toc + p(r("<<name>>")))))
-    assert problems == ("a table of contents counts the pages of the whole document",)
+    assert problems == ("a table of contents (TOC) counts the pages of the whole document",)
 
 
 def test_a_picture_every_record_uses_is_stored_once() -> None:
@@ -247,3 +250,158 @@ def test_a_picture_every_record_uses_is_stored_once() -> None:
     ]
     assert len(drawing_ids) >= 3
     assert len(set(drawing_ids)) == len(drawing_ids)
+
+
+_HEADING_NUMBERING = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    f'<w:numbering xmlns:w="{W}">'
+    '<w:abstractNum w:abstractNumId="0"><w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/>'
+    '<w:lvlText w:val="%1)"/></w:lvl></w:abstractNum>'
+    '<w:abstractNum w:abstractNumId="1">'
+    '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:pStyle w:val="Heading1"/>'
+    '<w:lvlText w:val="%1."/><w:pPr><w:ind w:left="720" w:hanging="360"/></w:pPr></w:lvl>'
+    '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:pStyle w:val="Heading2"/>'
+    '<w:lvlText w:val="%1.%2"/></w:lvl></w:abstractNum>'
+    '<w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>'
+    '<w:num w:numId="2"><w:abstractNumId w:val="1"/></w:num></w:numbering>'
+)
+# Heading 1 numbers through its style; Heading 2 is based on it (the numId and the indents come from
+# there), with its own level; Plain Heading is based on Heading 1 but switches the numbering off (numId 0).
+# Heading 1's indents differ from its numbering level's: numbered through the style, the style's win.
+_HEADING_STYLES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    f'<w:styles xmlns:w="{W}">'
+    '<w:style w:type="paragraph" w:default="1" w:styleId="Normal"><w:name w:val="Normal"/></w:style>'
+    '<w:style w:type="paragraph" w:styleId="Heading1"><w:name w:val="heading 1"/>'
+    '<w:basedOn w:val="Normal"/><w:pPr><w:keepNext/><w:numPr><w:numId w:val="2"/></w:numPr>'
+    '<w:ind w:left="2880" w:hanging="360"/></w:pPr>'
+    "<w:rPr><w:b/></w:rPr></w:style>"
+    '<w:style w:type="paragraph" w:styleId="Heading2"><w:name w:val="heading 2"/>'
+    '<w:basedOn w:val="Heading1"/><w:pPr><w:numPr><w:ilvl w:val="1"/></w:numPr></w:pPr></w:style>'
+    '<w:style w:type="paragraph" w:styleId="PlainHeading"><w:name w:val="Plain Heading"/>'
+    '<w:basedOn w:val="Heading1"/><w:pPr><w:numPr><w:numId w:val="0"/></w:numPr></w:pPr></w:style>'
+    "</w:styles>"
+)
+
+
+def _heading_template() -> bytes:
+    def styled(style: str, text: str, extra: str = "") -> str:
+        return p(r(text), ppr=f'<w:pPr><w:pStyle w:val="{style}"/>{extra}</w:pPr>')
+
+    body = (
+        styled("Heading1", "Parties to <<name>>", "<w:keepLines/>")
+        + styled("Heading2", "The tenant")
+        + styled("Heading2", "The landlord")
+        + p(r("Plain text"))
+        + p(r("a list item"), ppr='<w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr></w:pPr>')
+        + styled("PlainHeading", "Not numbered")
+        + styled("Heading1", "Rent")
+    )
+    numbering = "application/vnd.openxmlformats-officedocument.wordprocessingml.numbering+xml"
+    styles = "application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+    return add_parts(
+        make_docx(body),
+        {"word/numbering.xml": _HEADING_NUMBERING, "word/styles.xml": _HEADING_STYLES},
+        types={"word/numbering.xml": numbering, "word/styles.xml": styles},
+        rels={"word/document.xml": [(rel + "numbering", "numbering.xml"), (rel + "styles", "styles.xml")]},
+    )
+
+
+def test_headings_numbered_through_their_style_restart_in_every_record() -> None:
+    data = Template.open(_heading_template()).render_combined(
+        [{"name": "Ada"}, {"name": "Bo"}, {"name": "Cy"}]
+    )
+    body = _xml(data, "word/document.xml").find("w:body", NS)
+    numbering = _xml(data, "word/numbering.xml")
+    nums = {n.get(f"{{{W}}}numId"): n for n in numbering.iterfind("w:num", NS)}
+    records: list[list[tuple[str | None, str | None, str | None]]] = [[]]
+    for paragraph in body.iterfind("w:p", NS):
+        text = "".join(paragraph.itertext())
+        ilvl = paragraph.find("w:pPr/w:numPr/w:ilvl", NS)
+        num_id = paragraph.find("w:pPr/w:numPr/w:numId", NS)
+        records[-1].append(
+            (
+                text,
+                None if ilvl is None else ilvl.get(f"{{{W}}}val"),
+                None if num_id is None else num_id.get(f"{{{W}}}val"),
+            )
+        )
+        if paragraph.find("w:pPr/w:sectPr", NS) is not None:
+            records.append([])
+    assert len(records) == 3
+    # The first record is the template as it was: numbered through the styles.
+    assert [entry[1:] for entry in records[0]] == [
+        (None, None), (None, None), (None, None), (None, None), ("0", "1"), (None, None), (None, None)
+    ]  # fmt: skip
+    heading_lists = set()
+    for record in records[1:]:
+        texts = [entry[0] for entry in record]
+        assert texts[1:] == [
+            "The tenant",
+            "The landlord",
+            "Plain text",
+            "a list item",
+            "Not numbered",
+            "Rent",
+        ]
+        heading, tenant, landlord, plain, item, unnumbered, rent = record
+        assert heading[1:3] == ("0", heading[2])
+        assert tenant[1] == landlord[1] == "1"
+        assert rent[1] == "0"
+        assert heading[2] == tenant[2] == landlord[2] == rent[2]  # one list per record, as in its document
+        assert plain[1:] == unnumbered[1:] == (None, None)
+        assert item[2] != heading[2]
+        heading_lists.add(heading[2])
+        num = nums[heading[2]]
+        assert num.find("w:abstractNumId", NS).get(f"{{{W}}}val") == "1"
+        for level in ("0", "1"):
+            override = num.find(f"w:lvlOverride[@w:ilvl='{level}']/w:startOverride", NS)
+            assert override is not None
+            assert override.get(f"{{{W}}}val") == "1"
+    assert len(heading_lists) == 2
+    assert not heading_lists & {"1", "2"}
+    # The added numPr sits where the schema wants it (after pStyle, keepNext, keepLines), with the
+    # style's indents as the paragraph's own: they would lose to the numbering level's otherwise.
+    ppr = next(p for p in body.iterfind("w:p", NS) if "Parties to Bo" in "".join(p.itertext())).find(
+        "w:pPr", NS
+    )
+    assert [etree.QName(child).localname for child in ppr] == ["pStyle", "keepLines", "numPr", "ind"]
+    assert dict(ppr.find("w:ind", NS).attrib) == {f"{{{W}}}left": "2880", f"{{{W}}}hanging": "360"}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+    reason="LibreOffice and poppler-utils are not installed",
+)
+def test_headings_numbered_through_their_style_print_from_1_in_every_record(tmp_path: Path) -> None:
+    from mytypist_cli.pdf.convert import convert_to_pdf
+
+    document = tmp_path / "all.docx"
+    document.write_bytes(
+        Template.open(_heading_template()).render_combined([{"name": "Ada"}, {"name": "Bo"}])
+    )
+    (result,) = convert_to_pdf([document], tmp_path)
+    assert result.pdf is not None, result.error
+
+    def words(page: int) -> list[tuple[str, str]]:
+        """Each word on the page with where it starts across the page."""
+        command = ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(result.pdf), "-"]
+        html = subprocess.run(command, capture_output=True, check=True, text=True).stdout
+        return re.findall(r'<word xMin="([\d.]+)"[^>]*>([^<]*)</word>', html)
+
+    first, second = words(1), words(2)
+    assert [word for _, word in first if word == "Ada"] == ["Ada"]
+    # The second record reads, and is laid out, as the first: numbers from 1, the same indents.
+    assert second == [(x, "Bo" if word == "Ada" else word) for x, word in first]
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(result.pdf), "-"], capture_output=True, check=True
+    ).stdout.decode()
+    pages = [" ".join(page.split()) for page in text.split("\f")[:-1]]
+    assert len(pages) == 2
+    assert "1. Parties to Bo" in pages[1]
+    assert "1.1 The tenant" in pages[1]
+    assert "1.2 The landlord" in pages[1]
+    assert "1) a list item" in pages[1]
+    assert "2. Rent" in pages[1]

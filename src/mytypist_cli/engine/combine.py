@@ -2,9 +2,10 @@
 
 Each record is filled by ``Template.fill`` (so it raises exactly what fill
 raises, before anything of it is written), then its main part is rewritten:
-its first section starts a new page with page numbers restarting at 1, its
-sections reference header and footer parts of its own (written as new parts
-with their own relationships and content types), ``NUMPAGES`` becomes
+its first section starts a new page with page numbers restarting at 1 (or at
+the template's own first number), its sections reference header and footer
+parts of its own (written as new parts with their own relationships and
+content types), ``NUMPAGES`` becomes
 ``PAGEREF _mytypist_end{index}`` so "Page X of Y" counts the record's own
 pages, bookmark names and ids, ``wp:docPr`` ids and content-control ids are
 made unique, and the bookmarks ``_mytypist_rec{index}`` (first paragraph) and
@@ -15,9 +16,12 @@ into the output zip; styles, fonts, theme and numbering are written once.
 Lists: each record after the first gets a new ``w:num`` per list it uses,
 over the same abstractNum, with ``w:startOverride`` on every level, so its
 lists count from the start again (spooled, written into numbering.xml at
-close). Footnotes, endnotes and comments of each record after the first get
-new ids, and their notes (filled with that record's values) are added to the
-notes part. Not done yet: list numbering through styles (headings).
+close). A paragraph numbered through its style (Word's "1. Introduction"
+headings: ``w:numPr`` in the style or one it is ``basedOn``) is given that
+numbering as its own ``w:numPr``, pointing at the record's new ``w:num``, so
+its headings restart too. Footnotes, endnotes and comments of each record
+after the first get new ids, and their notes (filled with that record's
+values) are added to the notes part.
 
 Imports neither typer nor rich; never prints or exits.
 """
@@ -29,7 +33,8 @@ import io
 import itertools
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping
 from os import PathLike
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
@@ -93,6 +98,10 @@ class CombinedDocument:
         self._numbering = b""
         self._abstract_of: dict[str, tuple[str, list[str]]] = {}  # numId -> abstractNumId, level starts
         self._num_ids: itertools.count[int] = itertools.count(1)
+        self._style_levels: dict[tuple[str, str], str] = {}  # (abstractNumId, w:pStyle of a lvl) -> ilvl
+        # paragraph style -> the numId, ilvl and indents (by _indent_groups group) it numbers with
+        self._styled_lists: dict[str, tuple[str, str, dict[int, list[tuple[str, str]]]]] = {}
+        self._default_style = ""  # the paragraph style of a paragraph that names none
         self._nums_spool = DeflatedSpool()
         self._numbering_prefix = "w"
         self._notes: dict[str, _Notes] = {}  # footnotes / endnotes / comments part of the template
@@ -228,6 +237,7 @@ class CombinedDocument:
         main_rels = _relationships(members.get(_rels_name(self._main)))
         folder = posixpath.dirname(self._main)
         own: set[str] = {self._main, _rels_name(self._main), "[Content_Types].xml"}
+        styles = b""
         for rid, (kind, target, external) in main_rels.items():
             if kind.endswith(_HEADER_KINDS) and not external:
                 part = posixpath.normpath(posixpath.join(folder, target))
@@ -238,6 +248,9 @@ class CombinedDocument:
                 if part in members and members[part].data:
                     own.add(part)
                     self._read_numbering(part, members[part].data or b"")
+            elif kind.endswith("/styles") and not external:
+                part = posixpath.normpath(posixpath.join(folder, target))
+                styles = (members[part].data if part in members else None) or b""
             elif kind.rsplit("/", 1)[-1] in _NOTES and not external:
                 part = posixpath.normpath(posixpath.join(folder, target))
                 data = members[part].data if part in members else None
@@ -246,6 +259,8 @@ class CombinedDocument:
                     numbers = [int(n) for n in re.findall(rb'\bw:id="(-?\d+)"', data)]
                     start = max([0, *numbers]) + 1
                     self._notes[kind.rsplit("/", 1)[-1]] = _Notes(part, data, itertools.count(start))
+        if styles and self._abstract_of:
+            self._read_styles(styles)
         self._statics = [
             package.entry_from_member(m)
             for name, m in members.items()
@@ -314,6 +329,10 @@ class CombinedDocument:
                 ilvl = int(level.get(f"{{{w}}}ilvl") or 0)
                 if 0 <= ilvl < 9 and start is not None:
                     levels[ilvl] = start.get(f"{{{w}}}val") or "0"
+                linked = level.find(f"{{{w}}}pStyle")
+                if linked is not None:
+                    linked_id = (abstract.get(f"{{{w}}}abstractNumId") or "", linked.get(f"{{{w}}}val") or "")
+                    self._style_levels[linked_id] = str(ilvl)
             starts[abstract.get(f"{{{w}}}abstractNumId") or ""] = levels
         highest = 0
         for num in root.iter(f"{{{w}}}num"):
@@ -326,29 +345,119 @@ class CombinedDocument:
                 self._abstract_of[num_id] = (key, starts.get(key, ["0"] * 9))
         self._num_ids = itertools.count(highest + 1)
 
+    def _read_styles(self, data: bytes) -> None:
+        """Which paragraph styles number their paragraphs (``w:numPr`` in the style or a ``basedOn`` one).
+
+        With each, the indents the style chain sets: numbering through a style
+        takes the style's indents over the numbering level's, a paragraph's
+        own numbering the level's over the style's, so a paragraph given its
+        style's numbering as its own must carry the style's indents too.
+        """
+        root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, huge_tree=True))
+        w = etree.QName(root).namespace or ""
+        chain: dict[str, tuple[str | None, str | None, str | None, etree._Element | None]] = {}
+        for style in root.iterfind(f"{{{w}}}style"):
+            if (style.get(f"{{{w}}}type") or "paragraph") != "paragraph":
+                continue
+            style_id = style.get(f"{{{w}}}styleId") or ""
+            if style.get(f"{{{w}}}default") in ("1", "true", "on"):
+                self._default_style = style_id
+            based = style.find(f"{{{w}}}basedOn")
+            num_id = style.find(f"{{{w}}}pPr/{{{w}}}numPr/{{{w}}}numId")
+            ilvl = style.find(f"{{{w}}}pPr/{{{w}}}numPr/{{{w}}}ilvl")
+            chain[style_id] = (
+                None if based is None else based.get(f"{{{w}}}val"),
+                None if num_id is None else num_id.get(f"{{{w}}}val"),
+                None if ilvl is None else ilvl.get(f"{{{w}}}val"),
+                style.find(f"{{{w}}}pPr/{{{w}}}ind"),
+            )
+        for style_id in chain:
+            found_num: str | None = None
+            found_level: str | None = None
+            indent: dict[int, list[tuple[str, str]]] = {}  # the nearest style's attributes, by group
+            current: str | None = style_id
+            seen: set[str] = set()
+            while current in chain and current not in seen:
+                seen.add(current)
+                based, num_id, ilvl, ind = chain[current]
+                found_num = num_id if found_num is None else found_num
+                found_level = ilvl if found_level is None else found_level
+                for group, attributes in _indent_groups(ind, w).items():
+                    indent.setdefault(group, attributes)
+                current = based
+            # numId 0 (or one numbering.xml lacks) means no numbering
+            if found_num is None or found_num not in self._abstract_of:
+                continue
+            if found_level is None:
+                # Word's way: the level whose w:pStyle names the style, else the first
+                found_level = self._style_levels.get((self._abstract_of[found_num][0], style_id), "0")
+            self._styled_lists[style_id] = (found_num, found_level, indent)
+
     def _restart_lists(self, root: etree._Element, w: str) -> None:
         """A record after the first numbers its lists from the start: a new w:num per list it uses."""
         renamed: dict[str, str] = {}
-        x = self._numbering_prefix
         for element in root.iter(f"{{{w}}}numId"):
             if etree.QName(element.getparent()).localname != "numPr":
                 continue
             old = element.get(f"{{{w}}}val") or ""
-            if old not in self._abstract_of:
-                continue
-            if old not in renamed:
-                new = renamed[old] = str(next(self._num_ids))
-                abstract, starts = self._abstract_of[old]
-                overrides = "".join(
-                    f'<{x}:lvlOverride {x}:ilvl="{i}"><{x}:startOverride {x}:val="{start}"/>'
-                    f"</{x}:lvlOverride>"
-                    for i, start in enumerate(starts)
-                )
-                self._nums_spool.write(
-                    f'<{x}:num {x}:numId="{new}"><{x}:abstractNumId {x}:val="{abstract}"/>'
-                    f"{overrides}</{x}:num>".encode()
-                )
-            element.set(f"{{{w}}}val", renamed[old])
+            if old in self._abstract_of:
+                element.set(f"{{{w}}}val", self._restarted(old, renamed))
+        if self._styled_lists:
+            for paragraph in root.iter(f"{{{w}}}p"):
+                self._number_from_style(paragraph, w, renamed)
+
+    def _restarted(self, old: str, renamed: dict[str, str]) -> str:
+        """The record's own w:num for the template's ``old`` one (made, and spooled, on first use)."""
+        if old not in renamed:
+            x = self._numbering_prefix
+            new = renamed[old] = str(next(self._num_ids))
+            abstract, starts = self._abstract_of[old]
+            overrides = "".join(
+                f'<{x}:lvlOverride {x}:ilvl="{i}"><{x}:startOverride {x}:val="{start}"/></{x}:lvlOverride>'
+                for i, start in enumerate(starts)
+            )
+            self._nums_spool.write(
+                f'<{x}:num {x}:numId="{new}"><{x}:abstractNumId {x}:val="{abstract}"/>'
+                f"{overrides}</{x}:num>".encode()
+            )
+        return renamed[old]
+
+    def _number_from_style(self, paragraph: etree._Element, w: str, renamed: dict[str, str]) -> None:
+        """A paragraph numbered through its style gets that numbering as its own, on the record's w:num."""
+        ppr = paragraph.find(f"{{{w}}}pPr")
+        named = ppr.find(f"{{{w}}}pStyle") if ppr is not None else None
+        style = (named.get(f"{{{w}}}val") or "") if named is not None else self._default_style
+        listed = self._styled_lists.get(style)
+        if listed is None:
+            return
+        numpr = ppr.find(f"{{{w}}}numPr") if ppr is not None else None
+        if numpr is not None and numpr.find(f"{{{w}}}numId") is not None:
+            return  # numbered directly (restarted above, or numId 0: not numbered at all)
+        num_id, level, indent = listed
+        if ppr is None:
+            ppr = etree.Element(f"{{{w}}}pPr")
+            paragraph.insert(0, ppr)
+        if indent:
+            ind = ppr.find(f"{{{w}}}ind")
+            if ind is None:
+                ind = etree.Element(f"{{{w}}}ind")
+                ppr.insert(_child_position(ppr, w, _BEFORE_IND), ind)
+            own = _indent_groups(ind, w)
+            for group, attributes in indent.items():
+                if group not in own:  # the paragraph's own indents win over both
+                    for name, value in attributes:
+                        ind.set(name, value)
+        if numpr is None:
+            numpr = etree.Element(f"{{{w}}}numPr")
+            ppr.insert(_child_position(ppr, w, _BEFORE_NUMPR), numpr)
+        ilvl = numpr.find(f"{{{w}}}ilvl")
+        if ilvl is None:
+            ilvl = etree.Element(f"{{{w}}}ilvl")
+            ilvl.set(f"{{{w}}}val", level)
+            numpr.insert(0, ilvl)
+        element = etree.Element(f"{{{w}}}numId")
+        element.set(f"{{{w}}}val", self._restarted(num_id, renamed))
+        ilvl.addnext(element)
 
     # -- pieces ---------------------------------------------------------------------
 
@@ -444,7 +553,8 @@ class CombinedDocument:
         if numbering is None:
             numbering = etree.Element(f"{{{w}}}pgNumType")
             first.insert(_child_position(first, w, _BEFORE_PGNUMTYPE), numbering)
-        numbering.set(f"{{{w}}}start", "1")
+        if numbering.get(f"{{{w}}}start") is None:  # a template's own first page number is kept
+            numbering.set(f"{{{w}}}start", "1")
         if index > 0:
             self._no_inherited_headers(sections, w, r)
         paragraphs = [p for p in body.iter(f"{{{w}}}p") if not _in_text_box(p, w)]
@@ -527,6 +637,34 @@ class _Notes:
                     paragraph.attrib.pop(f"{{{_W14_NS}}}paraId", "")
                     paragraph.attrib.pop(f"{{{_W14_NS}}}textId", "")
                 self.spool.write(etree.tostring(note, encoding="UTF-8"))
+
+
+# Child elements of a pPr that come before w:numPr (the schema's order).
+_BEFORE_NUMPR = ("pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl")
+_BEFORE_IND = (
+    *_BEFORE_NUMPR, "numPr", "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens", "kinsoku",
+    "wordWrap", "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd",
+    "snapToGrid", "spacing",
+)  # fmt: skip
+# w:ind attributes that say the same thing (a style or paragraph setting one sets the group).
+_INDENT_GROUPS = (
+    ("left", "start", "leftChars", "startChars"),
+    ("right", "end", "rightChars", "endChars"),
+    ("hanging", "firstLine", "hangingChars", "firstLineChars"),
+)
+
+
+def _indent_groups(ind: etree._Element | None, w: str) -> dict[int, list[tuple[str, str]]]:
+    """A w:ind's attributes (qualified names) by the _INDENT_GROUPS group they set."""
+    found: dict[int, list[tuple[str, str]]] = {}
+    if ind is None:
+        return found
+    for number, names in enumerate(_INDENT_GROUPS):
+        for name in names:
+            value = ind.get(f"{{{w}}}{name}")
+            if value is not None:
+                found.setdefault(number, []).append((f"{{{w}}}{name}", value))
+    return found
 
 
 # Child elements of a sectPr that come before w:type / w:pgNumType (the schema's order).
@@ -656,32 +794,106 @@ def _copy_plain(source: DeflatedSpool, target: DeflatedSpool) -> None:
     target.write(inflater.flush())
 
 
-def page_exact_problems(template: Template) -> tuple[str, ...]:
-    """Why the combined document's pages might not match the separate documents' (empty when they do).
+# Fields whose result counts the whole (combined) document, not the record's own pages, and why.
+_WHOLE_DOCUMENT_FIELDS = {
+    "TOC": "a table of contents (TOC) counts the pages of the whole document",
+    "TOA": "a table of authorities (TOA) counts the pages of the whole document",
+    "INDEX": "an index (INDEX) counts the pages of the whole document",
+    "PAGEREF": "a PAGEREF field is not checked to show the page it shows alone",
+    "SECTION": "a SECTION field counts the sections of the whole document",
+    "SECTIONPAGES": "LibreOffice shows a SECTIONPAGES field's cached text",
+    "NUMWORDS": "a NUMWORDS field counts the words of the whole document",
+    "NUMCHARS": "a NUMCHARS field counts the characters of the whole document",
+}
+_FIELD_STORIES = re.compile(r"word/(?:document\d*|header\d*|footer\d*|footnotes|endnotes)\.xml")
+_FIELD_TOKEN = re.compile(
+    rb'<(?:w:)?fldChar\b[^>]*\bw:fldCharType="(begin|separate|end)"'
+    rb"|<(?:w:)?instrText\b[^>/]*>([^<]*)</(?:w:)?instrText>"
+    rb'|<(?:w:)?fldSimple\b[^>]*\bw:instr="([^"]*)"'
+)
+_SECTION = re.compile(rb"<w:sectPr\b[^>]*/>|<w:sectPr\b.*?</w:sectPr>", re.S)
+_PAGE_NUMBERS = re.compile(rb"<w:pgNumType\b[^>]*>")
 
-    For the PDF path, which converts records combined and splits them at the
-    bookmarks: a table of contents or index counts the whole document's pages,
-    ``SECTIONPAGES`` and ``NUMPAGES`` in a template whose later sections restart
-    their page numbers cannot be a PAGEREF to the record's end, and ``NUMWORDS``
-    and the like count the whole document.
+
+def page_exact_problems(document: Template | bytes | str | PathLike[str]) -> tuple[str, ...]:
+    """Why a template's records might not print as they do alone when combined (empty when they do).
+
+    The one check for both uses of a combined document: the fast PDF path
+    (records converted combined, split at the bookmarks) takes the
+    per-document path when there is a reason. ``document`` is a Template (its
+    source), or a filled or template package as bytes or a path. Fields that
+    count the whole document: a table of contents, table of authorities or
+    index, ``PAGEREF``, ``SECTION``, ``SECTIONPAGES``, ``NUMWORDS``/``NUMCHARS``;
+    and ``NUMPAGES`` (made a PAGEREF to the record's last paragraph) where a
+    later section restarts the page numbers or numbers them other than 1, 2, 3.
+    Looks in the body, headers, footers, footnotes and endnotes. A package that
+    cannot be read has no reasons (its conversion then fails on its own).
     """
-    members = {m.name: m for m in package.read_package(template.source)} if template.source else {}
-    problems: list[str] = []
-    texts = [m.data for name, m in members.items() if m.data is not None and name.startswith("word/")]
-    joined = b"\n".join(texts)
-    for field, why in (
-        (rb"\bTOC\b", "a table of contents counts the pages of the whole document"),
-        (rb"\bINDEX\b", "an index counts the pages of the whole document"),
-        (rb"\bSECTIONPAGES\b", "SECTIONPAGES is shown as cached text by LibreOffice"),
-        (rb"\bNUM(?:WORDS|CHARS)\b", "NUMWORDS/NUMCHARS count the whole document"),
-    ):
-        if re.search(rb"(?:instr=\"|<w:instrText[^>]*>)\s*" + field, joined):
-            problems.append(why)
-    main = members.get("word/document.xml")
-    main_data = main.data if main is not None and main.data is not None else b""
-    if b"NUMPAGES" in joined and re.search(rb"<w:pgNumType\b[^>]*w:start=", main_data):
-        problems.append("NUMPAGES in a template whose sections restart their page numbers")
+    if isinstance(document, bytes):
+        data = document
+    elif isinstance(document, str | PathLike):
+        try:
+            with open(document, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            return ()
+    else:
+        data = document.source
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            stories = {n: archive.read(n) for n in archive.namelist() if _FIELD_STORIES.fullmatch(n)}
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return ()
+    names: list[str] = []
+    for xml in stories.values():
+        for instruction in _instructions(xml):
+            words = instruction.split()
+            name = words[0].upper() if words else ""
+            if name not in names and (name in _WHOLE_DOCUMENT_FIELDS or name == "NUMPAGES"):
+                names.append(name)
+    problems = [_WHOLE_DOCUMENT_FIELDS[name] for name in names if name != "NUMPAGES"]
+    if "NUMPAGES" in names:
+        main = next((xml for name, xml in stories.items() if name.startswith("word/document")), b"")
+        sections = _SECTION.findall(main)
+        if any(_numbered_apart(section, first=number == 0) for number, section in enumerate(sections)):
+            problems.append("NUMPAGES in a template whose sections restart or format their page numbers")
     return tuple(problems)
+
+
+def _numbered_apart(section: bytes, *, first: bool) -> bool:
+    """Whether a section's page numbers make the last page's number differ from the page count.
+
+    The PAGEREF that stands in for NUMPAGES shows the number of the record's
+    last page: right while the pages are numbered 1, 2, 3 from the record's
+    first section on, wrong after a later section restarts them or in another format.
+    """
+    tag = _PAGE_NUMBERS.search(section)
+    if tag is None:
+        return False
+    fmt = re.search(rb'\bw:fmt="([^"]*)"', tag.group())
+    start = re.search(rb'\bw:start="([^"]*)"', tag.group())
+    if fmt is not None and fmt.group(1) != b"decimal":
+        return True
+    return start is not None and not (first and start.group(1) == b"1")
+
+
+def _instructions(xml: bytes) -> Iterator[str]:
+    """Every field instruction of a part; a complex field's instruction may be spread over several runs."""
+    open_fields: list[list[bytes]] = []  # nested fields: the instruction text of each so far
+    for match in _FIELD_TOKEN.finditer(xml):
+        kind, text, simple = match.groups()
+        if simple is not None:
+            yield simple.decode(errors="replace")
+        elif text is not None:
+            if open_fields:
+                open_fields[-1].append(text)
+        elif kind == b"begin":
+            open_fields.append([])
+        elif open_fields:
+            pieces = open_fields.pop() if kind == b"end" else open_fields[-1]
+            if pieces:
+                yield b"".join(pieces).decode(errors="replace")
+                pieces.clear()
 
 
 def combined(
