@@ -112,7 +112,7 @@ def test_bad_filter_is_reported_with_its_place(tmp_path: Path) -> None:
     expected = textwrap.dedent(
         f"""\
         error: {path}: <<fee|monee>> in word/document.xml (body), paragraph 1: unknown filter 'monee' (known: \
-capitalize, check, date, default, lines, lower, money, money_words, number, title, upper, words)
+capitalize, check, date, default, lines, link, lower, markdown, money, money_words, number, title, upper, words)
         """
     )
     assert result.stderr == expected

@@ -25,7 +25,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from functools import lru_cache
 from typing import Any
 
-from mytypist_cli.engine.richtext import make_check
+from mytypist_cli.engine.richtext import RICH_FILTERS, make_check, make_link, make_markdown
 from mytypist_cli.engine.values import (
     DEFAULT_LOCALE,
     MISSING,
@@ -93,7 +93,8 @@ def compile_chain(text: str, locale: str = DEFAULT_LOCALE) -> Chain:
     """Parse ``upper|date:"%d %B %Y"`` into a chain. Raises FilterSyntaxError."""
     steps: list[Callable[[Any], Any]] = []
     has_default = False
-    for part in _split_chain(text):
+    parts = _split_chain(text)
+    for number, part in enumerate(parts):
         match = _FILTER.match(part)
         if not match:
             raise FilterSyntaxError(f"cannot read the filter {part.strip()!r}")
@@ -103,6 +104,8 @@ def compile_chain(text: str, locale: str = DEFAULT_LOCALE) -> Chain:
         if maker is None:
             known = ", ".join(sorted(_MAKERS))
             raise FilterSyntaxError(f"unknown filter {name!r} (known: {known})")
+        if name in RICH_FILTERS and number < len(parts) - 1:
+            raise FilterSyntaxError(f"{name!r} makes Word formatting, not text: it must be the last filter")
         steps.append(maker(argument, locale))
         has_default = has_default or name == "default"
     if not steps:
@@ -632,4 +635,6 @@ _MAKERS: dict[str, Callable[[str | None, str], Callable[[Any], Any]]] = {
     "words": _make_words,
     "money_words": _make_money_words,
     "check": make_check,
+    "markdown": make_markdown,
+    "link": make_link,
 }

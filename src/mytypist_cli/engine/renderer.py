@@ -18,12 +18,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from mytypist_cli.engine import richtext
 from mytypist_cli.engine.field_pictures import if_holds
 from mytypist_cli.engine.filters import DEFAULT_LOCALE, Chain, display_text
 from mytypist_cli.engine.pictures import PictureBook
 from mytypist_cli.engine.values import MISSING, Row
 from mytypist_cli.errors import PictureError, RenderError
-from mytypist_cli.ooxml.compiler import ImageSlot, NewId, Node, Once, Section, Slot
+from mytypist_cli.ooxml.compiler import ImageSlot, NewId, Node, Once, RichProps, RichSlot, Section, Slot
 
 _FALSE_TEXTS = frozenset({"", "false", "no", "0"})
 
@@ -81,6 +82,7 @@ class SectionRenderer:
         next_id: Callable[[], int],
         pictures: PictureBook | None = None,
         locale: str = DEFAULT_LOCALE,
+        rich: richtext.RichBook | None = None,
     ) -> None:
         self._chains = chains
         self._locale = locale  # for values that show by locale without a filter (an Excel short date)
@@ -89,6 +91,8 @@ class SectionRenderer:
         self._encode = encode
         self._next_id = next_id
         self._pictures = pictures
+        self._rich = rich
+        self._blocks: dict[int, list[richtext.Block]] = {}  # made by a RichProps, written by its RichSlot
         self._shown: set[Once] = set()  # comment anchors and bookmarks already written once
         self._absent = 0  # > 0 while rendering the content of a missing list kept as written
         self.missing: dict[str, None] = {}
@@ -105,6 +109,10 @@ class SectionRenderer:
                 self._section(node, scopes, out)
             elif isinstance(node, ImageSlot):
                 self._picture(node, scopes, out)
+            elif isinstance(node, RichSlot):
+                self._rich_runs(node, scopes, out)
+            elif isinstance(node, RichProps):
+                self._rich_props(node.slot, scopes, out)
             elif isinstance(node, NewId):
                 out.append(str(self._next_id()).encode())
             elif isinstance(node, Once) and node not in self._shown:
@@ -152,6 +160,56 @@ class SectionRenderer:
             )
         except PictureError as exc:
             raise RenderError(f"{slot.raw}: {exc}") from None
+
+    def _rich_blocks(self, slot: RichSlot, scopes: list[Scope]) -> list[richtext.Block]:
+        """The paragraphs a markdown or link value makes (one for a link). Raises RenderError."""
+        text: str | None = None
+        if len(scopes) == 1:
+            text = self._texts.get((slot.name, slot.filters))
+        if text is None:
+            chain = self._chains.get(slot.filters)
+            text = display_text(lookup(scopes, slot.name), chain, slot.name, slot.raw, locale=self._locale)
+        if text is None:
+            self._miss(slot.name)
+            return [richtext.Block(None, richtext.plain_run(slot, slot.raw))] if self._keep else []
+        if not text:
+            self.blank[slot.name] = None
+            return []
+        assert self._rich is not None, "a template with markdown or links renders with a RichBook"
+        if slot.kind == "link":
+            return [richtext.Block(None, richtext.link_runs(slot, text, self._rich))]
+        try:
+            blocks = richtext.markdown_blocks(slot, text, self._rich)
+        except RenderError as exc:
+            raise RenderError(f"{slot.raw}: {exc}") from None
+        if not slot.paragraph:
+            if len(blocks) > 1 or any(block.ppr is not None for block in blocks):
+                raise RenderError(f"{slot.raw}: the value {richtext.MULTI_PARAGRAPH}")
+        elif slot.sectioned and blocks and blocks[-1].ppr is not None:
+            blocks.append(richtext.Block(None, b""))  # the page section ends in a paragraph of its own
+        return blocks
+
+    def _rich_props(self, slot: RichSlot, scopes: list[Scope], out: list[bytes]) -> None:
+        blocks = self._blocks[id(slot)] = self._rich_blocks(slot, scopes)
+        if not blocks:
+            out.append(slot.ppr_last)
+            return
+        first = blocks[0].ppr
+        out.append(first if first is not None else slot.ppr_last if len(blocks) == 1 else slot.ppr_own)
+
+    def _rich_runs(self, slot: RichSlot, scopes: list[Scope], out: list[bytes]) -> None:
+        if slot.paragraph and id(slot) in self._blocks:
+            blocks = self._blocks.pop(id(slot))
+        else:
+            blocks = self._rich_blocks(slot, scopes)
+        if not blocks:
+            return
+        out.append(blocks[0].runs)
+        between = f"</{slot.prefix}p><{slot.prefix}p>".encode()
+        last = len(blocks) - 1
+        for number, block in enumerate(blocks[1:], start=1):
+            ppr = block.ppr if block.ppr is not None else slot.ppr_last if number == last else slot.ppr_own
+            out.append(between + ppr + block.runs)
 
     def _miss(self, name: str) -> None:
         if not self._absent:

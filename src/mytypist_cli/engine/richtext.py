@@ -34,6 +34,7 @@ RICH_FILTERS = ("markdown", "link")
 W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 HYPERLINK_RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
+HYPERLINK_RELATIONSHIP_STRICT = "http://purl.oclc.org/ooxml/officeDocument/relationships/hyperlink"
 NUMBERING_RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/numbering"
 STYLES_RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
 NUMBERING_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.numbering+xml"
@@ -165,14 +166,15 @@ class RichBook:
         self.nums.append((num, abstract, level, start))
         return num
 
-    def relationship_xml(self, part: str) -> bytes:
+    def relationship_xml(self, part: str, strict: bool = False) -> bytes:
+        """The <Relationship> elements ``part`` needs for its links (external targets)."""
         root = etree.Element("x")
         for url, rid in self.links.get(part, {}).items():
             etree.SubElement(
                 root,
                 "Relationship",
                 Id=rid,
-                Type=HYPERLINK_RELATIONSHIP,
+                Type=HYPERLINK_RELATIONSHIP_STRICT if strict else HYPERLINK_RELATIONSHIP,
                 Target=url,
                 TargetMode="External",
             )
@@ -245,7 +247,9 @@ class _Writer:
         self.book = book
         self.w = "{" + slot.ns + "}"
         self.nsmap = dict(slot.namespaces)
-        self.nsmap.setdefault("r", R_NS)
+        self.r_ns = getattr(slot, "r_ns", R_NS)
+        if self.r_ns not in self.nsmap.values():
+            self.nsmap.setdefault("r", self.r_ns)
 
     def wrapper(self) -> etree._Element:
         return etree.Element(self.w + "wrap", nsmap=self.nsmap)
@@ -297,7 +301,7 @@ class _Writer:
             return parent  # inside a hyperlink already: Word allows no link in a link
         rid = self.book.link_id(self.slot.part, url)
         return etree.SubElement(
-            parent, self.w + "hyperlink", {"{" + R_NS + "}id": rid, self.w + "history": "1"}
+            parent, self.w + "hyperlink", {"{" + self.r_ns + "}id": rid, self.w + "history": "1"}
         )
 
 

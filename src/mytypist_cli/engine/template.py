@@ -27,7 +27,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-from mytypist_cli.engine import combine
+from mytypist_cli.engine import combine, richtext
 from mytypist_cli.engine import pictures as images
 from mytypist_cli.engine.field_pictures import compile_switches
 from mytypist_cli.engine.filters import DEFAULT_LOCALE, Chain, compile_chain, display_text
@@ -52,6 +52,7 @@ from mytypist_cli.ooxml.compiler import (
     Node,
     Occurrence,
     Problem,
+    RichSlot,
     Section,
     Slot,
     compile_part,
@@ -76,6 +77,7 @@ from mytypist_cli.ooxml.names import (
     PACKAGE_RELS_NS,
     PROPERTY_PARTS,
     TEXTLESS_TYPE_SUFFIXES,
+    W_NS,
     W_STRICT_NS,
     rels_path,
 )
@@ -206,6 +208,7 @@ class Template:
         syntax: str = "mytypist",
         records_per_document: int = 1,
         uses_record: bool = False,
+        rich: richtext.RichParts | None = None,
     ) -> None:
         self.placeholders = placeholders
         self.warnings = warnings
@@ -218,6 +221,7 @@ class Template:
         self._slots = slots  # every distinct slot of the parts without sections
         self._first_id = first_id  # above every wp:docPr id the package has
         self._picture_parts = pictures
+        self._rich_parts = rich  # styles and numbering for markdown and link values; None without them
         self._picture_cache: dict[bytes, images.Picture] = {}
         self._required = required  # names outside lists a row must give a value for
         self.syntax = syntax
@@ -373,8 +377,11 @@ class Template:
                 text_width=self._picture_parts.text_width,
                 taken_ids=self._picture_parts.taken_ids,
             )
+        rich = None
+        if self._rich_parts is not None and self._picture_parts is not None:
+            rich = richtext.RichBook(self._rich_parts, self._picture_parts.taken_ids)
         try:
-            entries, walker = self._entries(texts, row, keep=missing == "keep", book=book)
+            entries, walker = self._entries(texts, row, keep=missing == "keep", book=book, rich=rich)
         except RenderError:
             if missing_names and missing == "error":
                 raise MissingFieldsError(missing_names) from None  # the first problem of the row
@@ -422,7 +429,13 @@ class Template:
         return combine.render_combined(self, records, **options)
 
     def _entries(
-        self, texts: dict[tuple[str, str], str], row: Row, *, keep: bool, book: images.PictureBook | None
+        self,
+        texts: dict[tuple[str, str], str],
+        row: Row,
+        *,
+        keep: bool,
+        book: images.PictureBook | None,
+        rich: richtext.RichBook | None = None,
     ) -> tuple[list[package.Entry], SectionRenderer | None]:
         encoded: list[bytes] = []
         for slot in self._slots:
@@ -448,11 +461,12 @@ class Template:
                         next_id=itertools.count(self._first_id).__next__,
                         pictures=book,
                         locale=self.locale,
+                        rich=rich,
                     )
                 out: list[bytes] = []
                 walker.render(item.nodes, [row], out)
                 rendered[item.name] = b"".join(out)
-        relationships = self._picture_relationships(book)
+        relationships = self._picture_relationships(book, rich)
         entries: list[package.Entry] = []
         for item in self._layout:
             if isinstance(item, _Static):
@@ -470,15 +484,24 @@ class Template:
                 entries.append(package.stored_entry(member, _FIXED_TIME, picture.data))
         return entries, walker
 
-    def _picture_relationships(self, book: images.PictureBook | None) -> dict[str, bytes]:
-        """Each .rels member, with the relationships its part's pictures need added."""
+    def _picture_relationships(
+        self, book: images.PictureBook | None, rich: richtext.RichBook | None = None
+    ) -> dict[str, bytes]:
+        """Each .rels member, with the relationships its part's pictures and links need added;
+        and the numbering part, with the lists this document's markdown values started."""
         if book is None or self._picture_parts is None:
             return {}
         updated: dict[str, bytes] = {}
         for part, (rels_name, before, after, strict) in self._picture_parts.rels.items():
             added = book.relationship_xml(part, strict)
+            if rich is not None:
+                added += rich.relationship_xml(part, strict)
             if added:
                 updated[rels_name] = before + added + after
+        if rich is not None and rich.parts.numbering is not None:
+            lists = rich.numbering_xml()
+            if lists is not None:
+                updated[rich.parts.numbering[0]] = lists
         return updated
 
 
@@ -741,15 +764,24 @@ def _compile(
         replaced["[Content_Types].xml"] = _content_types_xml(
             by_name, main.name, _AS_DOCUMENT[main_type], with_pictures=bool(picture_holders)
         )
+    rich_kinds = {node.kind for nodes in dynamic.values() for node in _rich_slots(nodes)}
+    rich_parts = None
+    new_members: list[str] = []
+    if rich_kinds:
+        markdown = "markdown" in rich_kinds
+        rich_parts = _prepare_rich(by_name, main.name, replaced, new_members, markdown=markdown)
+        picture_holders += [
+            part for part, nodes in dynamic.items() if part not in picture_holders and _rich_slots(nodes)
+        ]
     if picture_holders:
-        picture_parts = _picture_parts(by_name, picture_holders, body_width)
+        picture_parts = _picture_parts(by_name, picture_holders, body_width, replaced)
 
     slot_index: dict[Slot, int] = {}
     layout: list[_Static | _DynamicPart | _SectionPart] = []
     for member in members:
         if member.name in dynamic:
             nodes = dynamic[member.name]
-            if any(isinstance(node, Section | ImageSlot) for node in nodes):
+            if any(isinstance(node, Section | ImageSlot | RichSlot) for node in nodes):
                 layout.append(_SectionPart(member.name, member.date_time, tuple(nodes)))
                 continue
             # Without sections, fixed bytes and slots alternate: keep them ready to interleave.
@@ -775,6 +807,8 @@ def _compile(
             layout.append(_Static(member.name, member.date_time, entry))
         else:
             layout.append(_Static(member.name, member.date_time, package.entry_from_member(member)))
+    for name in new_members:  # styles, numbering or relationships the template did not have
+        layout.append(_Static(name, _FIXED_TIME, package.deflated_entry(name, _FIXED_TIME, replaced[name])))
 
     uses: dict[tuple[str, str], str] = {}
     chains: dict[str, Chain] = {}
@@ -813,6 +847,7 @@ def _compile(
         syntax="mergefield" if mergefields else "mytypist",
         records_per_document=next_fields + 1,
         uses_record=uses_record,
+        rich=rich_parts,
     )
     template._other_tags = tuple(dict.fromkeys(other_tags))
     return template
@@ -937,6 +972,51 @@ def _has_macros(
     return any(name.rsplit("/", 1)[-1] == "vbaproject.bin" for name in by_name)
 
 
+def _rich_slots(nodes: list[Node] | tuple[Node, ...]) -> list[RichSlot]:
+    """The markdown and link slots among ``nodes``, sections included."""
+    found: list[RichSlot] = []
+    for node in nodes:
+        if isinstance(node, RichSlot):
+            found.append(node)
+        elif isinstance(node, Section):
+            found.extend(_rich_slots(node.children))
+    return found
+
+
+def _prepare_rich(
+    by_name: dict[str, package.Member],
+    main: str,
+    replaced: dict[str, bytes],
+    new_members: list[str],
+    *,
+    markdown: bool,
+) -> richtext.RichParts:
+    """Styles and numbering for markdown and link values; their changes go into ``replaced``."""
+    from mytypist_cli.engine.richpackage import prepare
+
+    rels_name = rels_path(main)
+    rels_member = by_name.get(rels_name.lower())
+    content_types = replaced.get("[Content_Types].xml") or by_name["[content_types].xml"].data or b""
+    data = by_name[main.lower()].data or b""
+    prepared = prepare(
+        main=main,
+        main_rels_name=rels_member.name if rels_member is not None else rels_name,
+        main_rels=rels_member.data if rels_member is not None else None,
+        content_types=content_types,
+        members={name: member.data for name, member in by_name.items()},
+        ns=W_STRICT_NS if W_STRICT_NS.encode() in data[:2000] else W_NS,
+        markdown=markdown,
+    )
+    for name, value in prepared.members.items():
+        member = by_name.get(name.lower())
+        if member is None:
+            new_members.append(name)
+            replaced[name] = value
+        else:
+            replaced[member.name] = value
+    return prepared.parts
+
+
 def _has_pictures(nodes: list[Node] | tuple[Node, ...]) -> bool:
     return any(
         isinstance(node, ImageSlot) or (isinstance(node, Section) and _has_pictures(node.children))
@@ -948,7 +1028,10 @@ _RELATIONSHIP_ID = re.compile(rb'\bId="([^"]+)"')
 
 
 def _picture_parts(
-    by_name: dict[str, package.Member], holders: list[str], body_width: int | None
+    by_name: dict[str, package.Member],
+    holders: list[str],
+    body_width: int | None,
+    replaced: dict[str, bytes] | None = None,
 ) -> _PictureParts:
     """Text width, relationship ids in use and where new relationships go, for each part with pictures.
 
@@ -962,6 +1045,8 @@ def _picture_parts(
         rels_name = rels_path(part)
         member = by_name.get(rels_name.lower())
         existing = member.data if member is not None else None
+        if replaced is not None:
+            existing = replaced.get(member.name if member is not None else rels_name, existing)
         strict = strict_ns in (by_name[part.lower()].data or b"")
         if existing is not None and b"</Relationships>" in existing:
             closing = existing.rindex(b"</Relationships>")

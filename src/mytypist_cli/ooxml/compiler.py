@@ -13,6 +13,7 @@ Imports neither typer nor rich.
 from __future__ import annotations
 
 import bisect
+import copy
 import dataclasses
 import itertools
 import re
@@ -23,6 +24,7 @@ from typing import Literal
 from lxml import etree
 
 from mytypist_cli.engine import pictures as images
+from mytypist_cli.engine import richtext
 from mytypist_cli.engine.syntax import Stray, Tag, scan
 from mytypist_cli.errors import CorruptDocumentError, TemplateSyntaxError, UnsafeDocumentError
 from mytypist_cli.ooxml import mergefields as merge
@@ -174,6 +176,51 @@ class ImageSlot:
     """The width (EMU) of the table cell or page section it sits in, when the part says; else the body's."""
 
 
+@dataclass(frozen=True, eq=False)
+class RichSlot:
+    """Where a ``markdown`` or ``link`` value goes: its runs (or paragraphs) are built per row.
+
+    The tag's run is replaced by what the value makes, built from the run's
+    own ``w:rPr``. ``paragraph`` is True when the tag stands alone in a
+    paragraph, which may then become several: the paragraph's ``w:pPr`` is
+    then written by the :class:`RichProps` node before it.
+    """
+
+    name: str
+    raw: str
+    prefix: str
+    filters: str
+    kind: str
+    """``markdown`` or ``link``."""
+    part: str
+    ns: str
+    namespaces: tuple[tuple[str, str], ...]
+    """The part root's prefixes, so built elements use the part's own spelling."""
+    r_ns: str
+    strict: bool
+    rpr: bytes
+    """The run's ``w:rPr`` as standalone XML (b"" when it has none)."""
+    paragraph: bool
+    ppr: bytes = b""
+    """For a paragraph of its own: its ``w:pPr`` without a ``w:sectPr``, as standalone XML."""
+    ppr_own: bytes = b""
+    """The same, ready to write in the part."""
+    ppr_last: bytes = b""
+    """The whole ``w:pPr`` (with its ``w:sectPr``), ready to write: the last paragraph's."""
+    sectioned: bool = False
+    """Whether the paragraph ends a page section (its ``w:pPr`` holds a ``w:sectPr``)."""
+    in_hyperlink: bool = False
+    label: str | None = None
+    """``link:"Pay now"``'s label; None shows the URL."""
+
+
+@dataclass(frozen=True, eq=False)
+class RichProps:
+    """Where the paragraph properties of a :class:`RichSlot` standing alone in its paragraph go."""
+
+    slot: RichSlot
+
+
 class NewId:
     """Stands for a fresh ``wp:docPr`` id: copies of a repeated picture must not share one."""
 
@@ -194,7 +241,7 @@ class Once:
     markup: bytes
 
 
-Node = bytes | Slot | ImageSlot | Section | NewId | Once
+Node = bytes | Slot | ImageSlot | Section | NewId | Once | RichSlot | RichProps
 
 
 @dataclass
@@ -254,6 +301,7 @@ def compile_part(
     problems: list[Problem] = []
     slots: list[Slot] = []
     pictures: list[ImageSlot] = []
+    rich: list[_RichSite] = []
     sites: list[sections.Site] = []
     events: list[tuple[str, int]] = []  # ("value", occurrence index) / ("section", site number), in order
     source = source_text(root, data)
@@ -303,6 +351,13 @@ def compile_part(
                 continue
             element = _first_element(pieces, starts, tag.start)
             prefix = f"{element.prefix}:" if element.prefix else ""
+            rich_kind = richtext.rich_kind(tag.filters)
+            if rich_kind:
+                markers.append(f"{marker_open}m{len(rich)}{marker_close}")
+                rich.append(_RichSite(tag, rich_kind, text.strip() == tag.raw, prefix))
+                events.append(("value", len(occurrences)))
+                occurrences.append(Occurrence(tag, counted, index, in_table))
+                continue
             if is_picture_tag(tag):
                 markers.append(f"{marker_open}i{len(pictures)}{marker_close}")
                 pictures.append(_image_slot(tag, prefix, part, ns, index, _room(paragraph, names)))
@@ -315,7 +370,9 @@ def compile_part(
             occurrences.append(Occurrence(tag, counted, index, in_table))
         _rewrite(pieces, tags, markers)
 
-    run_marker = re.compile(re.escape(marker_open) + r"([sei])(\d+)" + re.escape(marker_close))
+    # The last paragraph's text can be most of the part (one huge text node): let it go before serialising.
+    pieces, text = [], ""
+    run_marker = re.compile(re.escape(marker_open) + r"([seim])(\d+)" + re.escape(marker_close))
     if sites:
         pairs = sections.pair_sites([event for event in events if event[0] == "section"], sites, delimiters)
         sections.place(pairs, names, run_marker)
@@ -323,8 +380,9 @@ def compile_part(
     elif any(o.tag.name == "." for o in occurrences):
         item = f"{delimiters[0]}.{delimiters[1]}"
         raise TemplateSyntaxError(f"{item} in {part} stands for the item of a list, but it is not inside one")
-    if pictures:
-        # A picture replaces its tag's run: cut the run so the tag stands alone between runs.
+    if pictures or rich:
+        # A picture (or a markdown or link value) replaces its tag's run: cut the run so the tag
+        # stands alone between runs.
         holders = {}
         for t in root.iter(names.t):
             if t.text and run_marker.search(t.text):
@@ -332,15 +390,16 @@ def compile_part(
                 holders[id(paragraph)] = paragraph
         for paragraph in holders.values():
             sections.split_runs_at_markers(paragraph, names, run_marker)
+    rich_slots = _rich_slots(root, names, rich, part, ns) if rich else []
     _unbind([binding for binding in bindings if binding.tags], root)
     next_fields = fields.next_fields if fields is not None else 0
     others = tuple(other_tags)
-    if not slots and not sites and not pictures:
+    if not slots and not sites and not pictures and not rich:
         if fields is not None and fields.next_fields:  # only NEXT fields: their code must still go
             whole: list[Node] = [serialise(root)]
             return CompiledPart(whole, occurrences, problems, text_width, stores, next_fields, others)
         return CompiledPart(None, occurrences, problems, text_width, stores, next_fields, others)
-    nodes = _nodes(serialise(root), slots, pictures, sites, marker_open, marker_close)
+    nodes = _nodes(serialise(root), slots, pictures, sites, marker_open, marker_close, rich_slots)
     if escaped is not None:
         nodes = _unescape(nodes, escaped)
     return CompiledPart(nodes, occurrences, problems, text_width, stores, next_fields, others)
@@ -405,13 +464,112 @@ def _unbind(bindings: list[_Binding], root: etree._Element) -> None:
             depths[id(node)] = depth
     for binding in bindings:
         values_only = all(
-            not tag.sigil and tag.name != "." and not is_picture_tag(tag) for tag in binding.tags
+            not tag.sigil
+            and tag.name != "."
+            and not is_picture_tag(tag)
+            and not richtext.rich_kind(tag.filters)
+            for tag in binding.tags
         )
         if values_only and depths.get(id(binding.sdt), 0) == 0 and binding.bound_text == binding.text:
             continue
         properties = binding.element.getparent()
         if properties is not None:
             properties.remove(binding.element)
+
+
+@dataclass(frozen=True)
+class _RichSite:
+    tag: Tag
+    kind: str
+    alone: bool
+    """Whether the tag is all its paragraph's text."""
+    prefix: str
+
+
+_R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_R_STRICT_NS = "http://purl.oclc.org/ooxml/officeDocument/relationships"
+
+
+def _rich_slots(
+    root: etree._Element, names: _Names, found: list[_RichSite], part: str, ns: str
+) -> list[RichSlot]:
+    """A :class:`RichSlot` for each markdown or link tag, whose run is now a mark between runs.
+
+    A markdown tag alone in its paragraph, directly in it (not inside a link
+    or a content control), may make several paragraphs: the paragraph's
+    properties move out of the tree into the slot, and a second mark stands
+    where they were, so each paragraph the value makes gets them.
+    """
+    marks: dict[int, etree._Element] = {}
+    for node in root.iter(etree.ProcessingInstruction):
+        text = node.text or ""
+        mine = isinstance(node, etree._ProcessingInstruction) and node.target == sections.PI_TARGET
+        if mine and text[:1] == "m" and text[1:].isdigit():
+            marks[int(text[1:])] = node
+    namespaces = tuple((key, uri) for key, uri in root.nsmap.items() if key)
+    r_ns = _R_STRICT_NS if ns == W_STRICT_NS else _R_NS
+    hyperlink = names.w + "hyperlink"
+    made: list[RichSlot] = []
+    for number, site in enumerate(found):
+        mark = marks[number]
+        run = mark.getprevious()
+        properties = run.find(names.rpr) if run is not None and run.tag == names.r else None
+        rpr = etree.tostring(properties) if properties is not None else b""
+        parent = mark.getparent()
+        in_link = any(ancestor.tag == hyperlink for ancestor in mark.iterancestors())
+        tag = site.tag
+        label = richtext.link_label(tag.filters) if site.kind == "link" else None
+        common = {
+            "name": tag.name,
+            "raw": tag.raw,
+            "prefix": site.prefix,
+            "filters": tag.filters,
+            "kind": site.kind,
+            "part": part,
+            "ns": ns,
+            "namespaces": namespaces,
+            "r_ns": r_ns,
+            "strict": ns == W_STRICT_NS,
+            "rpr": rpr,
+            "in_hyperlink": in_link,
+            "label": label,
+        }
+        if not (site.alone and site.kind == "markdown" and parent is not None and parent.tag == names.p):
+            made.append(RichSlot(paragraph=False, **common))  # type: ignore[arg-type]
+            continue
+        ppr = parent.find(names.ppr)
+        own = last = plain = b""
+        sectioned = False
+        if ppr is not None:
+            parent.remove(ppr)
+            last = _in_part(ppr, root)
+            trimmed = copy.deepcopy(ppr)
+            for section in trimmed.findall(names.sect_pr):
+                trimmed.remove(section)
+                sectioned = True
+            own = _in_part(trimmed, root) if sectioned else last
+            plain = etree.tostring(trimmed)
+        parent.insert(0, etree.ProcessingInstruction(sections.PI_TARGET, f"P{number}"))
+        made.append(
+            RichSlot(
+                paragraph=True,
+                ppr=plain,
+                ppr_own=own,
+                ppr_last=last,
+                sectioned=sectioned,
+                **common,  # type: ignore[arg-type]
+            )
+        )
+    return made
+
+
+def _in_part(element: etree._Element, root: etree._Element) -> bytes:
+    """``element`` serialised as it is written inside its part (the root's prefixes, none declared again)."""
+    wrapper = etree.Element(root.tag, nsmap=root.nsmap)  # type: ignore[arg-type]  # None: the default one
+    wrapper.append(copy.deepcopy(element))
+    etree.cleanup_namespaces(wrapper)
+    data = etree.tostring(wrapper, encoding="UTF-8")
+    return data[data.index(b">") + 1 : data.rindex(b"</")]
 
 
 def is_picture_tag(tag: Tag) -> bool:
@@ -509,6 +667,7 @@ def _nodes(
     sites: list[sections.Site],
     marker_open: str,
     marker_close: str,
+    rich: list[RichSlot] | None = None,
 ) -> list[Node]:
     """Split serialised bytes at value markers and section marks into nested nodes."""
     pattern = re.compile(
@@ -517,7 +676,7 @@ def _nodes(
         + re.escape(marker_close.encode())
         + rb"|<\?"
         + sections.PI_TARGET.encode()
-        + rb" ([seigG])(\d+)\?>"
+        + rb" ([seigGmP])(\d+)\?>"
     )
     stack: list[tuple[list[Node], bytes]] = [([], b"")]
     position = 0
@@ -529,6 +688,12 @@ def _nodes(
             children.append(slots[int(match.group(1))])
         elif match.group(2) == b"i":
             children.append(pictures[int(match.group(3))])
+        elif match.group(2) == b"m":
+            assert rich is not None
+            children.append(rich[int(match.group(3))])
+        elif match.group(2) == b"P":
+            assert rich is not None
+            children.append(RichProps(rich[int(match.group(3))]))
         elif match.group(2) in (b"s", b"g"):
             stack.append(([], match.group(3)))
         elif match.group(2) == b"G":
@@ -614,6 +779,38 @@ def _starts(pieces: list[tuple[etree._Element | None, str]]) -> list[int]:
     return list(itertools.accumulate((len(text) for _, text in pieces[:-1]), initial=0))
 
 
+#: Text longer than this beside a placeholder keeps a w:t of its own (see _set_text).
+_LONG_TEXT = 1 << 20
+
+
+def _set_text(element: etree._Element, chunks: list[str]) -> None:
+    """Give the w:t ``element`` the text of ``chunks`` (text and markers, in order).
+
+    A marker is a private-use character: joined to a long text it would make
+    a copy twice the text's size (a wide string), on top of the parser's. So a
+    chunk longer than ``_LONG_TEXT`` goes in a w:t of its own that follows in
+    the same run, which Word and LibreOffice read as the same text. Documents
+    with ordinary paragraphs keep one w:t.
+    """
+    groups: list[list[str]] = [[]]
+    for chunk in chunks:
+        if len(chunk) > _LONG_TEXT:
+            groups += [[chunk], []]
+        elif chunk:
+            groups[-1].append(chunk)
+    texts = ["".join(group) for group in groups if group]
+    chunks.clear()
+    # The element's own text first: the old text's memory is freed before the long copies are made.
+    element.text = texts[0] if texts else ""
+    element.set(XML_SPACE, "preserve")
+    after = element
+    for text in texts[1:]:
+        more = element.makeelement(element.tag, {XML_SPACE: "preserve"})
+        more.text = text
+        after.addnext(more)
+        after = more
+
+
 def _rewrite(pieces: list[tuple[etree._Element | None, str]], tags: list[Tag], markers: list[str]) -> None:
     """Put each tag's marker in the w:t holding its first character; trim the rest.
 
@@ -643,8 +840,7 @@ def _rewrite(pieces: list[tuple[etree._Element | None, str]], tags: list[Tag], m
                 index += 1
             if touched:
                 chunks.append(full[position:end])
-                element.text = "".join(chunks)
-                element.set(XML_SPACE, "preserve")
+                _set_text(element, chunks)
         start = end
 
 

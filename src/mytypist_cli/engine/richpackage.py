@@ -1,0 +1,139 @@
+"""What a template with ``markdown`` or ``link`` values needs in its package, found or added once.
+
+When the template opens, the Hyperlink character style (and, for
+``markdown``, Heading 1-6) goes into ``word/styles.xml`` when the template
+lacks them, a bulleted and a numbered list definition go into
+``word/numbering.xml`` (each created, with its relationship and content
+type, when missing), and the numbering part is cut where each document's
+list instances go. Templates without these filters never come here.
+
+Imports neither typer nor rich.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from mytypist_cli.engine import richtext
+from mytypist_cli.ooxml import numbering
+from mytypist_cli.ooxml.compiler import parse_xml
+from mytypist_cli.ooxml.names import CONTENT_TYPES_NS, PACKAGE_RELS_NS, W_STRICT_NS
+
+_STYLES_SUFFIX = "/styles"
+_STYLES_RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
+_STYLES_RELATIONSHIP_STRICT = "http://purl.oclc.org/ooxml/officeDocument/relationships/styles"
+_EMPTY_RELS = f'<Relationships xmlns="{PACKAGE_RELS_NS}"/>'.encode()
+
+
+@dataclass
+class Prepared:
+    """The package's additions: the parts to use and the members whose bytes change (or are new)."""
+
+    parts: richtext.RichParts
+    members: dict[str, bytes] = field(default_factory=dict)
+    """Member name -> its new bytes (styles, numbering, the main part's .rels, content types)."""
+
+
+def prepare(
+    *,
+    main: str,
+    main_rels_name: str,
+    main_rels: bytes | None,
+    content_types: bytes,
+    members: dict[str, bytes | None],
+    ns: str,
+    markdown: bool,
+) -> Prepared:
+    """Styles and numbering for rich values. ``members`` maps lower-cased member names to their bytes.
+
+    Raises UnsafeDocumentError or CorruptDocumentError for a styles or
+    numbering part that is not sound XML.
+    """
+    strict = ns == W_STRICT_NS
+    changed: dict[str, bytes] = {}
+    rels = main_rels
+    styles_name = _target(main, main_rels, _STYLES_SUFFIX)
+    styles_data = members.get(styles_name.lower()) if styles_name is not None else None
+    if styles_data is not None:
+        assert styles_name is not None
+        parse_xml(styles_data, styles_name)  # refuses a DOCTYPE before richtext parses it
+    else:
+        styles_name = posixpath.join(posixpath.dirname(main), "styles.xml")
+        rels = _add_relationship(
+            rels, _STYLES_RELATIONSHIP_STRICT if strict else _STYLES_RELATIONSHIP, "styles.xml"
+        )
+        content_types = _with_override(content_types, styles_name, richtext.STYLES_TYPE)
+    styles, headings, hyperlink = richtext.ensure_styles(styles_data, ns, headings=markdown)
+    if styles is not None:
+        changed[styles_name] = styles
+    cut: tuple[str, bytes, bytes] | None = None
+    bullet = decimal = 0
+    first_num = 1
+    if markdown:
+        name, rels_out, content_types = numbering.ensure_numbering_part(rels, content_types, strict=strict)
+        if rels_out != (rels or b""):
+            rels = rels_out
+        name = numbering.numbering_target(rels, main) or name  # relative to the main part's folder
+        data = members.get(name.lower())
+        if data is not None:
+            parse_xml(data, name)
+        before, after, bullet, decimal, first_num = richtext.ensure_numbering(data, ns)
+        cut = (name, before, after)
+        changed[name] = before + after
+    if rels is not main_rels and rels is not None:
+        changed[main_rels_name] = rels
+    changed["[Content_Types].xml"] = content_types
+    parts = richtext.RichParts(
+        numbering=cut,
+        bullet_id=bullet,
+        decimal_id=decimal,
+        first_num=first_num,
+        headings=headings,
+        hyperlink=hyperlink,
+        ns=ns,
+    )
+    return Prepared(parts, changed)
+
+
+def _target(source: str, rels: bytes | None, suffix: str) -> str | None:
+    """The member an internal relationship of ``source`` whose type ends with ``suffix`` points at."""
+    if not rels:
+        return None
+    root = parse_xml(rels, "relationships")
+    for element in root.iter(f"{{{PACKAGE_RELS_NS}}}Relationship"):
+        if (element.get("Type") or "").endswith(suffix) and (element.get("TargetMode") or "") != "External":
+            target = element.get("Target") or ""
+            if target.startswith("/"):
+                return target[1:]
+            return posixpath.normpath(posixpath.join(posixpath.dirname(source), target))
+    return None
+
+
+def _add_relationship(rels: bytes | None, kind: str, target: str) -> bytes:
+    root = parse_xml(rels or _EMPTY_RELS, "relationships")
+    taken = {element.get("Id") for element in root.iter(f"{{{PACKAGE_RELS_NS}}}Relationship")}
+    number = 1
+    while f"rIdMtSty{number}" in taken:
+        number += 1
+    element = etree.SubElement(root, f"{{{PACKAGE_RELS_NS}}}Relationship")
+    element.set("Id", f"rIdMtSty{number}")
+    element.set("Type", kind)
+    element.set("Target", target)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _with_override(content_types: bytes, member: str, content_type: str) -> bytes:
+    root = parse_xml(content_types, "[Content_Types].xml")
+    name = "/" + member
+    for element in root.iter(f"{{{CONTENT_TYPES_NS}}}Override"):
+        if (element.get("PartName") or "").lower() == name.lower():
+            element.set("ContentType", content_type)
+            break
+    else:
+        override = etree.SubElement(root, f"{{{CONTENT_TYPES_NS}}}Override")
+        override.set("PartName", name)
+        override.set("ContentType", content_type)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
