@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import subprocess
 import zipfile
@@ -218,7 +219,6 @@ def _png(path: Path, colour: tuple[int, int, int]) -> str:
 def _pictures_of(docx_bytes: bytes) -> dict[str, list[bytes]]:
     """The picture bytes each story part of a package shows, in order (body and each header)."""
     import posixpath
-    import re
 
     shown: dict[str, list[bytes]] = {}
     with zipfile.ZipFile(io.BytesIO(docx_bytes)) as package:
@@ -258,7 +258,11 @@ def test_combine_keeps_each_records_pictures_in_body_and_header(files: tuple[Pat
     with zipfile.ZipFile(io.BytesIO(combined)) as package:
         assert package.testzip() is None
         names = package.namelist()
+        body = package.read("word/document.xml").decode()
     assert len(names) == len(set(names))
+    drawing_ids = re.findall(r'<wp:docPr id="(\d+)"', body)
+    assert len(drawing_ids) == 3
+    assert len(set(drawing_ids)) == 3
     pictures = _pictures_of(combined)
     colours = {(folder / n).read_bytes(): n for n in (red, blue, green)}
     assert [colours[p] for p in pictures["word/document.xml"]] == [red, blue, red]
@@ -296,3 +300,26 @@ def _records_headers(path: Path) -> list[bytes]:
         rid = blip.get("{http://schemas.openxmlformats.org/officeDocument/2006/relationships}embed")
         out.append(header.part.related_parts[rid].blob)
     return out
+
+
+def test_combine_a_picture_the_template_holds_too(files: tuple[Path, Path]) -> None:
+    """A value's picture that is also the template's own (python-docx shares it): right on every page."""
+    template, _ = files
+    folder = template.parent
+    red, blue = (_png(folder / f"{n}.png", c) for n, c in (("r", (255, 0, 0)), ("b", (0, 0, 255))))
+    document = docx.Document()
+    document.add_picture(str(folder / red))
+    document.add_paragraph("{%p if name %}")
+    document.add_paragraph("{{ name }} {{ photo|image }}")
+    document.add_paragraph("{%p endif %}")
+    document.save(str(folder / "logo.docx"))
+    (folder / "people.csv").write_text(f"name,photo\nAda,{red}\nBola,{blue}\nChidi,{red}\n", encoding="utf-8")
+    result = runner.invoke(app, ["fill", "logo.docx", "people.csv", "--combine", "all.docx"])
+    assert result.exit_code == 0, result.stderr
+    combined = (folder / "all.docx").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(combined)) as package:
+        names = package.namelist()
+    assert len(names) == len(set(names))
+    colours = {(folder / n).read_bytes(): n for n in (red, blue)}
+    shown = [colours[p] for p in _pictures_of(combined)["word/document.xml"]]
+    assert shown == [red, red, red, blue, red, red]  # the template's own, then the record's, per record

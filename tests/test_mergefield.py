@@ -275,6 +275,10 @@ def test_if_over_two_fields_lists_both_as_conditions() -> None:
     assert template.warnings == ()
     assert template.names == ("a", "b")
     assert {x.name: x.kind for x in template.placeholders} == {"a": "condition", "b": "condition"}
+    assert {x.name: x.filters for x in template.placeholders} == {
+        "a": ("IF \u00aba\u00bb = \u00abb\u00bb",),
+        "b": ("IF \u00aba\u00bb = \u00abb\u00bb",),
+    }
     # neither is required: a missing field is empty text, as in Word
     assert template.missing_from([]) == ()
     assert text_of(template.render({"a": "x"})) == "different"
