@@ -20,9 +20,9 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import REPO
-from docx_factory import make_docx, para
+from docx_factory import make_docx, p, para, r
 from mytypist_cli.cli.app import app
-from mytypist_cli.fill.pdfs import whole_document_fields
+from mytypist_cli.engine.combine import page_exact_problems
 from mytypist_cli.pdf.convert import convert_to_pdf
 
 runner = CliRunner()
@@ -157,26 +157,70 @@ def _field(instruction: str) -> str:
     )
 
 
-def test_fields_that_count_the_whole_document_are_found(tmp_path: Path) -> None:
-    def check(body: str) -> str | None:
-        path = tmp_path / "doc.docx"
-        path.write_bytes(make_docx(body))
-        return whole_document_fields(path)
+TOC = "a table of contents (TOC) counts the pages of the whole document"
+PAGEREF = "a PAGEREF field is not checked to show the page it shows alone"
+SECTION = "a SECTION field counts the sections of the whole document"
+RESTARTS = "NUMPAGES in a template whose sections restart or format their page numbers"
 
-    assert check(para("plain") + _field("PAGE")) is None
-    assert check(_field("NUMPAGES")) is None  # one section: the combined document restarts it per record
-    assert check(_field('TOC \\o "1-3"')) == "the template has TOC field"
-    assert (
-        check(_field("PAGEREF _Ref1 \\h") + _field("SECTION")) == "the template has PAGEREF, SECTION fields"
-    )
+
+def _break(page_numbers: str = "") -> str:
+    """A paragraph ending a section (the next starts on a new page), with ``page_numbers`` as its pgNumType."""
+    return f'<w:p><w:pPr><w:sectPr><w:type w:val="nextPage"/>{page_numbers}</w:sectPr></w:pPr></w:p>'
+
+
+def test_fields_that_count_the_whole_document_are_found() -> None:
+    def check(body: str, **parts: str) -> tuple[str, ...]:
+        return page_exact_problems(make_docx(body, **parts))
+
+    assert check(para("plain") + _field("PAGE")) == ()
+    assert check(_field("NUMPAGES")) == ()  # the combined document makes it the record's own page count
+    assert check(_field('TOC \\o "1-3"')) == (TOC,)
+    assert check(_field("PAGEREF _Ref1 \\h") + _field("SECTION")) == (PAGEREF, SECTION)
     split = (
         '<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText>PAGE</w:instrText></w:r>'
         '<w:r><w:instrText>REF _Ref1</w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>'
     )
-    assert check(split) == "the template has PAGEREF field"
-    assert check('<w:p><w:fldSimple w:instr=" TOC "><w:r><w:t>x</w:t></w:r></w:fldSimple></w:p>') is not None
-    two_sections = "<w:p><w:pPr><w:sectPr/></w:pPr></w:p>" + _field("NUMPAGES") + "<w:sectPr/>"
-    assert check(two_sections) == "the template has NUMPAGES field"
+    assert check(split) == (PAGEREF,)
+    assert check('<w:p><w:fldSimple w:instr=" TOC "><w:r><w:t>x</w:t></w:r></w:fldSimple></w:p>') == (TOC,)
+    assert check(para("x"), footers={"footer1.xml": _field("SECTION")}) == (SECTION,)
+    # NUMPAGES across sections numbered on from the record's first page counts the record's pages ...
+    assert check(_break() + _field("NUMPAGES") + "<w:sectPr/>") == ()
+    assert check(_break('<w:pgNumType w:start="1"/>') + _field("NUMPAGES")) == ()
+    # ... but not once a later section restarts them, or numbers them i, ii, iii.
+    restarted = _break() + _field("NUMPAGES") + '<w:sectPr><w:pgNumType w:start="1"/></w:sectPr>'
+    assert check(restarted) == (RESTARTS,)
+    assert check(_break('<w:pgNumType w:fmt="lowerRoman"/>') + _field("NUMPAGES")) == (RESTARTS,)
+    assert check(_break('<w:pgNumType w:start="5"/>') + _field("NUMPAGES")) == (RESTARTS,)
+
+
+@pytest.mark.slow
+@needs_libreoffice
+def test_numpages_in_a_template_of_several_sections_takes_the_fast_path_and_matches(tmp_path: Path) -> None:
+    page_of = p(
+        r("Page "),
+        '<w:fldSimple w:instr=" PAGE "><w:r><w:t>1</w:t></w:r></w:fldSimple>',
+        r(" of "),
+        '<w:fldSimple w:instr=" NUMPAGES "><w:r><w:t>1</w:t></w:r></w:fldSimple>',
+    )
+    long_text = "".join(para(f"Clause {n} for <<name>>") for n in range(70))
+    body = (
+        para("Cover for <<name>>")
+        + _break()
+        + long_text
+        + '<w:sectPr><w:footerReference w:type="default" r:id="rId1"/></w:sectPr>'
+    )
+    template = tmp_path / "sections.docx"
+    template.write_bytes(make_docx(body, footers={"footer1.xml": page_of}))
+    data = tmp_path / "people.csv"
+    data.write_text("name\nAda\nTunde\nBisi\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["fill", str(template), str(data), "--out-dir", str(out), "--pdf"])
+    assert result.exit_code == 0, result.stderr
+    assert "one document at a time" not in result.stderr
+    assert _same_as_alone(out, tmp_path) == 3
+    pages = _pages(out / "sections-0002.pdf")
+    assert len(pages) == 3
+    assert "Page 3 of 3" in pages[-1]
 
 
 @pytest.mark.slow

@@ -14,8 +14,9 @@ into one PDF per record (``pdf.split``). A chunk LibreOffice cannot convert,
 that times out, or whose PDF cannot be split exactly, falls back to converting
 its records' own documents one by one, so only a bad record fails. A
 template with fields that depend on the whole document (a table of contents,
-``PAGEREF``, ``NUMPAGES`` across several sections) is converted one document
-at a time from the start, and the summary says so.
+``PAGEREF``, ``NUMPAGES`` with page numbers restarting in a later section:
+``engine.combine.page_exact_problems``, the one check) is converted one
+document at a time from the start, and the summary says so.
 
 Imports neither typer nor rich; never prints.
 """
@@ -25,7 +26,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import math
-import re
 import shutil
 import tempfile
 import zipfile
@@ -121,7 +121,7 @@ def convert_rows_combined(
     again, ``COMBINED_RECORDS`` to a document, filled as ``options`` say).
     A row whose chunk cannot be converted or split exactly is converted from
     its own document, as ``convert_rows`` does. ``on_progress(done, total)``
-    as records are converted.
+    as records are converted, first with 0 done when there is any to convert.
     """
     rows = list(results)
     final: dict[int, RowResult] = {}
@@ -147,6 +147,9 @@ def convert_rows_combined(
         done += count
         if on_progress is not None:
             on_progress(done, total)
+
+    if total:
+        advance(0)  # a whole chunk converts before its first record is done: show 0 of N until then
 
     if todo:
         size = max(1, min(COMBINED_RECORDS, math.ceil(len(todo) / options.jobs)))
@@ -273,60 +276,6 @@ def _place_piece(
     return row if keep_docx else dataclasses.replace(row, file=str(target))
 
 
-# Field codes whose result depends on the whole document, not on the record's own pages.
-_WHOLE_DOCUMENT_FIELDS = ("TOC", "TOA", "INDEX", "PAGEREF", "SECTION")
-_FIELD_TOKEN = re.compile(
-    rb'<w:fldChar\b[^>]*\bw:fldCharType="(begin|separate|end)"'
-    rb"|<w:instrText\b[^>/]*>([^<]*)</w:instrText>"
-    rb'|<w:fldSimple\b[^>]*\bw:instr="([^"]*)"'
-)
-_FIELD_PARTS = re.compile(r"word/(document|header\d*|footer\d*)\.xml")
-
-
-def whole_document_fields(document: Path) -> str | None:
-    """Why a filled document's PDF could differ when converted among others, or None.
-
-    A table of contents, an index, ``PAGEREF`` and ``SECTION`` count the whole
-    document; ``NUMPAGES`` does too once the template has several sections.
-    """
-    try:
-        with zipfile.ZipFile(document) as package:
-            parts = {name: package.read(name) for name in package.namelist() if _FIELD_PARTS.fullmatch(name)}
-    except (OSError, zipfile.BadZipFile, KeyError):
-        return None
-    sections = parts.get("word/document.xml", b"").count(b"<w:sectPr")
-    found: list[str] = []
-    for xml in parts.values():
-        for instruction in _instructions(xml):
-            words = instruction.split()
-            field_name = words[0].upper() if words else ""
-            whole = field_name in _WHOLE_DOCUMENT_FIELDS or (field_name == "NUMPAGES" and sections > 1)
-            if whole and field_name not in found:
-                found.append(field_name)
-    if not found:
-        return None
-    return "the template has " + ", ".join(found) + (" fields" if len(found) > 1 else " field")
-
-
-def _instructions(xml: bytes) -> Iterator[str]:
-    """Every field instruction of a part; a complex field's instruction may be spread over several runs."""
-    open_fields: list[list[bytes]] = []  # nested fields: the instruction text of each so far
-    for match in _FIELD_TOKEN.finditer(xml):
-        kind, text, simple = match.groups()
-        if simple is not None:
-            yield simple.decode(errors="replace")
-        elif text is not None:
-            if open_fields:
-                open_fields[-1].append(text)
-        elif kind == b"begin":
-            open_fields.append([])
-        elif open_fields:
-            pieces = open_fields.pop() if kind == b"end" else open_fields[-1]
-            if pieces:
-                yield b"".join(pieces).decode(errors="replace")
-                pieces.clear()
-
-
 def _ticker(tick: Callable[[], object]) -> Callable[[ConversionResult], None]:
     def each(_outcome: ConversionResult) -> None:
         tick()
@@ -374,7 +323,7 @@ def run_with_pdfs(
     converted (or failed) one after conversion. ``on_file`` gets each file
     written into the output folder (documents as written, PDFs as converted);
     ``on_filled`` every row as the filling pass finishes it (for progress),
-    ``on_converted(done, total)`` as documents are converted. ``combined_pdfs``
+    ``on_converted(done, total)`` as documents are converted (first ``(0, total)``). ``combined_pdfs``
     (the default) converts through combined documents when the template allows
     (see ``convert_rows_combined``); False converts each document on its own.
     """
@@ -405,9 +354,14 @@ def run_with_pdfs(
         summary = run_rows(template, remembered, documents, stem=stem, total=total, on_result=filled)
         pdf_dir = staging if zipped and staging is not None else final_dir
         first = next((row.file for row in summary.results if row.status == "ok" and row.file), None)
-        reason = whole_document_fields(Path(first)) if combined_pdfs and first is not None else None
-        if reason is not None:
-            warnings.append(f"{reason}: its PDFs are made one document at a time (slower) so they match")
+        problems: tuple[str, ...] = ()
+        if combined_pdfs and first is not None:
+            from mytypist_cli.engine.combine import page_exact_problems
+
+            problems = page_exact_problems(template if template.source else Path(first))
+        if problems:
+            why = "; ".join(problems)
+            warnings.append(f"{why}: its PDFs are made one document at a time (slower) so they match")
 
         def converted(row: RowResult) -> None:
             if row.status == "ok" and not zipped and on_file is not None:
@@ -415,7 +369,7 @@ def run_with_pdfs(
             if on_result is not None:
                 on_result(row)
 
-        if combined_pdfs and reason is None:
+        if combined_pdfs and not problems:
             results = convert_rows_combined(
                 template,
                 summary.results,
@@ -436,6 +390,9 @@ def run_with_pdfs(
                 done += 1
                 if on_converted is not None:
                     on_converted(done, count)
+
+            if count and on_converted is not None:
+                on_converted(0, count)  # LibreOffice starts before the first document is done
 
             results = convert_rows(
                 summary.results,
