@@ -214,3 +214,9 @@ def test_libreoffice_shows_the_links_as_links(tmp_path: Path) -> None:
     }
     assert URL in uris
     assert "Pay now" in page.extract_text()
+
+
+def test_each_record_of_a_combined_document_keeps_its_own_link() -> None:
+    template = Template.open(make_docx(para("<<url|link>>")))
+    data = template.render_combined([{"url": "https://one.example.ng"}, {"url": "https://two.example.ng"}])
+    assert [target for target, _, _ in links(data)] == ["https://one.example.ng", "https://two.example.ng"]

@@ -109,15 +109,15 @@ class SectionRenderer:
                 self._section(node, scopes, out)
             elif isinstance(node, ImageSlot):
                 self._picture(node, scopes, out)
-            elif isinstance(node, RichSlot):
-                self._rich_runs(node, scopes, out)
-            elif isinstance(node, RichProps):
-                self._rich_props(node.slot, scopes, out)
             elif isinstance(node, NewId):
                 out.append(str(self._next_id()).encode())
             elif isinstance(node, Once) and node not in self._shown:
                 self._shown.add(node)
                 out.append(node.markup)
+            elif isinstance(node, RichSlot):
+                self._rich_runs(node, scopes, out)
+            elif isinstance(node, RichProps):
+                self._rich_props(node.slot, scopes, out)
 
     def _text(self, slot: Slot, scopes: list[Scope]) -> str:
         if len(scopes) == 1:

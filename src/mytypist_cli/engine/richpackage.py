@@ -116,10 +116,10 @@ def _add_relationship(rels: bytes | None, kind: str, target: str) -> bytes:
     root = parse_xml(rels or _EMPTY_RELS, "relationships")
     taken = {element.get("Id") for element in root.iter(f"{{{PACKAGE_RELS_NS}}}Relationship")}
     number = 1
-    while f"rIdMtSty{number}" in taken:
+    while f"rIdMs{number}" in taken:
         number += 1
     element = etree.SubElement(root, f"{{{PACKAGE_RELS_NS}}}Relationship")
-    element.set("Id", f"rIdMtSty{number}")
+    element.set("Id", f"rIdMs{number}")
     element.set("Type", kind)
     element.set("Target", target)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)

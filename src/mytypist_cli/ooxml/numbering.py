@@ -93,12 +93,13 @@ def ensure_numbering_part(
         rels_root = etree.fromstring(document_rels)
     else:
         rels_root = etree.fromstring(f'<Relationships xmlns="{PACKAGE_RELS_NS}"/>'.encode())
+    # Not rIdMt...: combined documents take those for value pictures, made again per record.
     taken = {rel.get("Id") for rel in rels_root.iter(f"{{{PACKAGE_RELS_NS}}}Relationship")}
     number = 1
-    while f"rIdMtNum{number}" in taken:
+    while f"rIdMn{number}" in taken:
         number += 1
     rel = etree.SubElement(rels_root, f"{{{PACKAGE_RELS_NS}}}Relationship")
-    rel.set("Id", f"rIdMtNum{number}")
+    rel.set("Id", f"rIdMn{number}")
     rel.set("Type", NUMBERING_RELATIONSHIP_STRICT if strict else NUMBERING_RELATIONSHIP)
     rel.set("Target", "numbering.xml")
     new_rels = etree.tostring(rels_root, xml_declaration=True, encoding="UTF-8", standalone=True)
