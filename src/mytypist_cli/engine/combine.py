@@ -144,6 +144,9 @@ class CombinedDocument:
         rels = _relationships(members.get(_rels_name(self._main)))
         renames: dict[str, str] = {}  # relationship ids of the record -> ids in the combined main part
         for rid, (kind, target, external) in rels.items():
+            if external and rid.startswith("rIdMl"):  # a link from a value: this record's own target
+                renames[rid] = self._new_link(kind, target)
+                continue
             if rid in self._header_rels or external:
                 continue
             if rid.startswith("rIdMt"):  # a picture from a value
@@ -269,7 +272,7 @@ class CombinedDocument:
         rels_member = members[_rels_name(self._main)]
         assert rels_member.data is not None
         # Value pictures' relationships are added per record under new ids, so drop the first's.
-        self._main_rels = re.sub(rb'<Relationship\b[^>]*Id="rIdMt\d+"[^>]*/>', b"", rels_member.data)
+        self._main_rels = re.sub(rb'<Relationship\b[^>]*Id="rIdM[tl]\d+"[^>]*/>', b"", rels_member.data)
         types = members["[Content_Types].xml"].data
         assert types is not None
         self._content_types = types
@@ -464,6 +467,12 @@ class CombinedDocument:
     def _new_rel(self, kind: str, target: str) -> str:
         rid = f"rIdMtC{next(self._rel_numbers)}"
         self._rels_spool.write(f'<Relationship Id="{rid}" Type="{kind}" Target="{target}"/>'.encode())
+        return rid
+
+    def _new_link(self, kind: str, target: str) -> str:
+        rid = f"rIdMtC{next(self._rel_numbers)}"
+        element = etree.Element("Relationship", Id=rid, Type=kind, Target=target, TargetMode="External")
+        self._rels_spool.write(etree.tostring(element))  # the target escaped, whatever the value was
         return rid
 
     def _picture(self, member: str, kind: str, target: str, members: dict[str, package.Member]) -> str:
