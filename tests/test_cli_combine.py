@@ -135,6 +135,19 @@ def test_no_record_fills_no_file_is_written(tmp_path: Path, template: Path) -> N
     assert result.stdout == ""
 
 
+def test_every_row_skipped_writes_no_file_and_fails(tmp_path: Path, template: Path) -> None:
+    # Rows with no value for any placeholder are skipped; with none left there is no document to
+    # write, and a run that was asked for a file and made none is not a success.
+    data = _csv(tmp_path, "name,fee\n,\n,\n")
+    out = tmp_path / "all.docx"
+    result = runner.invoke(app, ["fill", str(template), str(data), "--combine", str(out)])
+    assert result.exit_code == 1
+    assert f"no record to put in {out}: it was not written" in result.stderr
+    assert "into" not in result.stderr.splitlines()[-1]
+    assert not out.exists()
+    assert result.stdout == ""
+
+
 def test_an_existing_file_is_kept_unless_overwrite(tmp_path: Path, template: Path) -> None:
     data = _csv(tmp_path, "name,fee\nAda,10\n")
     out = tmp_path / "all.docx"

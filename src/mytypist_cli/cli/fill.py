@@ -296,7 +296,7 @@ def _summary_line(summary: BatchSummary, *, one: bool) -> str:
     count = summary.ok if summary.dry_run else summary.written
     if summary.combined is not None:
         noun = "record" if count == 1 else "records"
-        into = "" if summary.dry_run else f" into {summary.combined}"
+        into = f" into {summary.combined}" if summary.outputs else ""
         tail = [f"{summary.failed} failed"] if summary.failed else []
         tail += [f"{summary.skipped} skipped"] if summary.skipped else []
         verb = "checked" if summary.dry_run else "wrote"

@@ -97,8 +97,13 @@ def run_combined(
         on_file(ok_file)
     kind = "pdf" if pdf else template.extension.lstrip(".")
     ok = sum(row.status == "ok" for row in final)
+    errors: tuple[str, ...] = ()
+    if not written and not options.dry_run and not any(row.status == "failed" for row in final):
+        # Every row blank or skipped (or none at all): the file asked for is not there, so not a success.
+        errors = (f"no record to put in {target}: it was not written",)
     return BatchSummary.of(
         tuple(final),
+        errors=errors,
         written=ok if written else 0,
         elapsed=time.perf_counter() - started,
         outputs=(ok_file,) if written else (),
