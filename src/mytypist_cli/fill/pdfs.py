@@ -152,7 +152,10 @@ def convert_rows_combined(
         advance(0)  # a whole chunk converts before its first record is done: show 0 of N until then
 
     if todo:
-        size = max(1, min(COMBINED_RECORDS, math.ceil(len(todo) / options.jobs)))
+        # Chunks of equal size, as many for each LibreOffice instance (convert_to_pdf shares them out in
+        # order): 200 records with jobs=2 are 4 chunks of 50, not 64, 64, 64 and 8 (128 records for one).
+        per_job = math.ceil(len(todo) / (options.jobs * COMBINED_RECORDS))
+        size = max(1, math.ceil(len(todo) / (options.jobs * per_job)))
         try:
             work = Path(tempfile.mkdtemp(prefix=writer.run_prefix("combined-"), dir=pdf_dir))
         except OSError as exc:
