@@ -47,6 +47,16 @@ def test_a_csv_field_as_long_as_a_base64_picture_is_read() -> None:
     assert csv.field_size_limit() >= records.MAX_CSV_FIELD
 
 
+def test_a_csv_field_longer_than_the_limit_says_so_naming_the_line() -> None:
+    payload = "A" * (records.MAX_CSV_FIELD + 10)
+    with pytest.raises(DataError) as caught:
+        read(f"name,photo\nAda,x\nBola,{payload}\n".encode(), "rows.csv")
+    assert str(caught.value) == (
+        "rows.csv:3: a field in this row is longer than 29 MB, the most mytypist reads in a cell "
+        '(or a quoted field is never closed: a stray " character?)'
+    )
+
+
 class _CountingStream(io.RawIOBase):
     """A raw stream over bytes, for a BufferedReader with a chosen buffer size."""
 

@@ -815,7 +815,14 @@ class _CsvReader:
             return None
         except csv.Error as exc:
             message = str(exc)
-            if "unexpected end of data" in message or "field larger than" in message:
+            if "field larger than" in message:
+                # A field this long is either real (it is refused) or a quote left open to the end.
+                raise DataError(
+                    f"{self.name}:{start}: a field in this row is longer than "
+                    f"{MAX_CSV_FIELD // 1_000_000} MB, the most mytypist reads in a cell (or a quoted "
+                    'field is never closed: a stray " character?)'
+                ) from None
+            if "unexpected end of data" in message:
                 raise DataError(
                     f"{self.name}:{start}: a quoted field that starts in this row is never "
                     'closed (a stray " character?)'
