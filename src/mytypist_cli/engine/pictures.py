@@ -283,6 +283,7 @@ class PictureBook:
         size: SizeSpec,
         drawing_id: int,
         max_width: int | None = None,
+        name: str | None = None,
     ) -> bytes:
         """A run holding the picture for ``value``; without a size it fits ``max_width`` (EMU).
 
@@ -302,18 +303,20 @@ class PictureBook:
             while f"rIdMt{number}" in taken:
                 number += 1
             rid = ids[picture.sha256] = f"rIdMt{number}"
-        name = (
-            value
-            if isinstance(value, str) and not value.startswith("data:") and len(value) < 200
-            else "picture"
-        )
+        if name is None:  # what Word shows as its alternative text: the file's name
+            shown = (
+                value if isinstance(value, str) and not value.startswith("data:") and len(value) < 200 else ""
+            )
+            name = Path(shown).name if shown else "picture"
+        elif len(name) > 200:
+            name = name[:197] + "..."
         drawing = drawing_xml(
             prefix=prefix,
             strict=strict,
             rid=rid,
             drawing_id=drawing_id,
             size=fitted_size(picture, size, max_width or self._text_width),
-            name=Path(name).name,
+            name=name,
         )
         return f"<{prefix}r>".encode() + drawing + f"</{prefix}r>".encode()
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from mytypist_cli.engine import richtext
+from mytypist_cli.engine import codes, richtext
 from mytypist_cli.engine.field_pictures import if_holds
 from mytypist_cli.engine.filters import DEFAULT_LOCALE, Chain, display_text
 from mytypist_cli.engine.pictures import PictureBook
-from mytypist_cli.engine.values import MISSING, Row
+from mytypist_cli.engine.values import MISSING, Row, raw_value, text_of
 from mytypist_cli.errors import PictureError, RenderError
 from mytypist_cli.ooxml.compiler import ImageSlot, NewId, Node, Once, RichProps, RichSlot, Section, Slot
 
@@ -147,9 +147,16 @@ class SectionRenderer:
             return
         assert self._pictures is not None, "a template with pictures renders with a PictureBook"
         try:
+            name = None
+            if slot.code is not None:
+                drawn = codes.png(slot.code, value)  # checks the value can be a code first
+                shown = "".join(char for char in text_of(raw_value(value)) if char.isprintable())
+                name = f"{'QR code' if slot.code.kind == 'qrcode' else 'Barcode'}: {shown}"
+                value = drawn
             out.append(
                 self._pictures.run(
                     value=value,
+                    name=name,
                     part=slot.part,
                     prefix=slot.prefix,
                     strict=slot.strict,

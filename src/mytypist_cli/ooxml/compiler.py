@@ -23,8 +23,8 @@ from typing import Literal
 
 from lxml import etree
 
+from mytypist_cli.engine import codes, richtext
 from mytypist_cli.engine import pictures as images
-from mytypist_cli.engine import richtext
 from mytypist_cli.engine.syntax import Stray, Tag, scan
 from mytypist_cli.errors import CorruptDocumentError, TemplateSyntaxError, UnsafeDocumentError
 from mytypist_cli.ooxml import mergefields as merge
@@ -174,6 +174,8 @@ class ImageSlot:
     strict: bool
     max_width: int | None = None
     """The width (EMU) of the table cell or page section it sits in, when the part says; else the body's."""
+    code: codes.CodeSpec | None = None
+    """For ``qrcode`` and ``barcode``: the code drawn from the value, which is then its text, not a file."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -572,18 +574,30 @@ def _in_part(element: etree._Element, root: etree._Element) -> bytes:
     return data[data.index(b">") + 1 : data.rindex(b"</")]
 
 
+_PICTURE_FILTERS = frozenset({"image", *codes.CODE_FILTERS})
+
+
 def is_picture_tag(tag: Tag) -> bool:
-    return "image" in (step.split(":", 1)[0].strip() for step in tag.filters.split("|"))
+    """Whether the tag is drawn as a picture: ``image``, ``qrcode`` or ``barcode``."""
+    return any(step.split(":", 1)[0].strip() in _PICTURE_FILTERS for step in tag.filters.split("|"))
 
 
 def _image_slot(tag: Tag, prefix: str, part: str, ns: str, paragraph: int, room: int | None) -> ImageSlot:
     name, _, argument = tag.filters.partition(":")
-    if "|" in tag.filters or name.strip() != "image":
+    name = name.strip()
+    if "|" in tag.filters or name not in _PICTURE_FILTERS:
+        which = name if name in _PICTURE_FILTERS else "image"
         raise TemplateSyntaxError(
-            f"{tag.raw} in {part}, paragraph {paragraph}: the image filter stands alone (image or image:4cm)"
+            f"{tag.raw} in {part}, paragraph {paragraph}: the {which} filter stands alone "
+            "(image:4cm, qrcode:3cm, barcode:code128:5cm)"
         )
-    size = images.parse_size(argument.strip() or None, tag.raw)
-    return ImageSlot(tag.name, tag.raw, prefix, size, part, ns == W_STRICT_NS, room)
+    code = None
+    if name in codes.CODE_FILTERS:
+        code, size_text = codes.parse(tag.filters, tag.raw)
+        size = images.parse_size(size_text, tag.raw)
+    else:
+        size = images.parse_size(argument.strip() or None, tag.raw)
+    return ImageSlot(tag.name, tag.raw, prefix, size, part, ns == W_STRICT_NS, room, code)
 
 
 def _room(paragraph: etree._Element, names: _Names) -> int | None:
