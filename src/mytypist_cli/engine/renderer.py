@@ -24,7 +24,17 @@ from mytypist_cli.engine.filters import DEFAULT_LOCALE, Chain, display_text
 from mytypist_cli.engine.pictures import PictureBook
 from mytypist_cli.engine.values import MISSING, Row, raw_value, text_of
 from mytypist_cli.errors import PictureError, RenderError
-from mytypist_cli.ooxml.compiler import ImageSlot, NewId, Node, Once, RichProps, RichSlot, Section, Slot
+from mytypist_cli.ooxml.compiler import (
+    CheckboxSlot,
+    ImageSlot,
+    NewId,
+    Node,
+    Once,
+    RichProps,
+    RichSlot,
+    Section,
+    Slot,
+)
 
 _FALSE_TEXTS = frozenset({"", "false", "no", "0"})
 
@@ -114,6 +124,14 @@ class SectionRenderer:
             elif isinstance(node, Once) and node not in self._shown:
                 self._shown.add(node)
                 out.append(node.markup)
+            elif isinstance(node, CheckboxSlot):
+                text = self._text(node, scopes)  # type: ignore[arg-type]  # a Slot's name, filters, raw
+                ticked = text == richtext.CHECKED
+                if node.state:
+                    out.append(b"1" if ticked else b"0")
+                else:
+                    shown = node.checked if ticked else node.unchecked if text == richtext.UNCHECKED else text
+                    out.append(self._encode(shown, node.prefix))
             elif isinstance(node, RichSlot):
                 self._rich_runs(node, scopes, out)
             elif isinstance(node, RichProps):

@@ -47,6 +47,7 @@ from mytypist_cli.errors import (
 from mytypist_cli.ooxml import mergefields as merge
 from mytypist_cli.ooxml import package
 from mytypist_cli.ooxml.compiler import (
+    CheckboxSlot,
     ImageSlot,
     Kind,
     Node,
@@ -781,7 +782,7 @@ def _compile(
     for member in members:
         if member.name in dynamic:
             nodes = dynamic[member.name]
-            if any(isinstance(node, Section | ImageSlot | RichSlot) for node in nodes):
+            if any(isinstance(node, Section | ImageSlot | RichSlot | CheckboxSlot) for node in nodes):
                 layout.append(_SectionPart(member.name, member.date_time, tuple(nodes)))
                 continue
             # Without sections, fixed bytes and slots alternate: keep them ready to interleave.

@@ -223,6 +223,24 @@ class RichProps:
     slot: RichSlot
 
 
+@dataclass(frozen=True, eq=False)
+class CheckboxSlot:
+    """``<<x|check>>`` inside a Word checkbox content control (``w14:checkbox``).
+
+    Two of these stand for one tag: the control's ``w14:checked`` value
+    (``state``: "1" or "0") and its text (the control's own symbols, ☒ and ☐
+    unless it names others), so the box stays a working checkbox in Word.
+    """
+
+    name: str
+    raw: str
+    prefix: str
+    filters: str
+    checked: str
+    unchecked: str
+    state: bool = False
+
+
 class NewId:
     """Stands for a fresh ``wp:docPr`` id: copies of a repeated picture must not share one."""
 
@@ -243,7 +261,7 @@ class Once:
     markup: bytes
 
 
-Node = bytes | Slot | ImageSlot | Section | NewId | Once | RichSlot | RichProps
+Node = bytes | Slot | ImageSlot | Section | NewId | Once | RichSlot | RichProps | CheckboxSlot
 
 
 @dataclass
@@ -304,6 +322,8 @@ def compile_part(
     slots: list[Slot] = []
     pictures: list[ImageSlot] = []
     rich: list[_RichSite] = []
+    boxes: list[CheckboxSlot] = []
+    boxed: set[int] = set()  # the checkbox controls already holding a tag
     sites: list[sections.Site] = []
     events: list[tuple[str, int]] = []  # ("value", occurrence index) / ("section", site number), in order
     source = source_text(root, data)
@@ -366,6 +386,14 @@ def compile_part(
                 events.append(("value", len(occurrences)))
                 occurrences.append(Occurrence(tag, counted, index, in_table, kind="image"))
                 continue
+            box = _checkbox(element, names, boxed) if _is_check(tag) else None
+            if box is not None:
+                markers.append(f"{marker_open}c{len(boxes)}{marker_close}")
+                box.set(_W14_VAL, f"{marker_open}C{len(boxes)}{marker_close}")
+                boxes.append(_checkbox_slot(tag, prefix, box))
+                events.append(("value", len(occurrences)))
+                occurrences.append(Occurrence(tag, counted, index, in_table))
+                continue
             markers.append(f"{marker_open}{len(slots)}{marker_close}")
             slots.append(Slot(tag.name, tag.raw, prefix, tag.filters))
             events.append(("value", len(occurrences)))
@@ -396,12 +424,12 @@ def compile_part(
     _unbind([binding for binding in bindings if binding.tags], root)
     next_fields = fields.next_fields if fields is not None else 0
     others = tuple(other_tags)
-    if not slots and not sites and not pictures and not rich:
+    if not slots and not sites and not pictures and not rich and not boxes:
         if fields is not None and fields.next_fields:  # only NEXT fields: their code must still go
             whole: list[Node] = [serialise(root)]
             return CompiledPart(whole, occurrences, problems, text_width, stores, next_fields, others)
         return CompiledPart(None, occurrences, problems, text_width, stores, next_fields, others)
-    nodes = _nodes(serialise(root), slots, pictures, sites, marker_open, marker_close, rich_slots)
+    nodes = _nodes(serialise(root), slots, pictures, sites, marker_open, marker_close, rich_slots, boxes)
     if escaped is not None:
         nodes = _unescape(nodes, escaped)
     return CompiledPart(nodes, occurrences, problems, text_width, stores, next_fields, others)
@@ -477,6 +505,46 @@ def _unbind(bindings: list[_Binding], root: etree._Element) -> None:
         properties = binding.element.getparent()
         if properties is not None:
             properties.remove(binding.element)
+
+
+_W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
+_W14_VAL = f"{{{_W14_NS}}}val"
+
+
+def _is_check(tag: Tag) -> bool:
+    return tag.filters.rsplit("|", 1)[-1].split(":", 1)[0].strip() == "check" if tag.filters else False
+
+
+def _checkbox(element: etree._Element, names: _Names, boxed: set[int]) -> etree._Element | None:
+    """The ``w14:checked`` of the checkbox content control around ``element`` (made if it lacks one).
+
+    None when no checkbox control holds it, or when another tag in the same control already took it.
+    """
+    sdt = next(element.iterancestors(names.w + "sdt"), None)
+    box = sdt.find(f"{names.w}sdtPr/{{{_W14_NS}}}checkbox") if sdt is not None else None
+    if box is None or id(box) in boxed:
+        return None
+    boxed.add(id(box))
+    checked = box.find(f"{{{_W14_NS}}}checked")
+    if checked is None:
+        checked = etree.Element(f"{{{_W14_NS}}}checked")
+        box.insert(0, checked)
+    return checked
+
+
+def _checkbox_slot(tag: Tag, prefix: str, checked: etree._Element) -> CheckboxSlot:
+    """The symbols the control shows (its w14:checkedState / uncheckedState, else ☒ and ☐)."""
+    box = checked.getparent()
+    symbols = []
+    for state, fallback in (("checkedState", richtext.CHECKED), ("uncheckedState", richtext.UNCHECKED)):
+        found = box.find(f"{{{_W14_NS}}}{state}") if box is not None else None
+        code = (found.get(_W14_VAL) or "") if found is not None else ""
+        try:
+            symbol = chr(int(code, 16)) if code else fallback
+        except (ValueError, OverflowError):
+            symbol = fallback
+        symbols.append(symbol if symbol.isprintable() else fallback)
+    return CheckboxSlot(tag.name, tag.raw, prefix, tag.filters, symbols[0], symbols[1])
 
 
 @dataclass(frozen=True)
@@ -682,6 +750,7 @@ def _nodes(
     marker_open: str,
     marker_close: str,
     rich: list[RichSlot] | None = None,
+    boxes: list[CheckboxSlot] | None = None,
 ) -> list[Node]:
     """Split serialised bytes at value markers and section marks into nested nodes."""
     pattern = re.compile(
@@ -691,6 +760,10 @@ def _nodes(
         + rb"|<\?"
         + sections.PI_TARGET.encode()
         + rb" ([seigGmP])(\d+)\?>"
+        + rb"|"
+        + re.escape(marker_open.encode())
+        + rb"([cC])(\d+)"
+        + re.escape(marker_close.encode())
     )
     stack: list[tuple[list[Node], bytes]] = [([], b"")]
     position = 0
@@ -700,6 +773,10 @@ def _nodes(
         position = match.end()
         if match.group(1) is not None:
             children.append(slots[int(match.group(1))])
+        elif match.group(4) is not None:
+            assert boxes is not None
+            box = boxes[int(match.group(5))]
+            children.append(dataclasses.replace(box, state=True) if match.group(4) == b"C" else box)
         elif match.group(2) == b"i":
             children.append(pictures[int(match.group(3))])
         elif match.group(2) == b"m":
