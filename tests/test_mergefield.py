@@ -270,6 +270,39 @@ def test_if_compares_two_merge_fields(operator: str, a: str, b: str, holds: bool
     assert "fldChar" not in xml
 
 
+@pytest.mark.parametrize(
+    ("left", "right", "values", "holds"),
+    [
+        ('\u00abfee \\# "0.00"\u00bb', '"10.00"', {"fee": "10"}, True),  # Word compares the shown 10.00
+        ('\u00abfee \\# "0.00"\u00bb', '"10.5"', {"fee": "10.5"}, True),  # as numbers: 10.50 = 10.5
+        ('\u00abfee \\# "#,##0"\u00bb', '"1,250"', {"fee": "1250"}, True),
+        ("\u00abcity \\* Upper\u00bb", "\u00abcode\u00bb", {"city": "lagos", "code": "LAGOS"}, True),
+        ("\u00abcity \\* Upper\u00bb", '"lagos"', {"city": "lagos"}, False),
+        ("\u00abcity \\* MERGEFORMAT\u00bb", '"lagos"', {"city": "lagos"}, True),
+        ('\u00abday \\@ "MMMM"\u00bb', '"September"', {"day": "2025-09-22"}, True),
+        ('\u00abfee \\# "0.00"\u00bb', '"0.00"', {"fee": ""}, False),  # blank shows as blank
+    ],
+)
+def test_if_compares_what_a_field_with_switches_shows(
+    left: str, right: str, values: dict[str, object], holds: bool
+) -> None:
+    out = fill(p(_two_fields_if(left, "=", right)), values)
+    assert text_of(out) == ("same" if holds else "different")
+    assert "instrText" not in document_xml(out)
+
+
+def test_a_bad_switch_on_a_field_an_if_compares_fails_at_open() -> None:
+    with pytest.raises(TemplateError, match="Roman"):
+        Template.open(make_docx(p(_two_fields_if("\u00abn \\* Roman\u00bb", "=", '"x"'))))
+
+
+def test_extract_shows_the_switches_of_a_field_an_if_compares() -> None:
+    template = Template.open(make_docx(p(_two_fields_if('\u00abfee \\# "0.00"\u00bb', "=", '"10.00"'))))
+    assert template.warnings == ()
+    (fee,) = [placeholder for placeholder in template.placeholders if placeholder.name == "fee"]
+    assert fee.filters == ('IF \u00abfee \\# "0.00"\u00bb = "10.00"',)
+
+
 def test_if_over_two_fields_lists_both_as_conditions() -> None:
     template = Template.open(make_docx(p(_two_fields_if("\u00aba\u00bb", "=", "\u00abb\u00bb"))))
     assert template.warnings == ()

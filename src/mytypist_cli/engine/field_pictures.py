@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -339,22 +340,32 @@ def condition(operator: str, expected: str) -> str:
     return f"IF {operator} {json.dumps(expected, ensure_ascii=False)}"
 
 
-Operand = list[str | tuple[str]]
-"""One side of an IF comparison: text pieces and merge fields (a 1-tuple holding the looked-up name)."""
+Operand = list[str | tuple[str] | tuple[str, str]]
+"""One side of an IF comparison: text pieces and merge fields (the looked-up name, and the field's
+switches when they change what it shows)."""
+
+_SHOWN_ONLY = re.compile(r'\\\*\s*"?(?:mergeformat|charformat)"?|\\[mv](?![a-z])', re.IGNORECASE)
+
+
+def formats(switches: str) -> bool:
+    """Whether a MERGEFIELD's switches change the text it shows (``\\* MERGEFORMAT`` alone does not)."""
+    return "\\" in _SHOWN_ONLY.sub("", switches)
 
 
 def comparison(left: Operand, operator: str, right: Operand) -> str:
     """An IF test whose sides hold merge fields (``IF «a» = «b»``, ``IF "Mr "«b» <> «c»``).
 
     Written on the section like :func:`condition`; each side is JSON strings
-    and ``«name»`` fields, read back by :func:`if_holds` through its ``lookup``.
+    and ``«name»`` fields (``«name \\# "0.00"»`` with switches that change what the field
+    shows), read back by :func:`if_holds` through its ``lookup``.
     """
 
+    def field(piece: tuple[str] | tuple[str, str]) -> str:
+        # Switches as Word writes them after the name: «fee \# "0.00"» (they start at " \").
+        return f"\u00ab{piece[0]} {piece[1]}\u00bb" if len(piece) > 1 else f"\u00ab{piece[0]}\u00bb"
+
     def side(pieces: Operand) -> str:
-        out = [
-            f"\u00ab{p[0]}\u00bb" if isinstance(p, tuple) else json.dumps(p, ensure_ascii=False)
-            for p in pieces
-        ]
+        out = [field(p) if isinstance(p, tuple) else json.dumps(p, ensure_ascii=False) for p in pieces]
         return "".join(out) or '""'
 
     return f"IF {side(left)} {operator} {side(right)}"
@@ -384,14 +395,26 @@ def if_holds(value: Any, test: str, lookup: Callable[[str], Any] | None = None) 
         elif token.startswith('"'):
             (right if operator else left).append(str(json.loads(token)))
         else:
-            found = lookup(token[1:-1]) if lookup is not None else MISSING
-            (right if operator else left).append(_shown(found))
+            name, switched, switches = token[1:-1].partition(" \\")
+            found = lookup(name) if lookup is not None else MISSING
+            shown = _formatted(found, name, "\\" + switches) if switched else _shown(found)
+            (right if operator else left).append(shown)
     actual = "".join(left) if left else _shown(value)
     return _compare(actual, operator, "".join(right))
 
 
 def _shown(value: Any) -> str:
     return "" if value is MISSING else text_of(value, DEFAULT_LOCALE)
+
+
+@functools.lru_cache(maxsize=256)
+def _switch_chain(switches: str) -> Chain:
+    return compile_switches(switches)
+
+
+def _formatted(value: Any, name: str, switches: str) -> str:
+    """What a field with switches shows for ``value``, as Word compares it; a missing value is empty."""
+    return "" if value is MISSING else _switch_chain(switches).apply(value, name)
 
 
 def _compare(actual: str, operator: str, expected: str) -> bool:

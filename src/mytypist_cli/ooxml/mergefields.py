@@ -34,11 +34,14 @@ from mytypist_cli.engine.field_pictures import (
     OPERATORS,
     Operand,
     comparison,
+    compile_switches,
     condition,
+    formats,
     split_instruction,
     unquoted,
 )
 from mytypist_cli.engine.syntax import Stray, Tag, normalise_name
+from mytypist_cli.errors import FilterSyntaxError, TemplateSyntaxError
 
 TOKEN_OPEN, TOKEN_CLOSE = "\U00100000", "\U00100001"
 _TOKEN = re.compile(f"{TOKEN_OPEN}(\\d+){TOKEN_CLOSE}")
@@ -259,7 +262,21 @@ class _Writer:
             if not parts or parts[0].startswith("\\"):
                 return None
             name = normalise_name(unquoted(parts[0]).strip())
-            pieces.append((record_name(self.record, name),))
+            rest = piece.text().strip().split(None, 1)[1].strip()
+            switches = rest[len(_first_word(rest)) :].strip()
+            looked_up = record_name(self.record, name)
+            # Word compares what the field shows: { MERGEFIELD fee \# "0.00" } is "10.00" for 10.
+            if not formats(switches):
+                pieces.append((looked_up,))
+            elif "\u00bb" in switches or " \\" in name:
+                return None  # cannot be written in a test: left as it is, with a warning
+            else:
+                try:
+                    compile_switches(switches)  # a bad switch fails at open, as outside an IF
+                except FilterSyntaxError as exc:
+                    where = f"{{MERGEFIELD {name} {switches}}} in an IF field"
+                    raise TemplateSyntaxError(f"{where}: {exc}") from None
+                pieces.append((looked_up, switches))
         return pieces
 
     def _result(self, pieces: list[str | _Field], paragraph: int) -> str | None:
