@@ -53,7 +53,11 @@ def fill(
         str | None, typer.Option("--output", "-o", help="Write one document here; - for standard output.")
     ] = None,
     out_dir: Annotated[
-        Path | None, typer.Option("--out-dir", help="Write one document per row into this folder.")
+        str | None,
+        typer.Option(
+            "--out-dir",
+            help="Write one document per row into this folder, or a URL such as s3://bucket/letters/.",
+        ),
     ] = None,
     name: Annotated[
         str | None,
@@ -73,7 +77,9 @@ def fill(
     allow_macros: Annotated[
         bool, typer.Option("--allow-macros", help="Allow a macro-enabled template (makes .docm files).")
     ] = False,
-    zip_path: Annotated[Path | None, typer.Option("--zip", help="Write one .zip archive instead.")] = None,
+    zip_path: Annotated[
+        str | None, typer.Option("--zip", help="Write one .zip archive instead (a path or a URL).")
+    ] = None,
     combine: Annotated[
         Path | None,
         typer.Option(
@@ -93,7 +99,7 @@ def fill(
         typer.Option("--jobs", "-j", min=1, help="Parallel processes.", show_default="the number of CPUs"),
     ] = None,
     report: Annotated[
-        Path | None, typer.Option("--report", help="Write a per-row report (.json or .csv).")
+        str | None, typer.Option("--report", help="Write a per-row report (.json or .csv; a path or a URL).")
     ] = None,
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="Text encoding of CSV data.", show_default="utf-8")
@@ -132,6 +138,23 @@ def fill(
         ),
     ] = None,
     list_name: ListNameOption = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            metavar="K/N",
+            help="Fill only the K-th of N shares of the rows, named as one run would name them.",
+        ),
+    ] = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            envvar="MYTYPIST_CLUSTER",
+            metavar="ADDRESS",
+            help="Render and write on this Dask cluster's workers (tcp://scheduler:8786).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line.")] = False,
 ) -> None:
     """Fill a template with data: one document, or one per row.
@@ -141,10 +164,15 @@ def fill(
       mytypist fill offer-letter.docx staff.csv --out-dir letters/
 
       mytypist fill offer-letter.docx --set full_name="Ada Obi" -o ada.docx
+
+      mytypist fill offer-letter.docx staff.csv --out-dir s3://bucket/letters/ --cluster tcp://scheduler:8786
     """
+    from mytypist_cli import storage
     from mytypist_cli.fill.pipeline import fill_batch
 
-    target: Path | IO[bytes] | None = None
+    shares = _parse_shard(shard) if shard is not None else None
+
+    target: Path | str | IO[bytes] | None = None
     if output == "-":
         if sys.stdout.isatty():
             raise typer.BadParameter(
@@ -152,7 +180,7 @@ def fill(
             )
         target = sys.stdout.buffer
     elif output is not None:
-        target = Path(output)
+        target = output if storage.is_url(output) else Path(output)
     progress = _Progress(enabled=not quiet and show.stderr_is_terminal())
     try:
         summary = fill_batch(
@@ -190,6 +218,8 @@ def fill(
             on_result=_show_result,
             on_file=_show_path,
             on_converted=progress.converted,
+            shard=shares,
+            cluster=cluster or None,
         )
     except OptionsError as exc:
         raise typer.BadParameter(str(exc)) from None
@@ -206,6 +236,16 @@ def fill(
         show.note(f"hint: {hint}")
     if not summary.succeeded:
         raise typer.Exit(1)
+
+
+def _parse_shard(text: str) -> tuple[int, int]:
+    """``3/8`` as (3, 8); a usage error otherwise."""
+    k, slash, n = text.partition("/")
+    if slash and k.strip().isdigit() and n.strip().isdigit() and 1 <= int(k) <= int(n):
+        return int(k), int(n)
+    raise typer.BadParameter(
+        f"--shard is K/N with 1 <= K <= N (such as 2/8), not {text!r}", param_hint="--shard"
+    )
 
 
 def _show_path(path: str) -> None:
@@ -229,7 +269,7 @@ def _hint(summary: BatchSummary) -> str | None:
     if summary.dry_run:
         return None
     if summary.zip_path is not None or summary.combined is not None:
-        one_file = summary.zip_path or summary.combined
+        one_file = summary.destination if summary.zip_path is not None else summary.combined
         return f"fix the data, then run again with --overwrite to replace {one_file}"
     if all(result.why == "pdf" for result in failed):
         # --skip-existing would skip these rows: their documents exist, so no PDF would be made.

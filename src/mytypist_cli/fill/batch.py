@@ -397,14 +397,7 @@ def run_rows(
     _prepare_output(options)
     if total is None and isinstance(records, Sized):
         total = len(records)
-    namer = Namer(
-        stem=stem or "document",
-        extension=template.extension,
-        pattern=options.name_pattern,
-        delimiters=template.delimiters,
-        width=max(4, len(str(total))) if total is not None else 4,
-        locale=template.locale,
-    )
+    namer = make_namer(template, options, stem=stem, total=total)
     run_id = uuid.uuid4().hex[:12]
     temp_dir = options.zip_path.parent if options.zip_path is not None else options.out_dir
     temp_prefix = writer.run_prefix(f"{run_id}-")
@@ -446,6 +439,18 @@ def run_rows(
         zip_path=options.zip_path if mode == "zip" else None,
         output_kind=template.extension.lstrip(".") + ("+zip" if mode == "zip" else ""),
         destination=None if mode == "dry" else str(options.zip_path or options.out_url or options.out_dir),
+    )
+
+
+def make_namer(template: Template, options: BatchOptions, *, stem: str, total: int | None) -> Namer:
+    """The row-order namer of a batch (``offer-0001.docx``, at least four digits, more for more rows)."""
+    return Namer(
+        stem=stem or "document",
+        extension=template.extension,
+        pattern=options.name_pattern,
+        delimiters=template.delimiters,
+        width=max(4, len(str(total))) if total is not None else 4,
+        locale=template.locale,
     )
 
 
@@ -572,8 +577,13 @@ def _plan(
     namer: Namer,
     mode: Literal["folder", "zip", "dry"],
     out_dir: Path,
+    outputs: Callable[[str], tuple[str, ...]] | None = None,
 ) -> Iterator[_Slot]:
-    """Name every row in order; yield a ready result (failed or skipped) or a task to render."""
+    """Name every row in order; yield a ready result (failed or skipped) or a task to render.
+
+    ``outputs`` maps a row's document path to every file the row will write
+    (its PDF too, on a cluster): any of them already there makes the row exist.
+    """
     if options.limit == 0:
         return
     url = options.out_url if mode != "zip" else None
@@ -592,7 +602,7 @@ def _plan(
                 yield RowResult(record.number, None, "skipped", record.reason, why="blank")
             continue
         if mine:
-            yield _slot(seq, record, options, namer, existing, base, inputs)
+            yield _slot(seq, record, options, namer, existing, base, inputs, outputs)
         else:
             namer.reserve_quietly(record.number, record.values)  # another shard's row keeps its name
         handled += 1
@@ -622,6 +632,7 @@ def _slot(
     existing: _Existing | None,
     base: str,
     inputs: frozenset[tuple[int, int]] = frozenset(),
+    outputs: Callable[[str], tuple[str, ...]] | None = None,
 ) -> _Slot:
     key = record.key if isinstance(record, Group) else None
     problem = record.problem if isinstance(record, Group) else None
@@ -632,15 +643,23 @@ def _slot(
     file = name if existing is None else (_url_join(base, name) if options.out_url else _join(base, name))
     if problem is not None:
         return RowResult(record.number, file, "failed", problem, key=key)
-    if existing is not None and existing.has(name, file):
-        if inputs and _identity(file) in inputs:
+    taken = None
+    if existing is not None:
+        for target in (file,) if outputs is None else outputs(file):
+            leaf = target.rsplit("/", 1)[-1] if options.out_url else os.path.basename(target)
+            if existing.has(leaf, target):
+                taken = target
+                break
+    if taken is not None:
+        shown = file if outputs is None else outputs(file)[0]
+        if inputs and _identity(taken) in inputs:
             # Even a dry run stops: the real run would replace the template or the data.
-            raise OutputError(f"{file} is an input of this run; choose another output name (--name)")
+            raise OutputError(f"{taken} is an input of this run; choose another output name (--name)")
         if options.skip_existing:
-            return RowResult(record.number, file, "skipped", f"{file} exists", why="exists", key=key)
+            return RowResult(record.number, shown, "skipped", f"{taken} exists", why="exists", key=key)
         if not options.overwrite:
             return RowResult(
-                record.number, file, "failed", writer.exists_message(file), why="exists", key=key
+                record.number, shown, "failed", writer.exists_message(taken), why="exists", key=key
             )
     values = record.values
     if isinstance(values, Mapping) and not isinstance(values, dict):

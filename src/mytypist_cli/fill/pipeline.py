@@ -33,10 +33,10 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, Any, Literal
 
-from mytypist_cli import writer
+from mytypist_cli import storage, writer
 from mytypist_cli.data.grouping import ROWS, Group, group_records
 from mytypist_cli.data.records import Record
 from mytypist_cli.data.sources import DataInput, open_data
@@ -70,15 +70,16 @@ class _Plan:
 
     opened: OpenedTemplate
     sets: dict[str, Any]
-    output: Path | IO[bytes] | None
+    output: Path | str | IO[bytes] | None  # a str is an fsspec URL (s3://...)
     pdf: bool
     to: OutputFormat
     pdf_timeout: float
     soffice: Path | None
-    report: Path | None
+    report: Path | str | None
     inputs: tuple[Path, ...]
     batch: BatchOptions
     combine: Path | None = None  # every record into this one file (.docx or .pdf)
+    zip_url: str | None = None  # --zip to a URL: made in a private local file, then put whole
 
 
 def fill_batch(
@@ -119,6 +120,8 @@ def fill_batch(
     on_result: Callable[[RowResult], object] | None = None,
     on_file: Callable[[str], object] | None = None,
     on_converted: Callable[[int, int], object] | None = None,
+    shard: tuple[int, int] | None = None,
+    cluster: object | None = None,
 ) -> BatchSummary:
     """Fill ``template`` with ``data``: one document (``output``) or one per row, as ``mytypist fill`` does.
 
@@ -141,7 +144,10 @@ def fill_batch(
     ``combine`` writes every record into one file instead: a .docx (the
     template's extension), or a .pdf (each row's ``pages`` then says where
     it is); a record that cannot be filled fails its row and is left out.
-    ``report``: a .json or .csv file listing every row. Nothing is replaced
+    ``report``: a .json or .csv file listing every row. ``output``, ``out_dir``,
+    ``zip_path`` and ``report`` may be fsspec URLs (``s3://bucket/letters/``,
+    ``memory://``; needs the ``[cluster]`` extra), written with one put per
+    file and the same no-clobber rule. Nothing is replaced
     unless ``overwrite``; ``skip_existing`` skips rows whose file exists;
     an output that is the template or the data file is refused always.
 
@@ -155,6 +161,12 @@ def fill_batch(
     without a value does, ``allow_macros`` permits a .docm/.dotm template,
     pictures are read relative to ``image_dir`` (default: the data file's
     folder, else the current one) up to ``max_image_bytes`` each.
+    ``shard=(k, n)`` fills only the k-th of n consecutive shares of the
+    documents, named as a single run names them (so the n reports together
+    are the single run's report). ``cluster`` (a ``distributed.Client`` or a
+    scheduler address such as ``tcp://host:8786``) renders, converts and
+    writes on the cluster's workers (``fill.cluster``); names, checks and
+    results stay here, in row order.
 
     ``record_usage``: True appends the run to the usage journal in ``home``
     (the default home when None), a path names the journal; False (the
@@ -193,6 +205,17 @@ def fill_batch(
             raise OptionsError("--combine writes one file: it cannot go with -o, --out-dir, --zip or --name")
         if skip_existing:
             raise OptionsError("--skip-existing resumes a folder of files; --combine writes one file")
+        if storage.is_url(os.fspath(combine)):
+            raise OptionsError("--combine writes a file on this machine, not at a URL")
+    if shard is not None and (output is not None or combine is not None):
+        raise OptionsError("--shard splits a batch of files: it cannot go with -o or --combine")
+    if cluster is not None and combine is not None:
+        raise OptionsError(_CLUSTER_COMBINE)
+    if cluster is not None and zip_path is not None:
+        raise OptionsError(_CLUSTER_ZIP)
+    if cluster is not None and output is not None:
+        raise OptionsError("--cluster fills a batch of files (--out-dir); -o writes one document here")
+    zip_url = os.fspath(zip_path) if isinstance(zip_path, str) and storage.is_url(zip_path) else None
     plan = _Plan(
         opened=opened,
         sets=dict(sets or {}),
@@ -201,8 +224,9 @@ def fill_batch(
         to=to,
         pdf_timeout=pdf_timeout,
         soffice=None,
-        report=Path(report) if report is not None else None,
+        report=_path_or_url(report),
         combine=combined,
+        zip_url=zip_url,
         inputs=tuple(path for path in (opened.path, data_file) if path is not None),
         batch=_batch_options(
             out_dir=out_dir,
@@ -220,6 +244,7 @@ def fill_batch(
             data_file=data_file,
             max_image_bytes=max_image_bytes,
             inputs=tuple(path for path in (opened.path, data_file) if path is not None),
+            shard=shard,
         ),
     )
     _check_settings(plan, output, out_dir, zip_path)
@@ -228,13 +253,17 @@ def fill_batch(
     _check_outputs(plan)
 
     with _records(plan, data, encoding, sheet, group_by, list_name or ROWS) as rows:
+        if shard is not None:
+            plan = dataclasses.replace(plan, batch=dataclasses.replace(plan.batch, documents=rows.fillable))
         if plan.combine is not None:
             summary = _fill_combined(plan, rows, on_progress, on_result, on_file)
         elif plan.output is not None:
             summary = _fill_one(plan, rows, on_progress, on_result)
+        elif plan.zip_url is not None:
+            summary = _fill_zip_url(plan, rows, on_progress, on_result, on_converted)
         else:
             summary = _fill_many(
-                plan, rows.records, rows.total, on_progress, on_result, on_file, on_converted
+                plan, rows.records, rows.total, on_progress, on_result, on_file, on_converted, cluster
             )
     if plan.report is not None:
         write_report(
@@ -269,22 +298,50 @@ def _data_file(data: DataInput | None) -> Path | None:
     return None
 
 
-def _output_target(output: str | os.PathLike[str] | IO[bytes] | None) -> Path | IO[bytes] | None:
+#: Why --combine and --zip are refused with --cluster (README, "Beyond one machine").
+_CLUSTER_COMBINE = (
+    "--combine makes one file from every record on one machine; on a cluster write one file per row "
+    "with --out-dir (drop --cluster to combine here)"
+)
+_CLUSTER_ZIP = (
+    "--zip builds one archive on this machine; with --cluster write the files with --out-dir "
+    "(an object store holds many files well), or drop --cluster"
+)
+
+
+def _path_or_url(target: str | os.PathLike[str] | None) -> Path | str | None:
+    """A local path as a Path; an fsspec URL kept as text (``Path("s3://b")`` would make it ``s3:/b``)."""
+    if target is None:
+        return None
+    if isinstance(target, str) and storage.is_url(target):
+        return target
+    return Path(target)
+
+
+def _with_suffix(target: Path | str, suffix: str) -> Path | str:
+    """``target`` with its extension replaced by ``suffix``, for a Path or a URL."""
+    if isinstance(target, Path):
+        return target.with_suffix(suffix)
+    old = storage.suffix(target)
+    return (target[: -len(old)] if old else target) + suffix
+
+
+def _output_target(output: str | os.PathLike[str] | IO[bytes] | None) -> Path | str | IO[bytes] | None:
     if output is None:
         return None
     if isinstance(output, str | os.PathLike):
-        return Path(output)
+        return _path_or_url(output)
     return output
 
 
 def _output_format(
-    output: Path | IO[bytes] | None, name: str | None, to: OutputFormat, pdf: bool, extension: str
-) -> tuple[Path | IO[bytes] | None, OutputFormat]:
+    output: Path | str | IO[bytes] | None, name: str | None, to: OutputFormat, pdf: bool, extension: str
+) -> tuple[Path | str | IO[bytes] | None, OutputFormat]:
     """What an output's own name asks for: ``-o q.pdf`` or ``--name "<<x>>.pdf"`` is a PDF."""
-    if isinstance(output, Path):
-        suffix = output.suffix.lower()
+    if isinstance(output, Path | str):
+        suffix = storage.suffix(output).lower()
         if suffix == ".pdf" and pdf:
-            return output.with_suffix(extension), to  # the document, with its PDF beside it
+            return _with_suffix(output, extension), to  # the document, with its PDF beside it
         if suffix == ".pdf":
             return output, "pdf"
         if suffix in _DOCUMENT_SUFFIXES and to == "pdf":
@@ -294,9 +351,7 @@ def _output_format(
     return output, to
 
 
-def _combine_format(
-    combine: Path, to: OutputFormat, pdf: bool, extension: str
-) -> tuple[Path, OutputFormat]:
+def _combine_format(combine: Path, to: OutputFormat, pdf: bool, extension: str) -> tuple[Path, OutputFormat]:
     """What ``combine``'s name asks for: ``all.pdf`` a PDF, ``all.docx`` (the template's kind) a document."""
     suffix = combine.suffix.lower()
     if pdf:
@@ -325,9 +380,16 @@ def _batch_options(
     if image_dir is None:
         # Relative picture paths in the data are read from the data file's folder.
         image_dir = data_file.resolve().parent if data_file is not None else Path.cwd()
+    out_url = zip_url = None
+    if isinstance(out_dir, str) and storage.is_url(out_dir):
+        out_url, out_dir = out_dir, None
+    if isinstance(zip_path, str) and storage.is_url(zip_path):
+        # A URL archive is built in a private local file first (fill_batch sets where) and put whole.
+        zip_url, zip_path = zip_path, Path(zip_path.rstrip("/").rsplit("/", 1)[-1] or "archive.zip")
     try:
         return BatchOptions(
             out_dir=Path(out_dir) if out_dir is not None else Path.cwd(),
+            out_url=None if zip_url is not None else out_url,
             name_pattern=name,
             zip_path=Path(zip_path) if zip_path is not None else None,
             jobs=jobs or os.cpu_count() or 1,
@@ -350,7 +412,7 @@ def _check_settings(
         raise OptionsError("-o writes one file; it cannot be combined with --out-dir or --zip")
     if plan.pdf and plan.to == "pdf":
         raise OptionsError("--pdf adds PDFs beside the documents and --to pdf keeps only PDFs: choose one")
-    if plan.pdf and plan.output is not None and not isinstance(plan.output, Path):
+    if plan.pdf and plan.output is not None and not isinstance(plan.output, Path | str):
         raise OptionsError("--pdf writes a PDF beside the document, and a stream has no beside: use --to pdf")
     if plan.report is not None:
         try:
@@ -384,21 +446,25 @@ def _check_outputs(plan: _Plan) -> None:
     """Refuse, before any work, every output that may not be written."""
     batch = plan.batch
     if plan.report is not None:
-        writer.check_target(plan.report, overwrite=batch.overwrite, inputs=plan.inputs)
+        storage.check_output(plan.report, overwrite=batch.overwrite, inputs=plan.inputs)
     if batch.dry_run:
         return
     if plan.combine is not None:
         writer.check_target(plan.combine, overwrite=batch.overwrite, inputs=plan.inputs)
         return
-    if isinstance(plan.output, Path):
+    if isinstance(plan.output, Path | str):
         for target in _single_targets(plan, plan.output):
             try:
-                writer.check_target(target, overwrite=batch.overwrite, inputs=plan.inputs)
+                storage.check_output(target, overwrite=batch.overwrite, inputs=plan.inputs)
             except OutputExistsError:
                 if not batch.skip_existing:
                     raise
+    elif plan.output is None and plan.zip_url is not None:
+        storage.check_output(plan.zip_url, overwrite=batch.overwrite)
     elif plan.output is None and batch.zip_path is not None:
         writer.check_target(batch.zip_path, overwrite=batch.overwrite, inputs=plan.inputs)
+    elif plan.output is None and batch.out_url is not None:
+        return  # the store is asked once, as the batch lists the folder
     elif plan.output is None:
         folder = batch.out_dir
         if folder.is_symlink() and not folder.exists():
@@ -418,11 +484,11 @@ def _check_writable(folder: Path) -> None:
         raise OutputError(f"cannot write in {folder}: {os.strerror(errno.EACCES)}")
 
 
-def _single_targets(plan: _Plan, output: Path) -> list[Path]:
+def _single_targets(plan: _Plan, output: Path | str) -> list[Path | str]:
     if plan.soffice is not None and plan.to == "pdf":
         return [output]
     if plan.soffice is not None and plan.pdf:
-        return [output, output.with_suffix(".pdf")]
+        return [output, _with_suffix(output, ".pdf")]
     return [output]
 
 
@@ -680,8 +746,8 @@ def _fill_one(
     if isinstance(record, Group) and record.problem is not None:
         raise DataError(f"{noun} {record.number} (key {key}): {record.problem}")
     target = plan.output
-    shown = str(target) if isinstance(target, Path) else "-"
-    if isinstance(target, Path) and batch.skip_existing and os.path.lexists(target):
+    shown = str(target) if isinstance(target, Path | str) else "-"
+    if isinstance(target, Path | str) and batch.skip_existing and _exists(target):
         result = RowResult(record.number, shown, "skipped", f"{shown} exists", why="exists", key=key)
         return _one_summary(plan, result, skipped, written=(), started=started, on_result=on_result)
     try:
@@ -705,25 +771,32 @@ def _fill_one(
     return _one_summary(plan, result, skipped, written=tuple(written), started=started, on_result=on_result)
 
 
-def _write_one(plan: _Plan, filled: Filled, target: Path | IO[bytes] | None) -> list[str]:
+def _exists(target: Path | str) -> bool:
+    return storage.exists(target) if isinstance(target, str) else os.path.lexists(target)
+
+
+def _write_one(plan: _Plan, filled: Filled, target: Path | str | IO[bytes] | None) -> list[str]:
     from mytypist_cli.fill.pdfs import one_pdf
 
     document = filled.data
-    stem = target.stem if isinstance(target, Path) else plan.opened.stem
+    if isinstance(target, str):
+        stem = PurePosixPath(target).stem
+    else:
+        stem = target.stem if isinstance(target, Path) else plan.opened.stem
     pdf_bytes = None
     if plan.soffice is not None:
         pdf_bytes = one_pdf(document, filled.extension, stem, timeout=plan.pdf_timeout, soffice=plan.soffice)
     main = pdf_bytes if pdf_bytes is not None and plan.to == "pdf" else document
-    if not isinstance(target, Path):
+    if not isinstance(target, Path | str):
         assert target is not None
         target.write(main)
         target.flush()
         return []
     overwrite = plan.batch.overwrite
-    writer.write_bytes(target, main, overwrite=overwrite, inputs=plan.inputs)
+    storage.write_bytes(target, main, overwrite=overwrite, inputs=plan.inputs)
     if pdf_bytes is not None and plan.to == "docx":
-        beside = target.with_suffix(".pdf")
-        writer.write_bytes(beside, pdf_bytes, overwrite=overwrite, inputs=plan.inputs)
+        beside = _with_suffix(target, ".pdf")
+        storage.write_bytes(beside, pdf_bytes, overwrite=overwrite, inputs=plan.inputs)
         return [str(target), str(beside)]
     return [str(target)]
 
@@ -809,10 +882,11 @@ def _fill_many(
     on_result: Callable[[RowResult], object] | None,
     on_file: Callable[[str], object] | None,
     on_converted: Callable[[int, int], object] | None = None,
+    cluster: object | None = None,
 ) -> BatchSummary:
     batch = plan.batch
     done = 0
-    if not batch.dry_run:
+    if not batch.dry_run and (batch.out_url is None or batch.zip_path is not None):
         # A run of the same folder that was killed left its temporary files: a rerun tidies them.
         writer.remove_leftovers(batch.zip_path.parent if batch.zip_path is not None else batch.out_dir)
 
@@ -821,6 +895,37 @@ def _fill_many(
         done += 1
         if on_progress is not None:
             on_progress(done, total)
+
+    if cluster is not None or (plan.soffice is not None and batch.out_url is not None and not batch.dry_run):
+        # On a cluster, and for PDFs to a URL on one machine: each chunk is rendered, converted and
+        # put where it goes by the same worker code (fill.cluster), the names decided here.
+        from mytypist_cli.fill.cluster import run_chunks
+
+        def each_done(row: RowResult) -> None:
+            progress(row)
+            if on_result is not None:
+                on_result(row)
+            if on_file is not None and row.status == "ok" and row.file and not batch.dry_run:
+                for path in row_files(row):
+                    on_file(path)
+
+        def row_files(row: RowResult) -> list[str]:
+            if plan.soffice is not None and plan.to == "docx" and row.file:
+                return [row.file, str(_with_suffix(row.file, ".pdf"))]
+            return [row.file] if row.file else []
+
+        return run_chunks(
+            plan.opened.template,
+            records,
+            batch,
+            stem=plan.opened.stem,
+            total=total,
+            cluster=cluster,
+            pdf=None if plan.soffice is None else plan.to,
+            soffice=plan.soffice,
+            timeout=plan.pdf_timeout,
+            on_result=each_done,
+        )
 
     if plan.soffice is not None and not batch.dry_run:
         from mytypist_cli.fill.pdfs import run_with_pdfs
@@ -854,6 +959,30 @@ def _fill_many(
             on_file(row.file)
 
     return run_rows(plan.opened.template, records, batch, stem=plan.opened.stem, total=total, on_result=each)
+
+
+def _fill_zip_url(
+    plan: _Plan,
+    rows: _Data,
+    on_progress: Callable[[int, int], object] | None,
+    on_result: Callable[[RowResult], object] | None,
+    on_converted: Callable[[int, int], object] | None,
+) -> BatchSummary:
+    """``--zip URL``: the archive is built in a private local folder, then put whole in one go."""
+    import tempfile
+
+    assert plan.zip_url is not None
+    assert plan.batch.zip_path is not None
+    with tempfile.TemporaryDirectory(prefix=writer.run_prefix()) as folder:
+        local = Path(folder) / plan.batch.zip_path.name
+        staged = dataclasses.replace(plan, batch=dataclasses.replace(plan.batch, zip_path=local))
+        summary = _fill_many(staged, rows.records, rows.total, on_progress, on_result, None, on_converted)
+        if plan.batch.dry_run or not local.exists():
+            return summary
+        storage.put_new(plan.zip_url, local.read_bytes(), overwrite=plan.batch.overwrite)
+    return dataclasses.replace(
+        summary, outputs=(plan.zip_url,), destination=plan.zip_url, zip_path=Path(plan.zip_url)
+    )
 
 
 # --------------------------------------------------------------------------- usage

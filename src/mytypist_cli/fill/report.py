@@ -8,25 +8,26 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Iterable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from mytypist_cli import writer
+from mytypist_cli import storage
 from mytypist_cli.csv_cells import csv_safe
 from mytypist_cli.fill.results import RowResult
 
 REPORT_SUFFIXES = (".json", ".csv")
 
 
-def check_report_path(path: Path) -> None:
-    """Raise ValueError unless ``path`` names a .json or .csv report."""
-    if path.suffix.lower() not in REPORT_SUFFIXES:
-        raise ValueError(f"a report is .json or .csv, not {path.name!r}")
+def check_report_path(path: Path | str) -> None:
+    """Raise ValueError unless ``path`` (a path, or an fsspec URL) names a .json or .csv report."""
+    if storage.suffix(path).lower() not in REPORT_SUFFIXES:
+        raise ValueError(f"a report is .json or .csv, not {PurePosixPath(os.fspath(path)).name!r}")
 
 
 def write_report(
     results: Iterable[RowResult],
-    path: Path,
+    path: Path | str,
     *,
     overwrite: bool = False,
     inputs: Iterable[Path] = (),
@@ -57,7 +58,7 @@ def write_report(
         }
         for result in results
     ]
-    if path.suffix.lower() == ".json":
+    if storage.suffix(path).lower() == ".json":
         text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
     else:
         buffer = io.StringIO()
@@ -67,4 +68,5 @@ def write_report(
             {key: "" if value is None else csv_safe(value) for key, value in row.items()} for row in rows
         )
         text = buffer.getvalue()
-    writer.write_text(path, text, overwrite=overwrite, inputs=inputs)
+    # A URL (s3://...) gets one put, with the same no-clobber rule.
+    storage.write_bytes(path, text.encode("utf-8"), overwrite=overwrite, inputs=inputs)

@@ -1,0 +1,404 @@
+"""A batch on a Dask cluster: names and checks here, rendering, PDFs and writes on the workers.
+
+``run_chunks`` is what ``fill_batch(..., cluster=...)`` (``mytypist fill
+--cluster ADDRESS``) runs after the data has been read and checked as for a
+local run:
+
+* names are decided here, in row order (``fill.batch``'s plan), so names and
+  ``-2`` suffixes are those of a local run, and a file already at the
+  destination is failed or skipped here as locally;
+* rows go to the workers in chunks, each with the pickled ``Template`` (its
+  source bytes; a worker compiles it once and keeps it). A worker renders each
+  row, converts the chunk to PDF when asked (with its own LibreOffice), and
+  writes every file atomically: a file with no name (or a temporary name)
+  linked into place on a file system, one put on object storage;
+* outcomes come back in row order to the same ``on_result`` (summary, report,
+  progress, usage) as a local run. A chunk Dask runs again (its worker was
+  lost) finds the files its first attempt wrote: the very same bytes count as
+  written (``storage.put_new(same_ok=True)``), anything else as an existing file.
+
+Workers use their own credentials for the store (environment, instance roles);
+nothing but the rows, the template and the settings is sent. With
+``cluster=None`` the same chunks run here, one after another (PDFs to a URL on
+one machine).
+
+dask and distributed are imported only inside functions, and only when a
+cluster is used; without them the error says how to install them. Never
+prints or exits; imports neither typer nor rich.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import os
+import pickle
+import socket
+import tempfile
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from mytypist_cli import storage, writer
+from mytypist_cli.engine.template import Template
+from mytypist_cli.errors import (
+    BatchError,
+    ConverterMissingError,
+    ExtraMissingError,
+    MytypistError,
+    OutputError,
+    OutputExistsError,
+)
+from mytypist_cli.fill.batch import (
+    BatchOptions,
+    RecordLike,
+    _Config,
+    _Outcome,
+    _plan,
+    _Renderer,
+    _Slot,
+    _Task,
+    make_namer,
+    write_document,
+)
+from mytypist_cli.fill.results import BatchSummary, RowResult, Why, one_line
+
+#: What a worker makes of each row: the document only, the document and its PDF, or the PDF only.
+PdfMode = Literal["docx", "pdf"] | None
+#: Rows per task: a task costs the scheduler a few milliseconds, a document a millisecond to render.
+DOCX_CHUNK_ROWS = 64
+#: PDFs per task: one LibreOffice start (about 2 s) for this many conversions.
+PDF_CHUNK_ROWS = 16
+#: Tasks in hand per worker: enough to keep each busy, few enough to bound the client's memory.
+_IN_FLIGHT_PER_WORKER = 4
+
+
+def run_chunks(
+    template: Template,
+    records: Iterable[RecordLike],
+    options: BatchOptions,
+    *,
+    stem: str,
+    total: int | None,
+    cluster: object | None,
+    pdf: PdfMode = None,
+    soffice: Path | None = None,
+    timeout: float = 120.0,
+    chunk_rows: int | None = None,
+    on_result: Callable[[RowResult], object] | None = None,
+) -> BatchSummary:
+    """Fill every record on ``cluster`` (a ``distributed.Client`` or a scheduler address; None: here).
+
+    ``pdf``: None writes documents, ``"docx"`` documents with their PDFs beside
+    them, ``"pdf"`` only the PDFs (a row's ``file`` is then its PDF). ``soffice``
+    is used only when the chunks run here; a worker finds its own LibreOffice.
+    ``on_result`` gets each row's result in row order. Raises ExtraMissingError
+    without dask, BatchError when the cluster cannot be reached or a chunk
+    cannot be run, OutputError for an output folder that cannot be used.
+    """
+    started = time.perf_counter()
+    if template.is_macro_enabled and not options.allow_macros:
+        template.fill({}, allow_macros=False)  # raises the engine's MacroTemplateError
+    if options.zip_path is not None:
+        raise BatchError("a zip archive is built on one machine; write the files with --out-dir instead")
+    _prepare(options)
+    namer = make_namer(template, options, stem=stem, total=total)
+    run_id = uuid.uuid4().hex[:12]
+    config = _Config(
+        "zip",  # the renderer returns the bytes; the chunk writes them (and their PDF) itself
+        options.missing,
+        options.allow_macros,
+        options.overwrite,
+        options.image_dir,
+        options.max_image_bytes,
+        writer.run_prefix(f"{run_id}-"),
+        options.out_url,
+        same_ok=True,
+    )
+    slots = _plan(records, options, namer, "folder", options.out_dir, outputs=_outputs_of(pdf))
+    blob = pickle.dumps(template)
+    job = _Job(hashlib.sha256(blob).hexdigest(), blob, config, pdf, timeout)
+    results: list[RowResult] = []
+
+    def emit(result: RowResult) -> None:
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+
+    rows = chunk_rows or (DOCX_CHUNK_ROWS if pdf is None else PDF_CHUNK_ROWS)
+    try:
+        if cluster is None:
+            _run_here(slots, job, rows, soffice, emit)
+        else:
+            _run_on_cluster(slots, job, rows, cluster, run_id, emit)
+    finally:
+        if options.out_url is None:
+            for leftover in options.out_dir.glob(f"{config.temp_prefix}*.tmp"):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+    written = sum(1 for result in results if result.status == "ok")
+    outputs: list[str] = []
+    for result in results:
+        if result.status == "ok" and result.file:
+            outputs.extend(_outputs_of(pdf)(result.file) if pdf != "pdf" else (result.file,))
+    kind = template.extension.lstrip(".")
+    return BatchSummary.of(
+        tuple(results),
+        written=written,
+        elapsed=time.perf_counter() - started,
+        outputs=tuple(outputs),
+        dry_run=False,
+        output_kind="pdf" if pdf == "pdf" else f"{kind}+pdf" if pdf == "docx" else kind,
+        destination=options.out_url or str(options.out_dir),
+    )
+
+
+def _prepare(options: BatchOptions) -> None:
+    if options.out_url is not None:
+        storage.prepare_folder(options.out_url)
+        return
+    try:
+        options.out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BatchError(f"cannot create {options.out_dir}: {exc.strerror or exc}") from None
+
+
+def _pdf_of(file: str) -> str:
+    """The PDF beside a document (``a/b.docx`` -> ``a/b.pdf``), for a path or a URL."""
+    if storage.is_url(file):
+        head, _, name = file.rpartition("/")
+        return f"{head}/{Path(name).stem}.pdf"
+    head, name = os.path.split(file)
+    return os.path.join(head, Path(name).stem + ".pdf")
+
+
+def _outputs_of(pdf: PdfMode) -> Callable[[str], tuple[str, ...]]:
+    """The files a row whose document is ``file`` writes (the first is the one its result names)."""
+    if pdf == "pdf":
+        return lambda file: (_pdf_of(file),)
+    if pdf == "docx":
+        return lambda file: (file, _pdf_of(file))
+    return lambda file: (file,)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Job:
+    """What every chunk of one run shares; pickled into each task (a few kilobytes for most templates)."""
+
+    digest: str
+    template: bytes  # pickle.dumps(Template): its source bytes and open options
+    config: _Config
+    pdf: PdfMode
+    timeout: float
+
+
+# --------------------------------------------------------------------------- the client side
+
+
+def _chunks(slots: Iterator[_Slot], rows: int) -> Iterator[tuple[list[_Slot], list[_Task]]]:
+    chunk: list[_Slot] = []
+    tasks: list[_Task] = []
+    for slot in slots:
+        chunk.append(slot)
+        if isinstance(slot, _Task):
+            tasks.append(slot)
+            if len(tasks) >= rows:
+                yield chunk, tasks
+                chunk, tasks = [], []
+    if chunk:
+        yield chunk, tasks
+
+
+def _report(
+    chunk: list[_Slot], outcomes: list[_Outcome], job: _Job, emit: Callable[[RowResult], None]
+) -> None:
+    found = iter(outcomes)
+    for slot in chunk:
+        if isinstance(slot, _Task):
+            outcome = next(found)
+            emit(
+                RowResult(
+                    slot.row,
+                    _outputs_of(job.pdf)(slot.file)[0],
+                    outcome.status,
+                    outcome.error,
+                    outcome.missing,
+                    outcome.blank,
+                    outcome.why,
+                    slot.key,
+                )
+            )
+        else:
+            emit(slot)
+
+
+def _run_here(
+    slots: Iterator[_Slot], job: _Job, rows: int, soffice: Path | None, emit: Callable[[RowResult], None]
+) -> None:
+    for chunk, tasks in _chunks(slots, rows):
+        _report(chunk, work_chunk(job, tasks, soffice) if tasks else [], job, emit)
+
+
+def connect(cluster: object) -> tuple[Any, bool]:
+    """A ``distributed.Client`` for ``cluster`` (a client, or an address), and whether it was made here.
+
+    Raises ExtraMissingError without distributed, BatchError when the scheduler cannot be reached.
+    """
+    try:
+        import distributed
+    except ImportError:
+        raise ExtraMissingError(f"--cluster needs dask[distributed]: {storage.INSTALL_HINT}") from None
+    if isinstance(cluster, distributed.Client):
+        return cluster, False
+    if not isinstance(cluster, str):
+        kind = type(cluster).__name__
+        raise BatchError(f"cluster is a distributed.Client or a scheduler address, not {kind}")
+    try:
+        return distributed.Client(cluster, timeout="20s", set_as_default=False), True  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError) as exc:
+        raise BatchError(f"cannot reach the Dask scheduler at {cluster}: {one_line(exc)}") from None
+
+
+def _run_on_cluster(
+    slots: Iterator[_Slot],
+    job: _Job,
+    rows: int,
+    cluster: object,
+    run_id: str,
+    emit: Callable[[RowResult], None],
+) -> None:
+    client, made_here = connect(cluster)
+    pending: deque[tuple[list[_Slot], Any]] = deque()
+    try:
+        workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
+    except Exception:
+        workers = 1
+    limit = workers * _IN_FLIGHT_PER_WORKER
+    try:
+        for number, (chunk, tasks) in enumerate(_chunks(slots, rows)):
+            future = None
+            if tasks:
+                # pure=False and a key of this run: a chunk is never mistaken for another run's.
+                future = client.submit(
+                    work_chunk, job, tasks, key=f"mytypist-{run_id}-{number}", pure=False, retries=2
+                )
+            pending.append((chunk, future))
+            while pending and (len(pending) > limit or pending[0][1] is None or pending[0][1].done()):
+                _finish(pending.popleft(), job, emit)
+        while pending:
+            _finish(pending.popleft(), job, emit)
+    except BaseException:
+        # Ctrl-C or a failed chunk: nothing more is sent, and what is queued is withdrawn.
+        with contextlib.suppress(Exception):
+            client.cancel([future for _, future in pending if future is not None])
+        raise
+    finally:
+        if made_here:
+            with contextlib.suppress(Exception):
+                client.close()
+
+
+def _finish(entry: tuple[list[_Slot], Any], job: _Job, emit: Callable[[RowResult], None]) -> None:
+    chunk, future = entry
+    outcomes: list[_Outcome] = []
+    if future is not None:
+        try:
+            outcomes = future.result()
+        except MytypistError:
+            raise
+        except Exception as exc:
+            raise BatchError(f"a chunk of rows could not be run on the cluster: {one_line(exc)}") from None
+    _report(chunk, outcomes, job, emit)
+
+
+# --------------------------------------------------------------------------- the worker side
+
+# Compiled templates by digest, kept for the life of a worker process (a run sends one).
+_TEMPLATES: dict[str, Template] = {}
+
+
+def _template(job: _Job) -> Template:
+    found = _TEMPLATES.get(job.digest)
+    if found is None:
+        found = pickle.loads(job.template)  # noqa: S301 - our own Template, from this run's client
+        if len(_TEMPLATES) > 8:
+            _TEMPLATES.clear()
+        _TEMPLATES[job.digest] = found
+    return found
+
+
+def work_chunk(job: _Job, tasks: list[_Task], soffice: Path | None = None) -> list[_Outcome]:
+    """On a worker: render, convert (when asked) and write each row; one outcome per task, in order.
+
+    No outcome carries the bytes back: they stay on the worker, written where they go.
+    """
+    renderer = _Renderer(_template(job), job.config)
+    rendered = [renderer.run(task) for task in tasks]
+    pdfs: dict[int, bytes | str] = {}
+    if job.pdf is not None:
+        pdfs = _convert(tasks, rendered, job.timeout, soffice)
+    outcomes: list[_Outcome] = []
+    for index, (task, outcome) in enumerate(zip(tasks, rendered, strict=True)):
+        if outcome.status != "ok" or outcome.data is None:
+            outcomes.append(outcome._replace(data=None))
+            continue
+        files: list[tuple[str, bytes]] = []
+        if job.pdf != "pdf":
+            files.append((task.file, outcome.data))
+        if job.pdf is not None:
+            made = pdfs[index]
+            if isinstance(made, str):
+                outcomes.append(outcome._replace(status="failed", error=made, data=None, why="pdf"))
+                continue
+            files.append((_pdf_of(task.file), made))
+        try:
+            for file, data in files:
+                write_document(file, data, job.config)
+        except OutputError as exc:
+            why: Why | None = "exists" if isinstance(exc, OutputExistsError) else None
+            outcomes.append(outcome._replace(status="failed", error=str(exc), data=None, why=why))
+            continue
+        outcomes.append(outcome._replace(data=None))
+    return outcomes
+
+
+def _convert(
+    tasks: list[_Task], rendered: list[_Outcome], timeout: float, soffice: Path | None
+) -> dict[int, bytes | str]:
+    """Each rendered row's PDF bytes, or the reason it has none, by index; one LibreOffice run a chunk."""
+    from mytypist_cli.pdf.convert import convert_to_pdf, find_soffice
+
+    todo = [index for index, outcome in enumerate(rendered) if outcome.status == "ok" and outcome.data]
+    if not todo:
+        return {}
+    try:
+        program = soffice or find_soffice()
+    except ConverterMissingError as exc:
+        host = socket.gethostname()
+        reason = f"the worker on {host} cannot make PDFs: {exc}; install LibreOffice on every worker"
+        return dict.fromkeys(todo, reason)
+    made: dict[int, bytes | str] = {}
+    with tempfile.TemporaryDirectory(prefix=writer.TEMP_PREFIX) as folder:
+        sources = []
+        (Path(folder) / "in").mkdir()
+        for index in todo:
+            # Named as the output (names in a batch are unique), as a local run names what it converts.
+            source = Path(folder) / "in" / os.path.basename(tasks[index].file.rsplit("/", 1)[-1])
+            data = rendered[index].data
+            assert data is not None
+            source.write_bytes(data)
+            sources.append(source)
+        try:
+            results = convert_to_pdf(sources, Path(folder) / "out", timeout=timeout, soffice=program)
+        except MytypistError as exc:
+            return dict.fromkeys(todo, f"no PDF: {one_line(exc)}")
+        for index, result in zip(todo, results, strict=True):
+            if result.pdf is None:
+                made[index] = f"LibreOffice could not convert it: {result.error}"
+            else:
+                made[index] = result.pdf.read_bytes()
+    return made
