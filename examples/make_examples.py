@@ -1182,6 +1182,10 @@ def make_invoice() -> list[str]:
             "RC 1561420  ·  TIN 21874530-0001",
         ],
     )
+    # A QR code of the invoice number at the right of the letterhead, for the counter to scan.
+    name_line = section.header.paragraphs[0]
+    right_tab(name_line, 16.4)
+    add_markup(name_line, "\t<<invoice_no|qrcode:1.6cm>>")
 
     # Footer: the signature picture over "Authorised signatory", then the page line.
     footer = section.footer
