@@ -249,7 +249,7 @@ def fill_batch(
     )
     _check_settings(plan, output, out_dir, zip_path)
     problems: list[str] = []
-    plan = _find_converter(plan, soffice, problems)
+    plan = _find_converter(plan, soffice, problems, on_workers=cluster is not None)
     _check_outputs(plan)
 
     with _records(plan, data, encoding, sheet, group_by, list_name or ROWS) as rows:
@@ -421,11 +421,15 @@ def _check_settings(
             raise OptionsError(str(exc)) from None
 
 
-def _find_converter(plan: _Plan, soffice: str | os.PathLike[str] | None, problems: list[str]) -> _Plan:
+def _find_converter(
+    plan: _Plan, soffice: str | os.PathLike[str] | None, problems: list[str], *, on_workers: bool = False
+) -> _Plan:
     """LibreOffice, looked for before anything is written.
 
     Missing when only ``pdf=True`` asked for it: the documents are still written
     and the summary carries the error; missing for ``to="pdf"``: an error now.
+    ``on_workers``: cluster workers convert with their own LibreOffice, so this
+    machine need not have one (a worker without it fails its rows saying so).
     """
     if not plan.pdf and plan.to != "pdf":
         return plan
@@ -433,6 +437,8 @@ def _find_converter(plan: _Plan, soffice: str | os.PathLike[str] | None, problem
 
     if soffice is not None:
         return dataclasses.replace(plan, soffice=Path(soffice))
+    if on_workers and not plan.batch.dry_run:
+        return dataclasses.replace(plan, soffice=Path("soffice"))  # each worker finds its own
     try:
         return dataclasses.replace(plan, soffice=find_soffice())
     except ConverterMissingError as exc:
@@ -896,7 +902,8 @@ def _fill_many(
         if on_progress is not None:
             on_progress(done, total)
 
-    if cluster is not None or (plan.soffice is not None and batch.out_url is not None and not batch.dry_run):
+    url_pdfs = plan.soffice is not None and batch.out_url is not None
+    if not batch.dry_run and (cluster is not None or url_pdfs):
         # On a cluster, and for PDFs to a URL on one machine: each chunk is rendered, converted and
         # put where it goes by the same worker code (fill.cluster), the names decided here.
         from mytypist_cli.fill.cluster import run_chunks
