@@ -20,6 +20,7 @@ import copy
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -340,9 +341,7 @@ class Block:
 
 def markdown_blocks(slot: Any, source: str, book: RichBook) -> list[Block]:
     """The paragraphs ``source`` makes in ``slot``. Raises RenderError for a link with a bad scheme."""
-    from markdown_it import MarkdownIt
-
-    tokens = _parser(MarkdownIt).parse(source)
+    tokens = _tokens(source)
     writer = _Writer(slot, book)
     blocks: list[Block] = []
     lists: list[int] = []  # numIds of the lists open around, outermost first
@@ -392,6 +391,17 @@ def markdown_blocks(slot: Any, source: str, book: RichBook) -> list[Block]:
 
 
 _PARSERS: dict[str, Any] = {}
+
+
+@lru_cache(maxsize=128)
+def _tokens(source: str) -> list[Any]:
+    """markdown-it's tokens for ``source``: parsing is most of a value's cost, and a batch's clauses repeat.
+
+    The tokens are only read, never changed, so rows with the same text share them.
+    """
+    from markdown_it import MarkdownIt
+
+    return list(_parser(MarkdownIt).parse(source))
 
 
 def _parser(factory: Any) -> Any:
