@@ -220,3 +220,15 @@ def test_each_record_of_a_combined_document_keeps_its_own_link() -> None:
     template = Template.open(make_docx(para("<<url|link>>")))
     data = template.render_combined([{"url": "https://one.example.ng"}, {"url": "https://two.example.ng"}])
     assert [target for target, _, _ in links(data)] == ["https://one.example.ng", "https://two.example.ng"]
+
+
+def test_a_strict_document_gets_strict_relationships() -> None:
+    strict_r = "http://purl.oclc.org/ooxml/officeDocument/relationships"
+    data = Template.open(make_docx(para("<<url|link>>"), strict=True)).render({"url": URL})
+    root = part_xml(data)
+    (link,) = root.iter("{http://purl.oclc.org/ooxml/wordprocessingml/main}hyperlink")
+    rid = link.get(f"{{{strict_r}}}id")
+    rels = member(data, "word/_rels/document.xml.rels").decode()
+    assert re.search(rf'Id="{rid}" Type="{strict_r}/hyperlink"', rels)
+    assert f'Type="{strict_r}/styles"' in rels
+    assert b"http://purl.oclc.org/ooxml/wordprocessingml/main" in member(data, "word/styles.xml")
