@@ -282,6 +282,10 @@ def _run_on_cluster(
         for number, (chunk, tasks) in enumerate(_chunks(slots, rows)):
             future = None
             if tasks:
+                if job.config.out_url is None:
+                    # A worker's working folder is not ours: it gets the folder as an absolute path
+                    # (the same on every machine that mounts the shared file system there).
+                    tasks = [task._replace(file=os.path.abspath(task.file)) for task in tasks]
                 # pure=False and a key of this run: a chunk is never mistaken for another run's.
                 future = client.submit(
                     work_chunk, job, tasks, key=f"mytypist-{run_id}-{number}", pure=False, retries=2
