@@ -237,3 +237,39 @@ def test_a_table_of_contents_takes_the_per_document_path_and_says_so_once(tmp_pa
     assert "TOC" in result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["toc-0001.pdf", "toc-0002.pdf"]
     assert os.path.getsize(out / "toc-0002.pdf") > 0
+
+
+def _libreoffice_running() -> bool:
+    """Whether a LibreOffice of this process's conversions is running (its profile names our pid)."""
+    from mytypist_cli.pdf.convert import PROFILE_PREFIX
+
+    mark = f"{PROFILE_PREFIX}{os.getpid()}-".encode()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if mark in Path(f"/proc/{entry}/cmdline").read_bytes():
+                    return True
+            except OSError:
+                continue
+    return False
+
+
+@pytest.mark.slow
+@needs_libreoffice
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads /proc")
+def test_each_pdf_is_reported_while_libreoffice_goes_on_with_the_next(tmp_path: Path) -> None:
+    documents = []
+    for number, lines in ((1, 100), (2, 100), (3, 1500)):  # the last long: LibreOffice goes on a while
+        document = tmp_path / f"doc{number}.docx"
+        document.write_bytes(make_docx("".join(para(f"Document {number}, line {n}") for n in range(lines))))
+        documents.append(document)
+    reported: list[tuple[str, bool]] = []
+    results = convert_to_pdf(
+        documents,
+        tmp_path / "pdf",
+        jobs=1,
+        on_result=lambda result: reported.append((result.source.name, _libreoffice_running())),
+    )
+    assert all(result.ok for result in results)
+    # The first two as soon as the next document's PDF appeared, LibreOffice still at work.
+    assert reported == [("doc1.docx", True), ("doc2.docx", True), ("doc3.docx", False)]

@@ -7,7 +7,8 @@ at once, each with its own temporary user profile (two instances sharing a
 profile block each other).
 
 Robustness: LibreOffice writes the PDFs of a chunk in argument order, so the
-run watches its temporary output folder. When no new PDF has appeared for
+run watches its temporary output folder (and puts each PDF in place once the
+next one appears, so results come as they are made). When no new PDF has appeared for
 ``timeout`` seconds the instance is killed (its whole process group); the PDFs
 already written are kept, the document it was stuck on is retried alone (and
 fails on its own if it hangs again) and the rest go back into the queue. A
@@ -352,6 +353,7 @@ def _watch(
         if names - instance.seen:
             instance.seen = names
             instance.last_progress = now
+            _harvest_finished(instance, place, finish)
     ended = instance.process.poll() is not None
     if not ended and now - instance.last_progress <= timeout:
         return
@@ -380,6 +382,37 @@ def _watch(
             reason += f" (exit status {returncode})"
         for source in missing:
             finish(ConversionResult(source, None, reason))
+
+
+def _harvest_finished(
+    instance: _Instance, place: Callable[[Path], Path], finish: Callable[[ConversionResult], None]
+) -> None:
+    """While LibreOffice runs, put in place each PDF a later document's PDF follows (so it is finished).
+
+    LibreOffice converts its documents in argument order: once a document's
+    PDF appears, every earlier one is done. Their results are known at once
+    (a progress bar moves, a caller can use them) instead of when the run ends.
+    """
+    assert instance.chunk is not None
+    assert instance.outdir is not None
+    sources = instance.chunk.sources
+    written = [n for n, source in enumerate(sources) if f"{source.stem}.pdf" in instance.seen]
+    if not written:
+        return
+    finished = [
+        source
+        for source in sources[: max(written)]
+        if f"{source.stem}.pdf" in instance.seen and _complete_pdf(instance.outdir / f"{source.stem}.pdf")
+    ]
+    for source in finished:
+        try:
+            final = place(instance.outdir / f"{source.stem}.pdf")
+        except OutputError as exc:
+            finish(ConversionResult(source, None, str(exc)))
+        else:
+            finish(ConversionResult(source, final))
+    if finished:
+        instance.chunk.sources = [source for source in sources if source not in finished]
 
 
 def _harvest(
