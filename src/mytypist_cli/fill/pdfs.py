@@ -175,26 +175,29 @@ def convert_rows_combined(
             # convert_to_pdf reports each source as an absolute path: key by the resolved one, so a
             # relative --out-dir finds its chunk too
             by_source = {source.resolve(): chunk for source, chunk in zip(sources, members, strict=True)}
-            converted = convert_to_pdf(
+
+            def arrived(outcome: ConversionResult) -> None:
+                """Split a chunk's PDF and put its pieces in place while LibreOffice converts the next."""
+                chunk = by_source[outcome.source.resolve()]
+                pieces = _split(outcome, len(chunk))
+                if pieces is None:
+                    fallback.extend(chunk)  # converted record by record below (and counted there)
+                    return
+                for (index, row), piece in zip(chunk, pieces, strict=True):
+                    final[index] = _place_piece(
+                        row, piece, pdf_dir, keep_docx=keep_docx, overwrite=options.overwrite
+                    )
+                advance(len(chunk))
+
+            convert_to_pdf(
                 sources,
                 work / "pdf",
                 jobs=options.jobs,
                 timeout=timeout + _SECONDS_PER_RECORD * size,
                 soffice=soffice,
                 bookmarks=True,
-                on_result=lambda outcome: advance(
-                    len(by_source[outcome.source.resolve()]) if outcome.ok else 0
-                ),
+                on_result=arrived,
             )
-            for chunk, outcome in zip(members, converted, strict=True):
-                pieces = _split(outcome, len(chunk))
-                if pieces is None:
-                    fallback.extend(chunk)
-                    continue
-                for (index, row), piece in zip(chunk, pieces, strict=True):
-                    final[index] = _place_piece(
-                        row, piece, pdf_dir, keep_docx=keep_docx, overwrite=options.overwrite
-                    )
         finally:
             shutil.rmtree(work, ignore_errors=True)
     if fallback:
