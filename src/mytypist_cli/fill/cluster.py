@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mytypist_cli import storage, writer
-from mytypist_cli.engine.template import Template
+from mytypist_cli.engine.template import Missing, Template
 from mytypist_cli.errors import (
     BatchError,
     ConverterMissingError,
@@ -406,3 +406,278 @@ def _convert(
             else:
                 made[index] = result.pdf.read_bytes()
     return made
+
+
+# --------------------------------------------------------------------------- Dask DataFrames
+
+#: The columns of ``fill_dataframe``'s result, one row per data row.
+RESULT_COLUMNS = ("row", "file", "status", "error", "why")
+
+
+def fill_dataframe(
+    template: Any,
+    frame: Any,
+    *,
+    out_dir: str | os.PathLike[str],
+    name: str | None = None,
+    stem: str | None = None,
+    to: Literal["docx", "pdf"] = "docx",
+    pdf: bool = False,
+    pdf_timeout: float = 120.0,
+    sets: dict[str, Any] | None = None,
+    missing: Missing = "error",
+    overwrite: bool = False,
+    skip_existing: bool = False,
+    allow_macros: bool = False,
+    image_dir: str | os.PathLike[str] | None = None,
+    max_image_bytes: int | None = None,
+) -> Any:
+    """Fill ``template`` once per row of a ``dask.dataframe.DataFrame``, on the workers; return the results.
+
+    The rows never come to this machine: each partition is filled where it
+    is (``dd.read_parquet("s3://...")`` read on the workers), and the result
+    is a Dask DataFrame of ``row`` (the global row number, from 1), ``file``,
+    ``status`` (ok, failed, skipped), ``error`` and ``why``, one row per data
+    row. Nothing is written until it is computed (``.compute()``,
+    ``.to_parquet(...)``). A row's name comes from ``name`` alone, or is
+    ``<stem>-<row number>`` (``stem``: the template file's, else ``document``);
+    a name two rows share (compared as macOS and Windows do, ignoring case) fails the
+    later row instead of getting a ``-2`` suffix. ``out_dir`` is a folder every
+    worker sees at the same path, or an fsspec URL (``s3://bucket/letters/``).
+    ``to="pdf"`` keeps only PDFs, ``pdf=True`` adds one beside each document
+    (LibreOffice on every worker). A file already there fails its row
+    (``skip_existing``: skipped; ``overwrite``: replaced), except one with
+    exactly the bytes the row makes (a partition Dask ran again counts it as written).
+
+    Here, before returning, the partitions are counted (for the global row
+    numbers) and, with ``name``, the names are computed once on the workers
+    to find those two rows share (only those come back). Raises ExtraMissingError
+    without dask, DataError for missing columns (unless ``missing`` is not
+    ``error``), OptionsError for contradictory settings, TemplateError for the template.
+    """
+    try:
+        import pandas as pd  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    except ImportError:
+        raise ExtraMissingError("fill_dataframe needs dask[dataframe] (pandas)") from None
+    from mytypist_cli.engine.pictures import DEFAULT_MAX_IMAGE_BYTES
+    from mytypist_cli.errors import OptionsError
+    from mytypist_cli.fill.pipeline import _check_columns
+    from mytypist_cli.library.resolve import open_template
+
+    if to == "pdf" and pdf:
+        raise OptionsError("--pdf adds PDFs beside the documents and --to pdf keeps only PDFs: choose one")
+    try:
+        options = BatchOptions(
+            overwrite=overwrite,
+            skip_existing=skip_existing,
+            missing=missing,
+            allow_macros=allow_macros,
+            image_dir=Path(image_dir).absolute() if image_dir is not None else Path.cwd(),
+            max_image_bytes=DEFAULT_MAX_IMAGE_BYTES if max_image_bytes is None else max_image_bytes,
+        )
+    except ValueError as exc:
+        raise OptionsError(str(exc)) from None
+    opened = open_template(template)
+    compiled = opened.template
+    if compiled.is_macro_enabled and not allow_macros:
+        compiled.fill({}, allow_macros=False)  # raises the engine's MacroTemplateError
+    columns = tuple(str(column) for column in frame.columns)
+    if missing == "error":
+        _check_columns(compiled, columns, sets or {}, "the DataFrame")
+    folder = os.fspath(out_dir)
+    url = folder if storage.is_url(folder) else None
+    if url is not None:
+        storage.prepare_folder(url)
+    else:
+        folder = os.path.abspath(folder)
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            raise BatchError(f"cannot create {folder}: {exc.strerror or exc}") from None
+    lengths = [int(count) for count in frame.map_partitions(len).compute()]
+    offsets = [sum(lengths[:index]) for index in range(len(lengths))]
+    naming = _Naming(
+        stem=stem or (opened.stem if opened.stem != "<template>" else "document"),
+        extension=compiled.extension,
+        pattern=name,
+        delimiters=compiled.delimiters,
+        width=max(4, len(str(sum(lengths)))),
+        locale=compiled.locale,
+        sets=dict(sets or {}),
+    )
+    shared: dict[int, int] = {}
+    if name is not None:
+        shared = _shared_names(frame, naming, offsets, pd)
+    config = _Config(
+        "zip",
+        missing,
+        allow_macros,
+        overwrite,
+        options.image_dir,
+        options.max_image_bytes,
+        writer.run_prefix(f"{uuid.uuid4().hex[:12]}-"),
+        url,
+        same_ok=True,
+    )
+    blob = pickle.dumps(compiled)
+    mode: PdfMode = "pdf" if to == "pdf" else "docx" if pdf else None
+    job = _Job(hashlib.sha256(blob).hexdigest(), blob, config, mode, pdf_timeout)
+    meta = pd.DataFrame(
+        {column: pd.Series(dtype="int64" if column == "row" else "object") for column in RESULT_COLUMNS}
+    )
+    return frame.map_partitions(
+        _fill_partition,
+        job,
+        naming,
+        url or folder,
+        offsets,
+        shared,
+        skip_existing,
+        meta=meta,
+        enforce_metadata=False,
+        align_dataframes=False,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Naming:
+    """How ``fill_dataframe`` names a row: from the pattern alone, or ``<stem>-<row number>``."""
+
+    stem: str
+    extension: str
+    pattern: str | None
+    delimiters: tuple[str, str]
+    width: int
+    locale: str
+    sets: dict[str, Any]
+
+    def name(self, number: int, values: dict[str, Any]) -> str:
+        """The row's name (no ``-2``: a fresh namer each time). Raises NamingError."""
+        from mytypist_cli.fill.naming import Namer
+
+        namer = Namer(
+            stem=self.stem,
+            extension=self.extension,
+            pattern=self.pattern,
+            delimiters=self.delimiters,
+            width=self.width,
+            locale=self.locale,
+        )
+        return namer.name_for(number, values)
+
+
+def _values(record: dict[Any, Any], sets: dict[str, Any]) -> dict[str, Any]:
+    """A DataFrame row as a CSV row's values: NaN and None as empty text, numpy scalars as Python's."""
+    values: dict[str, Any] = {}
+    for key, value in record.items():
+        if value is None or (isinstance(value, float) and value != value):
+            value = ""
+        elif hasattr(value, "item") and type(value).__module__ == "numpy":
+            value = value.item()
+        values[str(key)] = value
+    values.update(sets)
+    return values
+
+
+def _rows_of(partition: Any, first: int, sets: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+    for index, record in enumerate(partition.to_dict("records")):
+        yield first + index + 1, _values(record, sets)
+
+
+def _partition_names(partition: Any, naming: _Naming, offsets: list[int], partition_info: Any = None) -> Any:
+    import pandas as pd  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+    from mytypist_cli.fill.naming import NamingError
+
+    first = offsets[partition_info["number"]] if partition_info else 0
+    rows, keys = [], []
+    for number, values in _rows_of(partition, first, naming.sets):
+        try:
+            keys.append(naming.name(number, values).casefold())
+        except (NamingError, MytypistError):
+            continue  # the row fails when it is filled, saying why
+        rows.append(number)
+    return pd.DataFrame({"row": pd.Series(rows, dtype="int64"), "key": pd.Series(keys, dtype="object")})
+
+
+def _shared_names(frame: Any, naming: _Naming, offsets: list[int], pd: Any) -> dict[int, int]:
+    """Row number -> the earlier row whose name it shares; only such rows come back here."""
+    meta = pd.DataFrame({"row": pd.Series(dtype="int64"), "key": pd.Series(dtype="object")})
+    names = frame.map_partitions(_partition_names, naming, offsets, meta=meta, enforce_metadata=False)
+    counts = names["key"].value_counts()
+    repeated = list(counts[counts > 1].index.compute())
+    if not repeated:
+        return {}
+    found = names[names["key"].isin(repeated)].compute().sort_values("row")
+    first: dict[str, int] = {}
+    shared: dict[int, int] = {}
+    for row, key in zip(found["row"], found["key"], strict=True):
+        if key in first:
+            shared[int(row)] = first[key]
+        else:
+            first[key] = int(row)
+    return shared
+
+
+def _fill_partition(
+    partition: Any,
+    job: _Job,
+    naming: _Naming,
+    folder: str,
+    offsets: list[int],
+    shared: dict[int, int],
+    skip_existing: bool,
+    partition_info: Any = None,
+) -> Any:
+    """On a worker: fill one partition's rows; its part of the results, in row order."""
+    import pandas as pd  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+    from mytypist_cli.engine.syntax import normalise_name
+    from mytypist_cli.fill.hints import has_value, used_names
+    from mytypist_cli.fill.naming import NamingError
+
+    first = offsets[partition_info["number"]] if partition_info else 0
+    used = used_names(_template(job))
+    url = job.config.out_url
+    results: list[tuple[int, str | None, str, str | None, str | None]] = []
+    tasks: list[_Task] = []
+    slots: list[_Slot] = []
+    for number, values in _rows_of(partition, first, naming.sets):
+        if not any(has_value(value) and normalise_name(key) in used for key, value in values.items()):
+            slots.append(
+                RowResult(
+                    number,
+                    None,
+                    "skipped",
+                    f"row {number}: no value for any placeholder; skipped",
+                    why="blank",
+                )
+            )
+            continue
+        try:
+            file_name = naming.name(number, values)
+        except (NamingError, MytypistError) as exc:
+            slots.append(RowResult(number, None, "failed", str(exc)))
+            continue
+        file = storage.join(folder, file_name) if url else os.path.join(folder, file_name)
+        targets = _outputs_of(job.pdf)(file)
+        if number in shared:
+            reason = f"{targets[0]}: row {shared[number]} has the same name; give each row its own (--name)"
+            slots.append(RowResult(number, targets[0], "failed", reason, why="exists"))
+            continue
+        if skip_existing and any(storage.exists(t) if url else os.path.lexists(t) for t in targets):
+            slots.append(RowResult(number, targets[0], "skipped", f"{targets[0]} exists", why="exists"))
+            continue
+        task = _Task(len(tasks), number, file, values)
+        tasks.append(task)
+        slots.append(task)
+    outcomes = work_chunk(job, tasks) if tasks else []
+    emitted: list[RowResult] = []
+    _report(slots, outcomes, job, emitted.append)
+    for result in emitted:
+        results.append((result.row, result.file, result.status, result.error, result.why))
+    table = pd.DataFrame.from_records(results, columns=list(RESULT_COLUMNS))
+    table["row"] = table["row"].astype("int64")
+    for column in RESULT_COLUMNS[1:]:
+        table[column] = table[column].astype("object")
+    return table
