@@ -29,6 +29,7 @@ from mytypist_cli.ooxml.compiler import (
     ImageSlot,
     NewId,
     Node,
+    NumRef,
     Once,
     RichProps,
     RichSlot,
@@ -103,6 +104,7 @@ class SectionRenderer:
         self._pictures = pictures
         self._rich = rich
         self._blocks: dict[int, list[richtext.Block]] = {}  # made by a RichProps, written by its RichSlot
+        self._nums: dict[str, str] = {}  # a list restarted in the current item -> the item's own numId
         self._shown: set[Once] = set()  # comment anchors and bookmarks already written once
         self._absent = 0  # > 0 while rendering the content of a missing list kept as written
         self.missing: dict[str, None] = {}
@@ -132,6 +134,8 @@ class SectionRenderer:
                 else:
                     shown = node.checked if ticked else node.unchecked if text == richtext.UNCHECKED else text
                     out.append(self._encode(shown, node.prefix))
+            elif isinstance(node, NumRef):
+                out.append(self._nums.get(node.num, node.num).encode())
             elif isinstance(node, RichSlot):
                 self._rich_runs(node, scopes, out)
             elif isinstance(node, RichProps):
@@ -269,9 +273,20 @@ class SectionRenderer:
                 finally:
                     self._absent -= 1
         elif isinstance(value, list | tuple):
+            saved = {number: self._nums.get(number) for number in section.restarts}
             for item in value:
                 scope = Row(item) if isinstance(item, Mapping) else _Item(item)
+                if section.restarts and self._rich is not None:
+                    for number in section.restarts:
+                        fresh = self._rich.restart(number)
+                        if fresh is not None:
+                            self._nums[number] = fresh
                 self.render(section.children, [*scopes, scope], out)
+            for number, before in saved.items():
+                if before is None:
+                    self._nums.pop(number, None)
+                else:
+                    self._nums[number] = before
         elif isinstance(value, Mapping):
             self.render(section.children, [*scopes, Row(value)], out)
         elif truthy(value):

@@ -46,8 +46,14 @@ def prepare(
     members: dict[str, bytes | None],
     ns: str,
     markdown: bool,
+    links: bool = True,
+    restarts: set[str] | None = None,
 ) -> Prepared:
     """Styles and numbering for rich values. ``members`` maps lower-cased member names to their bytes.
+
+    ``links``: a link or markdown value is used (the Hyperlink style is needed);
+    ``markdown``: lists and headings too; ``restarts``: the numIds of the
+    template's lists that restart in each item of a repeated section.
 
     Raises UnsafeDocumentError or CorruptDocumentError for a styles or
     numbering part that is not sound XML.
@@ -55,23 +61,37 @@ def prepare(
     strict = ns == W_STRICT_NS
     changed: dict[str, bytes] = {}
     rels = main_rels
-    styles_name = _target(main, main_rels, _STYLES_SUFFIX)
-    styles_data = members.get(styles_name.lower()) if styles_name is not None else None
-    if styles_data is not None:
-        assert styles_name is not None
-        parse_xml(styles_data, styles_name)  # refuses a DOCTYPE before richtext parses it
-    else:
-        styles_name = posixpath.join(posixpath.dirname(main), "styles.xml")
-        rels = _add_relationship(
-            rels, _STYLES_RELATIONSHIP_STRICT if strict else _STYLES_RELATIONSHIP, "styles.xml"
-        )
-        content_types = _with_override(content_types, styles_name, richtext.STYLES_TYPE)
-    styles, headings, hyperlink = richtext.ensure_styles(styles_data, ns, headings=markdown)
-    if styles is not None:
-        changed[styles_name] = styles
+    headings: tuple[str, ...] = tuple(f"Heading{level}" for level in range(1, 7))
+    hyperlink = "Hyperlink"
+    if links or markdown:
+        styles_name = _target(main, main_rels, _STYLES_SUFFIX)
+        styles_data = members.get(styles_name.lower()) if styles_name is not None else None
+        if styles_data is not None:
+            assert styles_name is not None
+            parse_xml(styles_data, styles_name)  # refuses a DOCTYPE before richtext parses it
+        else:
+            styles_name = posixpath.join(posixpath.dirname(main), "styles.xml")
+            rels = _add_relationship(
+                rels, _STYLES_RELATIONSHIP_STRICT if strict else _STYLES_RELATIONSHIP, "styles.xml"
+            )
+            content_types = _with_override(content_types, styles_name, richtext.STYLES_TYPE)
+        styles, headings, hyperlink = richtext.ensure_styles(styles_data, ns, headings=markdown)
+        if styles is not None:
+            changed[styles_name] = styles
     cut: tuple[str, bytes, bytes] | None = None
     bullet = decimal = 0
     first_num = 1
+    restart_map: dict[str, tuple[int, tuple[int, ...]]] = {}
+    if restarts and not markdown:
+        existing = numbering.numbering_target(rels, main)
+        data = members.get(existing.lower()) if existing is not None else None
+        if existing is not None and data is not None:
+            restart_map = _restart_map(parse_xml(data, existing), restarts)
+        if restart_map:
+            assert existing is not None
+            assert data is not None
+            before, after, _, _, first_num = richtext.ensure_numbering(data, ns, definitions=False)
+            cut = (existing, before, after)
     if markdown:
         name, rels_out, content_types = numbering.ensure_numbering_part(rels, content_types, strict=strict)
         if rels_out != (rels or b""):
@@ -83,6 +103,8 @@ def prepare(
         before, after, bullet, decimal, first_num = richtext.ensure_numbering(data, ns)
         cut = (name, before, after)
         changed[name] = before + after
+        if restarts and data is not None:
+            restart_map = _restart_map(parse_xml(data, name), restarts)
     if rels is not main_rels and rels is not None:
         changed[main_rels_name] = rels
     changed["[Content_Types].xml"] = content_types
@@ -94,8 +116,32 @@ def prepare(
         headings=headings,
         hyperlink=hyperlink,
         ns=ns,
+        restarts=restart_map,
     )
     return Prepared(parts, changed)
+
+
+def _restart_map(root: etree._Element, restarts: set[str]) -> dict[str, tuple[int, tuple[int, ...]]]:
+    """numId -> (its abstractNumId, each level's start) for the lists the numbering part defines."""
+    found: dict[str, tuple[int, tuple[int, ...]]] = {}
+    w = "{" + (etree.QName(root).namespace or "") + "}"
+    for number in sorted(restarts):
+        abstract_id = numbering.abstract_num_of(root, number)
+        abstract = numbering.find_abstract_num(root, abstract_id) if abstract_id is not None else None
+        if abstract_id is None or abstract is None:
+            continue  # a numId the part does not define: Word shows no number, so nothing restarts
+        starts = [1] * numbering.MAX_LEVELS
+        for level in abstract.iterchildren(f"{w}lvl"):
+            start = level.find(f"{w}start")
+            try:
+                index = int(level.get(f"{w}ilvl") or "")
+                value = int(start.get(f"{w}val") or "1") if start is not None else 1
+            except ValueError:
+                continue
+            if 0 <= index < numbering.MAX_LEVELS:
+                starts[index] = value
+        found[number] = (abstract_id, tuple(starts))
+    return found
 
 
 def _target(source: str, rels: bytes | None, suffix: str) -> str | None:

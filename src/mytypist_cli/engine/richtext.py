@@ -138,6 +138,9 @@ class RichParts:
     hyperlink: str
     """The style id of the Hyperlink character style."""
     ns: str
+    restarts: Mapping[str, tuple[int, tuple[int, ...]]] = field(default_factory=dict)
+    """For the template's own lists that restart in each item of a repeated section: numId ->
+    (its abstractNumId, each level's start)."""
 
 
 @dataclass
@@ -147,7 +150,8 @@ class RichBook:
     parts: RichParts
     taken: dict[str, set[str]]
     links: dict[str, dict[str, str]] = field(default_factory=dict)
-    nums: list[tuple[int, int, int, int]] = field(default_factory=list)
+    nums: list[tuple[int, int, tuple[tuple[int, int], ...]]] = field(default_factory=list)
+    """(numId, abstractNumId, (level, start) overrides) of every list instance this document added."""
 
     def link_id(self, part: str, url: str) -> str:
         ids = self.links.setdefault(part, {})
@@ -164,8 +168,21 @@ class RichBook:
         """A fresh list instance that starts at ``start`` on ``level``: every value numbers from 1."""
         num = self.parts.first_num + len(self.nums)
         abstract = self.parts.decimal_id if ordered else self.parts.bullet_id
-        self.nums.append((num, abstract, level, start))
+        self.nums.append((num, abstract, ((level, start),)))
         return num
+
+    def restart(self, num_id: str) -> str | None:
+        """A fresh instance of the template's list ``num_id``, counting from its start again.
+
+        None when the template's numbering does not define that list.
+        """
+        found = self.parts.restarts.get(num_id)
+        if found is None:
+            return None
+        abstract, starts = found
+        num = self.parts.first_num + len(self.nums)
+        self.nums.append((num, abstract, tuple(enumerate(starts))))
+        return str(num)
 
     def relationship_xml(self, part: str, strict: bool = False) -> bytes:
         """The <Relationship> elements ``part`` needs for its links (external targets)."""
@@ -187,11 +204,12 @@ class RichBook:
         name, before, after = self.parts.numbering
         w = "{" + self.parts.ns + "}"
         root = etree.Element(w + "numbering", nsmap={"w": self.parts.ns})
-        for num, abstract, level, start in self.nums:
+        for num, abstract, overrides in self.nums:
             element = etree.SubElement(root, w + "num", {w + "numId": str(num)})
             etree.SubElement(element, w + "abstractNumId", {w + "val": str(abstract)})
-            override = etree.SubElement(element, w + "lvlOverride", {w + "ilvl": str(level)})
-            etree.SubElement(override, w + "startOverride", {w + "val": str(start)})
+            for level, start in overrides:
+                override = etree.SubElement(element, w + "lvlOverride", {w + "ilvl": str(level)})
+                etree.SubElement(override, w + "startOverride", {w + "val": str(start)})
         return before + _inner(root) + after
 
 
@@ -550,8 +568,10 @@ _BULLETS = ("\u2022", "\u25e6", "\u25aa")
 _FORMATS = ("decimal", "lowerLetter", "lowerRoman")
 
 
-def ensure_numbering(data: bytes | None, ns: str) -> tuple[bytes, bytes, int, int, int]:
-    """numbering.xml with a bulleted and a numbered list definition added.
+def ensure_numbering(
+    data: bytes | None, ns: str, *, definitions: bool = True
+) -> tuple[bytes, bytes, int, int, int]:
+    """numbering.xml with a bulleted and a numbered list definition added (unless not ``definitions``).
 
     Returns the bytes before and after where list instances go, the two
     definitions' ids and the first free list instance id.
@@ -576,6 +596,8 @@ def ensure_numbering(data: bytes | None, ns: str) -> tuple[bytes, bytes, int, in
             ppr = etree.SubElement(lvl, w + "pPr")
             etree.SubElement(ppr, w + "ind", {w + "left": str(720 * (level + 1)), w + "hanging": "360"})
         made.append(abstract)
+    if not definitions:
+        made = []
     # Definitions come before every instance (w:num): the schema orders them so.
     existing = root.findall(w + "abstractNum")
     anchor = existing[-1] if existing else None

@@ -58,6 +58,7 @@ from mytypist_cli.ooxml.compiler import (
     Slot,
     compile_part,
     parse_xml,
+    restart_lists,
     strip_mail_merge,
 )
 from mytypist_cli.ooxml.names import (
@@ -379,8 +380,9 @@ class Template:
                 taken_ids=self._picture_parts.taken_ids,
             )
         rich = None
-        if self._rich_parts is not None and self._picture_parts is not None:
-            rich = richtext.RichBook(self._rich_parts, self._picture_parts.taken_ids)
+        if self._rich_parts is not None:
+            taken = self._picture_parts.taken_ids if self._picture_parts is not None else {}
+            rich = richtext.RichBook(self._rich_parts, taken)
         try:
             entries, walker = self._entries(texts, row, keep=missing == "keep", book=book, rich=rich)
         except RenderError:
@@ -490,15 +492,14 @@ class Template:
     ) -> dict[str, bytes]:
         """Each .rels member, with the relationships its part's pictures and links need added;
         and the numbering part, with the lists this document's markdown values started."""
-        if book is None or self._picture_parts is None:
-            return {}
         updated: dict[str, bytes] = {}
-        for part, (rels_name, before, after, strict) in self._picture_parts.rels.items():
-            added = book.relationship_xml(part, strict)
-            if rich is not None:
-                added += rich.relationship_xml(part, strict)
-            if added:
-                updated[rels_name] = before + added + after
+        if book is not None and self._picture_parts is not None:
+            for part, (rels_name, before, after, strict) in self._picture_parts.rels.items():
+                added = book.relationship_xml(part, strict)
+                if rich is not None:
+                    added += rich.relationship_xml(part, strict)
+                if added:
+                    updated[rels_name] = before + added + after
         if rich is not None and rich.parts.numbering is not None:
             lists = rich.numbering_xml()
             if lists is not None:
@@ -766,11 +767,21 @@ def _compile(
             by_name, main.name, _AS_DOCUMENT[main_type], with_pictures=bool(picture_holders)
         )
     rich_kinds = {node.kind for nodes in dynamic.values() for node in _rich_slots(nodes)}
+    restarted = _restart_lists(ordered, dynamic, by_name)
     rich_parts = None
     new_members: list[str] = []
-    if rich_kinds:
+    if rich_kinds or restarted:
         markdown = "markdown" in rich_kinds
-        rich_parts = _prepare_rich(by_name, main.name, replaced, new_members, markdown=markdown)
+        rich_parts = _prepare_rich(
+            by_name,
+            main.name,
+            replaced,
+            new_members,
+            markdown=markdown,
+            links=bool(rich_kinds),
+            restarts=restarted,
+        )
+    if rich_kinds:
         picture_holders += [
             part for part, nodes in dynamic.items() if part not in picture_holders and _rich_slots(nodes)
         ]
@@ -991,6 +1002,8 @@ def _prepare_rich(
     new_members: list[str],
     *,
     markdown: bool,
+    links: bool = True,
+    restarts: set[str] | None = None,
 ) -> richtext.RichParts:
     """Styles and numbering for markdown and link values; their changes go into ``replaced``."""
     from mytypist_cli.engine.richpackage import prepare
@@ -1007,6 +1020,8 @@ def _prepare_rich(
         members={name: member.data for name, member in by_name.items()},
         ns=W_STRICT_NS if W_STRICT_NS.encode() in data[:2000] else W_NS,
         markdown=markdown,
+        links=links,
+        restarts=restarts,
     )
     for name, value in prepared.members.items():
         member = by_name.get(name.lower())
@@ -1016,6 +1031,28 @@ def _prepare_rich(
         else:
             replaced[member.name] = value
     return prepared.parts
+
+
+def _restart_lists(
+    ordered: list[tuple[int, str]], dynamic: dict[str, list[Node]], by_name: dict[str, package.Member]
+) -> set[str]:
+    """Mark, in parts with sections, the template's lists that restart in each repeated item.
+
+    Parts are read in story order so a list started in an earlier part counts
+    as started before; their nodes in ``dynamic`` are replaced. Returns the
+    numIds restarted (usually none: only compile-time work, and nothing
+    changes for templates without numbered paragraphs in ``#`` sections).
+    """
+    seen: set[str] = set()
+    restarted: set[str] = set()
+    for _, part in ordered:
+        nodes = dynamic.get(part)
+        if nodes is not None and any(isinstance(node, Section) for node in nodes):
+            dynamic[part], found = restart_lists(nodes, seen)
+            restarted |= found
+        else:  # only the lists it starts, which count as started before any later section
+            restart_lists([by_name[part.lower()].data or b""], seen)
+    return restarted
 
 
 def _has_pictures(nodes: list[Node] | tuple[Node, ...]) -> bool:

@@ -160,6 +160,16 @@ class Section:
     """The opening tag as written, for messages."""
     filters: str
     children: tuple[Node, ...]
+    restarts: tuple[str, ...] = ()
+    """The numIds of the template's lists that start inside this repeated section: each item numbers
+    its own copy from the start (see :func:`restart_lists`)."""
+
+
+@dataclass(frozen=True)
+class NumRef:
+    """A paragraph's ``w:numId`` value inside a repeated section, written as the item's own list."""
+
+    num: str
 
 
 @dataclass(frozen=True)
@@ -261,7 +271,7 @@ class Once:
     markup: bytes
 
 
-Node = bytes | Slot | ImageSlot | Section | NewId | Once | RichSlot | RichProps | CheckboxSlot
+Node = bytes | Slot | ImageSlot | Section | NewId | Once | RichSlot | RichProps | CheckboxSlot | NumRef
 
 
 @dataclass
@@ -821,6 +831,63 @@ def _section(body: list[Node], tag: Tag) -> Section:
         children.append(node[position:])
     children = [child for child in children if child != b""]
     return Section(tag.sigil, tag.name, tag.raw, tag.filters, tuple(children))
+
+
+_NUM_ID = re.compile(rb'<(?:\w+:)?numId\b[^>]*?\s(?:\w+:)?val="(\d+)"')
+
+
+def restart_lists(nodes: list[Node] | tuple[Node, ...], seen: set[str]) -> tuple[list[Node], set[str]]:
+    """Mark the lists a repeated section starts, so each of its items numbers from the start again.
+
+    A numbered paragraph names its list by ``w:numId``; copies of a section's
+    paragraphs share it, so the numbers would run on from item to item. A
+    list whose first paragraph (in document order, ``seen`` holding the
+    numIds met in parts before) is inside a ``#`` section, and not inside a
+    section within it, restarts in each item of that section; a list started
+    before the section goes on counting, as a reader expects. Returns the
+    nodes with those sections' ``restarts`` set and their numIds as
+    :class:`NumRef` nodes, and the numIds restarted.
+    """
+    owner: dict[str, int] = {}  # numId -> id() of the innermost list section its first use is in
+
+    def first_uses(items: list[Node] | tuple[Node, ...], inside: int | None) -> None:
+        for node in items:
+            if isinstance(node, bytes):
+                for match in _NUM_ID.finditer(node):
+                    number = match.group(1).decode()
+                    if number not in seen:
+                        seen.add(number)
+                        if inside is not None:
+                            owner[number] = inside
+            elif isinstance(node, Section):
+                first_uses(node.children, id(node) if node.sigil == "#" else inside)
+
+    first_uses(nodes, None)
+    if not owner:
+        return list(nodes), set()
+    restarted = set(owner)
+
+    def rebuilt(items: list[Node] | tuple[Node, ...], active: bool) -> list[Node]:
+        out: list[Node] = []
+        for node in items:
+            if isinstance(node, Section):
+                mine = tuple(sorted(number for number, section in owner.items() if section == id(node)))
+                children = tuple(rebuilt(node.children, active or bool(mine)))
+                out.append(dataclasses.replace(node, children=children, restarts=mine))
+            elif isinstance(node, bytes) and active and _NUM_ID.search(node):
+                position = 0
+                for match in _NUM_ID.finditer(node):
+                    number = match.group(1).decode()
+                    if number in restarted:
+                        out.append(node[position : match.start(1)])
+                        out.append(NumRef(number))
+                        position = match.end(1)
+                out.append(node[position:])
+            else:
+                out.append(node)
+        return [node for node in out if node != b""]
+
+    return rebuilt(nodes, False), restarted
 
 
 def _problem(part: str, paragraph: int, stray: Stray) -> Problem:
