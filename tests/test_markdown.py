@@ -303,3 +303,9 @@ def test_each_record_of_a_combined_document_numbers_its_lists_from_one() -> None
     lists = etree.fromstring(member(data, "word/numbering.xml"))
     num = lists.find(f"{w('num')}[@{w('numId')}='{numbered[2][0]}']")
     assert num.find(f"{w('lvlOverride')}/{w('startOverride')}").get(w("val")) == "1"
+
+
+def test_a_new_line_is_a_line_break_and_a_blank_line_a_new_paragraph() -> None:
+    template = Template.open(make_docx(para("<<address|markdown>>")))
+    data = template.render({"address": "**Chukwuma & Partners**\nSuite 12 Banex Plaza\nAbuja\n\nBy hand."})
+    assert paragraphs(data) == ["Chukwuma & Partners\nSuite 12 Banex Plaza\nAbuja", "By hand."]

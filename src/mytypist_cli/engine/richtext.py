@@ -479,10 +479,10 @@ def _inline(writer: _Writer, wrapper: etree._Element, children: list[Any], *, pl
         elif kind == "link_close":
             holder = wrapper
         elif kind in ("softbreak", "hardbreak"):
-            if kind == "hardbreak":
-                writer.run(holder, "\n", None)
-            else:
-                writer.run(holder, " ", _props(writer, bold, italic, strike, False, holder, wrapper, plain))
+            # A new line in a cell or a form field is meant as one (markdown-it's "breaks", as in
+            # GitHub comments): nobody ends a spreadsheet line with two spaces. A blank line
+            # still starts a new paragraph.
+            writer.run(holder, "\n", None)
         else:
             text = child.content if kind != "image" else "".join(c.content for c in child.children or [])
             if text:
