@@ -19,6 +19,7 @@ from mytypist_cli.engine.template import Template
 from mytypist_cli.errors import OutputExistsError
 from mytypist_cli.fill.batch import BatchOptions, run_rows
 from mytypist_cli.fill.results import RowResult
+from test_pdf import needs_libreoffice
 
 
 def test_put_new_refuses_an_existing_object_and_counts_the_same_bytes_when_asked() -> None:
@@ -168,3 +169,24 @@ def test_a_url_without_the_cluster_extra_says_how_to_install_it(
         "error: s3://bucket/letters/: writing to a URL needs fsspec: pip install 'mytypist-cli[cluster]'"
         in result.stderr
     )
+
+
+@pytest.mark.slow
+@needs_libreoffice
+def test_pdfs_to_a_url_folder_and_a_url_pdf(tmp_path: Path) -> None:
+    template, data = _setup(tmp_path, rows=2)
+    folder = _bucket() + "/pdfs"
+    result = fill(template, data, "--out-dir", folder, "--pdf")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        f"{folder}/letter-0001.docx", f"{folder}/letter-0001.pdf",
+        f"{folder}/letter-0002.docx", f"{folder}/letter-0002.pdf",
+    ]  # fmt: skip
+    assert "wrote 2 documents with their PDFs" in result.stderr
+    assert _cat(f"{folder}/letter-0002.pdf").startswith(b"%PDF")
+    only = fill(template, data, "--out-dir", folder + "2", "--to", "pdf")
+    assert only.exit_code == 0, only.stderr
+    assert storage.names_in(folder + "2") == {"letter-0001.pdf", "letter-0002.pdf"}
+    one = fill(template, "--set", "name=Ada", "-o", folder + "/ada.pdf")
+    assert one.exit_code == 0, one.stderr
+    assert _cat(folder + "/ada.pdf").startswith(b"%PDF")
