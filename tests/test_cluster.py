@@ -8,6 +8,7 @@ the row-order results, failures and skips.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -158,3 +159,33 @@ def test_pdfs_are_made_on_the_workers(client: Any, tmp_path: Path) -> None:
     assert sorted(os.listdir(tmp_path)) == ["P0.pdf", "P1.pdf", "P2.pdf"]
     assert all((tmp_path / name).read_bytes().startswith(b"%PDF") for name in os.listdir(tmp_path))
     assert summary.output_kind == "pdf"
+
+
+def test_cli_without_distributed_or_a_scheduler_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from mytypist_cli.cli.app import app
+
+    (tmp_path / "t.docx").write_bytes(TEMPLATE)
+    args = [
+        "fill",
+        str(tmp_path / "t.docx"),
+        "--set",
+        "name=A",
+        "--set",
+        "town=B",
+        "--out-dir",
+        str(tmp_path / "out"),
+    ]
+    monkeypatch.setattr(on_cluster, "CONNECT_TIMEOUT", "1s")
+    unreachable = CliRunner().invoke(app, [*args, "--cluster", "tcp://127.0.0.1:1"])
+    assert unreachable.exit_code == 1
+    assert unreachable.stdout == ""
+    assert "error: cannot reach the Dask scheduler at tcp://127.0.0.1:1" in unreachable.stderr
+    assert not (tmp_path / "out").exists()  # nothing made
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    missing = CliRunner().invoke(app, args, env={"MYTYPIST_CLUSTER": "tcp://127.0.0.1:1"})
+    assert missing.exit_code == 1
+    assert "error: --cluster needs dask[distributed]: pip install 'mytypist-cli[cluster]'" in missing.stderr

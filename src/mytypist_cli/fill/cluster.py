@@ -73,6 +73,8 @@ PdfMode = Literal["docx", "pdf"] | None
 DOCX_CHUNK_ROWS = 64
 #: PDFs per task: one LibreOffice start (about 2 s) for this many conversions.
 PDF_CHUNK_ROWS = 16
+#: How long to wait for the scheduler to answer (a Dask duration).
+CONNECT_TIMEOUT = "20s"
 #: Tasks in hand per worker: enough to keep each busy, few enough to bound the client's memory.
 _IN_FLIGHT_PER_WORKER = 4
 
@@ -100,11 +102,39 @@ def run_chunks(
     without dask, BatchError when the cluster cannot be reached or a chunk
     cannot be run, OutputError for an output folder that cannot be used.
     """
-    started = time.perf_counter()
     if template.is_macro_enabled and not options.allow_macros:
         template.fill({}, allow_macros=False)  # raises the engine's MacroTemplateError
     if options.zip_path is not None:
         raise BatchError("a zip archive is built on one machine; write the files with --out-dir instead")
+    # The scheduler first: an address that does not answer leaves nothing made.
+    client: Any = None
+    made_here = False
+    if cluster is not None:
+        client, made_here = connect(cluster)
+    try:
+        return _run_chunks(
+            template, records, options, stem, total, client, pdf, soffice, timeout, chunk_rows, on_result
+        )
+    finally:
+        if made_here:
+            with contextlib.suppress(Exception):
+                client.close()
+
+
+def _run_chunks(
+    template: Template,
+    records: Iterable[RecordLike],
+    options: BatchOptions,
+    stem: str,
+    total: int | None,
+    client: Any,
+    pdf: PdfMode,
+    soffice: Path | None,
+    timeout: float,
+    chunk_rows: int | None,
+    on_result: Callable[[RowResult], object] | None,
+) -> BatchSummary:
+    started = time.perf_counter()
     _prepare(options)
     namer = make_namer(template, options, stem=stem, total=total)
     run_id = uuid.uuid4().hex[:12]
@@ -131,10 +161,10 @@ def run_chunks(
 
     rows = chunk_rows or (DOCX_CHUNK_ROWS if pdf is None else PDF_CHUNK_ROWS)
     try:
-        if cluster is None:
+        if client is None:
             _run_here(slots, job, rows, soffice, emit)
         else:
-            _run_on_cluster(slots, job, rows, cluster, run_id, emit)
+            _run_on_cluster(slots, job, rows, client, run_id, emit)
     finally:
         if options.out_url is None:
             for leftover in options.out_dir.glob(f"{config.temp_prefix}*.tmp"):
@@ -258,7 +288,7 @@ def connect(cluster: object) -> tuple[Any, bool]:
         kind = type(cluster).__name__
         raise BatchError(f"cluster is a distributed.Client or a scheduler address, not {kind}")
     try:
-        return distributed.Client(cluster, timeout="20s", set_as_default=False), True  # type: ignore[no-untyped-call]
+        return distributed.Client(cluster, timeout=CONNECT_TIMEOUT, set_as_default=False), True  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError) as exc:
         raise BatchError(f"cannot reach the Dask scheduler at {cluster}: {one_line(exc)}") from None
 
@@ -267,11 +297,10 @@ def _run_on_cluster(
     slots: Iterator[_Slot],
     job: _Job,
     rows: int,
-    cluster: object,
+    client: Any,
     run_id: str,
     emit: Callable[[RowResult], None],
 ) -> None:
-    client, made_here = connect(cluster)
     pending: deque[tuple[list[_Slot], Any]] = deque()
     try:
         workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
@@ -300,10 +329,6 @@ def _run_on_cluster(
         with contextlib.suppress(Exception):
             client.cancel([future for _, future in pending if future is not None])
         raise
-    finally:
-        if made_here:
-            with contextlib.suppress(Exception):
-                client.close()
 
 
 def _finish(entry: tuple[list[_Slot], Any], job: _Job, emit: Callable[[RowResult], None]) -> None:
