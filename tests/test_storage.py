@@ -190,3 +190,12 @@ def test_pdfs_to_a_url_folder_and_a_url_pdf(tmp_path: Path) -> None:
     one = fill(template, "--set", "name=Ada", "-o", folder + "/ada.pdf")
     assert one.exit_code == 0, one.stderr
     assert _cat(folder + "/ada.pdf").startswith(b"%PDF")
+
+
+def test_memory_urls_stay_in_this_process_with_many_rows(tmp_path: Path) -> None:
+    """Worker processes would put into their own memory:// and lose it: the batch runs here."""
+    template, data = _setup(tmp_path, rows=60)
+    folder = _bucket() + "/many"
+    result = runner.invoke(app, ["fill", str(template), str(data), "--out-dir", folder, "--jobs", "2"])
+    assert result.exit_code == 0, result.stderr
+    assert len(storage.names_in(folder)) == 60

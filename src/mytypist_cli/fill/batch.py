@@ -469,7 +469,9 @@ def _render_all(
     # Look ahead before paying for a pool: a small batch is done inline.
     head: list[_Slot] = []
     tasks_ahead = 0
-    if options.jobs > 1:
+    # memory:// lives in this process: what a worker process put there would be lost with it.
+    in_process = options.out_url is not None and options.out_url.startswith("memory://")
+    if options.jobs > 1 and not in_process:
         for slot in slots:
             head.append(slot)
             if isinstance(slot, _Task):

@@ -106,6 +106,8 @@ def run_chunks(
         template.fill({}, allow_macros=False)  # raises the engine's MacroTemplateError
     if options.zip_path is not None:
         raise BatchError("a zip archive is built on one machine; write the files with --out-dir instead")
+    if cluster is not None and (options.out_url or "").startswith("memory://"):
+        raise BatchError("memory:// lives in this process; the workers cannot write there")
     # The scheduler first: an address that does not answer leaves nothing made.
     client: Any = None
     made_here = False
