@@ -309,3 +309,12 @@ def test_a_new_line_is_a_line_break_and_a_blank_line_a_new_paragraph() -> None:
     template = Template.open(make_docx(para("<<address|markdown>>")))
     data = template.render({"address": "**Chukwuma & Partners**\nSuite 12 Banex Plaza\nAbuja\n\nBy hand."})
     assert paragraphs(data) == ["Chukwuma & Partners\nSuite 12 Banex Plaza\nAbuja", "By hand."]
+
+
+def test_a_placeholder_word_split_across_runs_still_takes_the_first_runs_formatting() -> None:
+    body = p(r("<<cla", rpr="<w:b/>"), r("use|mark"), r("down>>"), ppr=JUSTIFIED)
+    data = Template.open(make_docx(body)).render({"clause": "one\n\ntwo *it*"})
+    assert paragraphs(data) == ["one", "two it"]
+    second = body_paragraphs(data)[1]
+    assert props(run_with(second, "it"), "rPr") == ["b", "i", "iCs"]
+    assert second.find(f"{w('pPr')}/{w('jc')}") is not None
