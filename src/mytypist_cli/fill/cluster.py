@@ -71,8 +71,9 @@ from mytypist_cli.fill.results import BatchSummary, RowResult, Why, one_line
 PdfMode = Literal["docx", "pdf"] | None
 #: Rows per task: a task costs the scheduler a few milliseconds, a document a millisecond to render.
 DOCX_CHUNK_ROWS = 64
-#: PDFs per task: one LibreOffice start (about 2 s) for this many conversions.
-PDF_CHUNK_ROWS = 16
+#: PDFs per task: one LibreOffice start (about 2 s) for this many records, converted as one
+#: combined document and split back (fill.pdfs), as a local run does.
+PDF_CHUNK_ROWS = 32
 #: How long to wait for the scheduler to answer (a Dask duration).
 CONNECT_TIMEOUT = "20s"
 #: Tasks in hand per worker: enough to keep each busy, few enough to bound the client's memory.
@@ -371,7 +372,7 @@ def work_chunk(job: _Job, tasks: list[_Task], soffice: Path | None = None) -> li
     rendered = [renderer.run(task) for task in tasks]
     pdfs: dict[int, bytes | str] = {}
     if job.pdf is not None:
-        pdfs = _convert(tasks, rendered, job.timeout, soffice)
+        pdfs = _convert(job, tasks, rendered, soffice)
     outcomes: list[_Outcome] = []
     for index, (task, outcome) in enumerate(zip(tasks, rendered, strict=True)):
         if outcome.status != "ok" or outcome.data is None:
@@ -398,9 +399,16 @@ def work_chunk(job: _Job, tasks: list[_Task], soffice: Path | None = None) -> li
 
 
 def _convert(
-    tasks: list[_Task], rendered: list[_Outcome], timeout: float, soffice: Path | None
+    job: _Job, tasks: list[_Task], rendered: list[_Outcome], soffice: Path | None
 ) -> dict[int, bytes | str]:
-    """Each rendered row's PDF bytes, or the reason it has none, by index; one LibreOffice run a chunk."""
+    """Each rendered row's PDF bytes, or the reason it has none, by index; one LibreOffice run a chunk.
+
+    The chunk's records go through one combined document split back per record
+    (``fill.pdfs.convert_rows_combined``, a record it cannot place converted
+    alone), unless the template has fields that need each document on its own
+    (``engine.combine.page_exact_problems``): then each document is converted.
+    """
+    from mytypist_cli.fill.pdfs import convert_rows_combined, pdf_path
     from mytypist_cli.pdf.convert import convert_to_pdf, find_soffice
 
     todo = [index for index, outcome in enumerate(rendered) if outcome.status == "ok" and outcome.data]
@@ -423,8 +431,43 @@ def _convert(
             assert data is not None
             source.write_bytes(data)
             sources.append(source)
+        if not _whole_documents(job):
+            config = job.config
+            options = BatchOptions(
+                out_dir=Path(folder),
+                missing=config.missing,
+                allow_macros=config.allow_macros,
+                image_dir=config.image_dir,
+                max_image_bytes=config.max_image_bytes,
+            )
+            rows = [
+                RowResult(tasks[index].row, str(source), "ok")
+                for index, source in zip(todo, sources, strict=True)
+            ]
+            values = {tasks[index].row: tasks[index].values for index in todo}
+            pdf_dir = Path(folder) / "pdf"
+            pdf_dir.mkdir()
+            try:
+                converted = convert_rows_combined(
+                    _template(job),
+                    rows,
+                    values,
+                    options,
+                    pdf_dir,
+                    keep_docx=True,
+                    timeout=job.timeout,
+                    soffice=program,
+                )
+            except MytypistError as exc:
+                return dict.fromkeys(todo, f"no PDF: {one_line(exc)}")
+            for index, row in zip(todo, converted, strict=True):
+                if row.status == "ok":
+                    made[index] = pdf_path(row, pdf_dir).read_bytes()
+                else:
+                    made[index] = row.error or "LibreOffice could not convert it"
+            return made
         try:
-            results = convert_to_pdf(sources, Path(folder) / "out", timeout=timeout, soffice=program)
+            results = convert_to_pdf(sources, Path(folder) / "out", timeout=job.timeout, soffice=program)
         except MytypistError as exc:
             return dict.fromkeys(todo, f"no PDF: {one_line(exc)}")
         for index, result in zip(todo, results, strict=True):
@@ -433,6 +476,19 @@ def _convert(
             else:
                 made[index] = result.pdf.read_bytes()
     return made
+
+
+# Templates whose records must each be converted alone, by digest (asked once per worker process).
+_WHOLE: dict[str, bool] = {}
+
+
+def _whole_documents(job: _Job) -> bool:
+    found = _WHOLE.get(job.digest)
+    if found is None:
+        from mytypist_cli.engine.combine import page_exact_problems
+
+        found = _WHOLE[job.digest] = bool(page_exact_problems(_template(job)))
+    return found
 
 
 # --------------------------------------------------------------------------- Dask DataFrames
