@@ -55,3 +55,34 @@ def test_add_a_mistyped_file_is_offered_files_only(folder: Path) -> None:
     assert result.stderr == "error: ofer-letter.docx: no such file; did you mean offer-letter.docx?\n"
     result = runner.invoke(app, ["add", "reciept.docx"])
     assert result.stderr == "error: reciept.docx: no such file\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["staff.csv", "--out-dir", "letters"],
+        ["--set", "name=Ada", "-o", "ada.docx"],
+        ["staff.csv", "--zip", "all.zip"],
+    ],
+    ids=["batch", "one", "zip"],
+)
+def test_a_template_with_no_placeholder_fills_nothing_and_says_why(folder: Path, args: list[str]) -> None:
+    # Written for {{ }}: filled with << >> every row would come out as the template, unfilled.
+    (folder / "jinja.docx").write_bytes(make_docx(para("Dear {{ name }}")))
+    before = sorted(path.name for path in folder.iterdir())
+    result = runner.invoke(app, ["fill", "jinja.docx", *args])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        'error: jinja.docx: no <<placeholders>> found; it has {{…}} ones: pass --delimiters "{{ }}"; '
+        "there is nothing to fill\n"
+    )
+    assert sorted(path.name for path in folder.iterdir()) == before
+
+
+def test_a_template_with_nothing_to_fill_is_refused(folder: Path) -> None:
+    (folder / "plain.docx").write_bytes(make_docx(para("Terms and conditions")))
+    result = runner.invoke(app, ["fill", "plain.docx", "staff.csv", "--out-dir", "out"])
+    assert result.exit_code == 1
+    assert result.stderr == "error: plain.docx: no <<placeholders>> found; there is nothing to fill\n"
+    assert not (folder / "out").exists()

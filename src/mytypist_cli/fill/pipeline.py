@@ -40,6 +40,7 @@ from mytypist_cli import storage, writer
 from mytypist_cli.data.grouping import ROWS, Group, group_records
 from mytypist_cli.data.records import Record
 from mytypist_cli.data.sources import DataInput, open_data
+from mytypist_cli.engine.describe import describe
 from mytypist_cli.engine.pictures import DEFAULT_MAX_IMAGE_BYTES
 from mytypist_cli.engine.syntax import normalise_name
 from mytypist_cli.engine.template import Filled, Missing, Template, group_values
@@ -51,6 +52,7 @@ from mytypist_cli.errors import (
     OptionsError,
     OutputError,
     OutputExistsError,
+    TemplateError,
 )
 from mytypist_cli.fill.batch import BatchOptions, Skipped, run_rows
 from mytypist_cli.fill.hints import did_you_mean, has_value, suggestions, used_names
@@ -196,6 +198,7 @@ def fill_batch(
         home=None if home is None else Path(home),
         syntax=syntax,
     )
+    _refuse_nothing_to_fill(opened)
     data_file = _data_file(data)
     target, to = _output_format(_output_target(output), name, to, pdf, opened.template.extension)
     combined = None
@@ -603,6 +606,19 @@ def _by_document(items: Iterable[_Item], per: int) -> Iterator[_Item]:
             pending = []
     if pending:
         yield document()
+
+
+def _refuse_nothing_to_fill(opened: OpenedTemplate) -> None:
+    """A template with no placeholder at all would come out unfilled for every row: refuse it.
+
+    Most often it was written with other delimiters (``{{ name }}``), which the
+    message names. Raises TemplateError.
+    """
+    template = opened.template
+    if template.placeholders or template.syntax != "mytypist":
+        return
+    found = describe(template, opened.label).messages[-1]
+    raise TemplateError(f"{found}; there is nothing to fill")
 
 
 def _mark_blank(records: Iterable[Record], used: frozenset[str], path: str) -> Iterator[Record | Skipped]:
