@@ -130,6 +130,10 @@ def test_put_new_is_refused_by_the_server_when_the_object_appeared_meanwhile(s3:
     with pytest.raises(OutputExistsError):
         storage.put_new(url, b"second")
     assert storage.put_new(url, b"first", same_ok=True) == "same"
+    # Without the check (a batch listed the folder first), the server itself refuses: If-None-Match.
+    with pytest.raises(OutputExistsError):
+        storage.put_new(url, b"third", checked=True)
+    assert storage.put_new(url, b"first", same_ok=True, checked=True) == "same"
     assert s3.cat_file(url) == b"first"
 
 

@@ -181,6 +181,9 @@ class _Config:
     #: A file already there with the very bytes this row makes counts as written: on a cluster a
     #: task can run twice (a worker lost after writing), and the second attempt finds the first's file.
     same_ok: bool = False
+    #: The URL folder was listed when the rows were named (existing names failed or skipped then):
+    #: each put goes straight to the store's conditional put, without asking for the name again.
+    url_listed: bool = False
 
 
 class _Renderer:
@@ -231,7 +234,9 @@ def write_document(file: str, data: bytes, config: _Config) -> None:
     if config.out_url is not None:
         from mytypist_cli import storage
 
-        storage.put_new(file, data, overwrite=config.overwrite, same_ok=config.same_ok)
+        storage.put_new(
+            file, data, overwrite=config.overwrite, same_ok=config.same_ok, checked=config.url_listed
+        )
         return
     assert config.temp_prefix is not None
     try:
@@ -410,6 +415,7 @@ def run_rows(
         options.max_image_bytes,
         temp_prefix if mode == "folder" else None,
         options.out_url,
+        url_listed=True,
     )
     collector = _Collector(mode=mode, date_time=time.localtime()[:6], on_result=on_result)
     try:

@@ -71,9 +71,11 @@ from mytypist_cli.fill.results import BatchSummary, RowResult, Why, one_line
 PdfMode = Literal["docx", "pdf"] | None
 #: Rows per task: a task costs the scheduler a few milliseconds, a document a millisecond to render.
 DOCX_CHUNK_ROWS = 64
-#: PDFs per task: one LibreOffice start (about 2 s) for this many records, converted as one
-#: combined document and split back (fill.pdfs), as a local run does.
-PDF_CHUNK_ROWS = 32
+#: At most this many PDFs per task: one LibreOffice start (about 2 s) for them all, converted as
+#: one combined document and split back (fill.pdfs), as a local run does. On a cluster a run is cut
+#: into at least two tasks per worker (fewer rows each when there are few), so all get work.
+PDF_CHUNK_ROWS = 64
+_PDF_TASKS_PER_WORKER = 2
 #: How long to wait for the scheduler to answer (a Dask duration).
 CONNECT_TIMEOUT = "20s"
 #: Tasks in hand per worker: enough to keep each busy, few enough to bound the client's memory.
@@ -151,6 +153,7 @@ def _run_chunks(
         writer.run_prefix(f"{run_id}-"),
         options.out_url,
         same_ok=True,
+        url_listed=True,
     )
     slots = _plan(records, options, namer, "folder", options.out_dir, outputs=_outputs_of(pdf))
     blob = pickle.dumps(template)
@@ -167,6 +170,8 @@ def _run_chunks(
         if client is None:
             _run_here(slots, job, rows, soffice, emit)
         else:
+            if chunk_rows is None and pdf is not None and total:
+                rows = _pdf_rows(client, total)
             _run_on_cluster(slots, job, rows, client, run_id, emit)
     finally:
         if options.out_url is None:
@@ -296,6 +301,19 @@ def connect(cluster: object) -> tuple[Any, bool]:
         raise BatchError(f"cannot reach the Dask scheduler at {cluster}: {one_line(exc)}") from None
 
 
+def _workers(client: Any) -> int:
+    try:
+        return max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
+    except Exception:
+        return 1
+
+
+def _pdf_rows(client: Any, total: int) -> int:
+    """PDF rows per task: up to PDF_CHUNK_ROWS, fewer so that every worker has tasks (200 on 2: 50)."""
+    share = -(-total // (_workers(client) * _PDF_TASKS_PER_WORKER))
+    return max(1, min(PDF_CHUNK_ROWS, share))
+
+
 def _run_on_cluster(
     slots: Iterator[_Slot],
     job: _Job,
@@ -305,11 +323,7 @@ def _run_on_cluster(
     emit: Callable[[RowResult], None],
 ) -> None:
     pending: deque[tuple[list[_Slot], Any]] = deque()
-    try:
-        workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
-    except Exception:
-        workers = 1
-    limit = workers * _IN_FLIGHT_PER_WORKER
+    limit = _workers(client) * _IN_FLIGHT_PER_WORKER
     try:
         for number, (chunk, tasks) in enumerate(_chunks(slots, rows)):
             future = None
