@@ -15,7 +15,7 @@ The records are ``bench-template.docx`` (about three A4 pages) filled with
   still does for templates with whole-document fields;
 - combined-and-split, jobs=1 and jobs=2: ``fill_batch(..., to="pdf")``, i.e.
   ``mytypist fill --to pdf``: records rendered into combined documents of
-  ``COMBINED_RECORDS``, converted, split back at the record bookmarks;
+  at most ``COMBINED_RECORDS``, converted, split back at the record bookmarks;
 - ``--combine all.pdf``: ``fill_batch(..., combine=...)``, one PDF of every record;
 - uno (with ``--uno``): one long-lived LibreOffice (``--accept``) driven document
   by document over UNO by LibreOffice's own Python (``/usr/bin/python3`` with
@@ -241,7 +241,7 @@ def main() -> None:
     soffice = find_soffice()
     print(
         f"LibreOffice: {soffice}; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}; "
-        f"{COMBINED_RECORDS} records per combined chunk",
+        f"at most {COMBINED_RECORDS} records per combined chunk",
         file=sys.stderr,
     )
 
