@@ -705,8 +705,19 @@ def _bookmark(paragraph: etree._Element, w: str, name: str, number: int, *, at_s
         paragraph.insert(position, start)
         paragraph.insert(position + 1, end)
     else:
-        paragraph.append(start)
-        paragraph.append(end)
+        link = next(paragraph.iter(f"{{{w}}}hyperlink"), None)
+        if link is None:
+            paragraph.append(start)
+            paragraph.append(end)
+            return
+        # LibreOffice loses a bookmark that follows a hyperlink in a document's last paragraph
+        # ("Page 1 of Error: Reference source not found"); one before the link it finds.
+        holder = link
+        while (parent := holder.getparent()) is not paragraph and parent is not None:
+            holder = parent
+        position = paragraph.index(holder)
+        paragraph.insert(position, start)
+        paragraph.insert(position + 1, end)
 
 
 def _unique_ids(root: etree._Element, w: str, index: int, doc: CombinedDocument) -> None:
