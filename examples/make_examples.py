@@ -1039,6 +1039,7 @@ INVOICE_COLUMNS = [
     "amount",
     "total",
     "paid",
+    "pay_url",
     "signature",
 ]
 
@@ -1067,6 +1068,8 @@ def invoice_data() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
                 "client_address": invoice["client_address"],
                 "total": _number(total),
                 "paid": invoice["paid"],
+                # Where the client pays online: the payment page of that invoice.
+                "pay_url": "https://pay.asokoroprint.ng/" + invoice["invoice_no"].replace("/", "-"),
                 "signature": "signature.png",
                 "rows": rows,
             }
@@ -1250,6 +1253,7 @@ def make_invoice() -> list[str]:
     for line in BANK_LINES:
         para(doc, line, after=0, indent_cm=0.6)
     para(doc, "Please quote **<<invoice_no>>** as the payment reference.", before=4)
+    para(doc, 'Or pay online by card or bank transfer: <<pay_url|link:"Pay this invoice">>', before=4)
     para(doc, "<</paid>>")
 
     path = HERE / "invoice.docx"
