@@ -64,6 +64,8 @@ GREY = RGBColor(0x59, 0x59, 0x59)
 
 # A placeholder and its name; the filters after "|" are not captured.
 PLACEHOLDER_RE = re.compile(r"<<([A-Za-z0-9_]+)(?:\|[^<>]*)?>>")
+# With fields=True, <<name \\@ "d MMMM yyyy">> is { MERGEFIELD name \\@ "d MMMM yyyy" \\* MERGEFORMAT }.
+FIELD_RE = re.compile(r"<<([^<>]+)>>")
 
 # ---------------------------------------------------------------------------
 # A tiny markup for writing paragraphs run by run.
@@ -105,7 +107,7 @@ def add_markup(
         elif token in _PROOF:
             paragraph._p.append(parse_xml(f'<w:proofErr {nsdecls("w")} w:type="{_PROOF[token]}"/>'))
         elif token:
-            pieces = PLACEHOLDER_RE.split(token) if fields else [token]
+            pieces = FIELD_RE.split(token) if fields else [token]
             for i, piece in enumerate(pieces):
                 if fields and i % 2 == 1:
                     _add_mergefield(paragraph, piece, bold, italic, size, color, font)
@@ -139,7 +141,10 @@ def _add_mergefield(
     color: RGBColor | None,
     font: str | None,
 ) -> None:
-    """Write a complex MERGEFIELD the way Word does: begin, instr, separate, «name», end."""
+    """Write a complex MERGEFIELD the way Word does: begin, instr, separate, «name», end.
+
+    ``name`` is the field code after MERGEFIELD: the name, then any switches.
+    """
 
     def run() -> Any:
         return _style_run(paragraph.add_run(), bold, italic, size, color, font)
@@ -151,7 +156,7 @@ def _add_mergefield(
     run()._r.append(instr)
     run()._r.append(parse_xml(f'<w:fldChar {nsdecls("w")} w:fldCharType="separate"/>'))
     shown = run()
-    shown.text = f"\u00ab{name}\u00bb"
+    shown.text = f"\u00ab{name.split()[0]}\u00bb"
     shown._r.get_or_add_rPr().append(parse_xml(f"<w:noProof {nsdecls('w')}/>"))
     run()._r.append(parse_xml(f'<w:fldChar {nsdecls("w")} w:fldCharType="end"/>'))
 
@@ -1261,6 +1266,67 @@ def make_invoice() -> list[str]:
     return docx_placeholders(path)
 
 
+def make_mailmerge_letter() -> None:
+    """A confirmation letter made with Word's Mailings tab: MERGEFIELD fields, not <<placeholders>>.
+
+    It reads the offer letter's staff data, and uses Word's switches for dates,
+    money and capitals, as a Word user would set them.
+    """
+    doc = new_document("Confirmation of appointment", f"{COMPANY}: mail-merge letter (Word MERGEFIELD fields)")
+    section = doc.sections[0]
+    letterhead(
+        section.header,
+        COMPANY,
+        ["Plot 1415 Adetokunbo Ademola Street, Victoria Island, Lagos 101241, Nigeria"],
+    )
+    p = para(doc, 'Our ref: **<<ref_no>>**\t<<start_date \\@ "d MMMM yyyy">>', before=6, after=14, fields=True)
+    right_tab(p, 16.4)
+    para(doc, "<<full_name \\* Upper>>", after=0, bold=True, fields=True)
+    para(doc, "<<address>>", after=14, fields=True)
+    para(doc, "Dear <<first_name>>,", after=10, fields=True)
+    para(doc, "CONFIRMATION OF APPOINTMENT", bold=True, color=ACCENT, font=HEADING_FONT, size=12, after=10)
+    para(
+        doc,
+        "We are pleased to confirm your appointment as <<position>> in the <<department>> department "
+        'from <<start_date \\@ "dddd, d MMMM yyyy">>, at a monthly gross salary of '
+        '<<salary \\# "₦#,##0.00">>. You will report to <<manager_name>>.',
+        after=10,
+        fields=True,
+    )
+    para(doc, "Please sign and return the enclosed copy of this letter.", after=18)
+    para(doc, "Yours faithfully,", after=30)
+    para(doc, "Head, Human Resources", bold=True, after=0)
+    para(doc, COMPANY, after=0)
+    save_docx(doc, HERE / "mailmerge-letter.docx")
+
+
+def make_docxtpl_invoice() -> None:
+    """The invoice written for docxtpl (Jinja): {%tr for %} rows, {%p if %}, mytypist's filters in Jinja."""
+    doc = new_document("Invoice", f"{PRINTER}: invoice template for docxtpl (Jinja)")
+    letterhead(doc.sections[0].header, PRINTER, ["Plot 23, Yakubu Gowon Crescent, Asokoro, Abuja, FCT 900231"])
+    para(doc, "INVOICE", style="Title", before=6, after=6)
+    p = para(doc, "Invoice No: **{{ invoice_no }}**\tDate: **{{ invoice_date|date }}**", after=12)
+    right_tab(p, 16.4)
+    para(doc, "{{ client_name }}", bold=True, after=0)
+    para(doc, "{{ client_address }}", after=12)
+    rows = [
+        ["Description", "Qty", "Amount"],
+        ["{%tr for item in items %}", "", ""],
+        ["{{ item.description }}", "{{ item.qty }}", "{{ item.amount|money }}"],
+        ["{%tr endfor %}", "", ""],
+        ["Total", "", "{{ total|money }}"],
+    ]
+    right = WD_ALIGN_PARAGRAPH.RIGHT
+    add_table(doc, rows, [10.5, 2.0, 4.0], aligns=[None, right, right])
+    para(doc, "Amount in words: {{ total|money_words }}", before=8, after=8)
+    para(doc, '{%p if paid == "yes" %}')
+    para(doc, "PAID — thank you.", bold=True, color=ACCENT, after=6)
+    para(doc, "{%p else %}")
+    para(doc, "Please pay within 14 days, quoting **{{ invoice_no }}** as the reference.", after=6)
+    para(doc, "{%p endif %}")
+    save_docx(doc, HERE / "docxtpl-invoice.docx")
+
+
 def write_invoice_data() -> None:
     nested, flat = invoice_data()
     write_data(
@@ -1298,6 +1364,9 @@ def main() -> None:
         raise SystemExit(f"invoice: template placeholders {names} != data columns {expected}")
     write_invoice_data()
     print(f"invoice: {', '.join(names)} (sections: rows, paid)")
+    make_mailmerge_letter()
+    make_docxtpl_invoice()
+    print("mailmerge-letter.docx (staff data), docxtpl-invoice.docx (invoice lines, --group-by invoice_no)")
 
 
 if __name__ == "__main__":
