@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from docx_factory import make_docx, para
+from test_pdf import needs_libreoffice
 
 BUCKET = "letters"
 
@@ -157,3 +158,19 @@ def test_a_cluster_writes_to_s3(s3: Any, tmp_path: Path) -> None:
     assert here.written == 60
     for n in range(60):
         assert s3.cat_file(f"{BUCKET}/c/P{n}.docx") == (tmp_path / f"P{n}.docx").read_bytes()
+
+
+@pytest.mark.slow
+@needs_libreoffice
+def test_pdfs_to_s3_on_one_machine_with_jobs(s3: Any, tmp_path: Path) -> None:
+    _setup(tmp_path)
+    folder = f"s3://{BUCKET}/pdfs/"
+    result = _mytypist(
+        "fill", "letter.docx", "staff.csv", "--to", "pdf", "--out-dir", folder, "--jobs", "2", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    names = ["letter-0001.pdf", "letter-0002.pdf", "letter-0003.pdf"]
+    assert result.stdout.splitlines() == [folder + name for name in names]
+    assert "wrote 3 PDFs to" in result.stderr
+    assert sorted(s3.ls(f"{BUCKET}/pdfs", detail=False)) == [f"{BUCKET}/pdfs/{name}" for name in names]
+    assert all(s3.cat_file(f"{BUCKET}/pdfs/{name}").startswith(b"%PDF") for name in names)

@@ -168,10 +168,14 @@ def _run_chunks(
     rows = chunk_rows or (DOCX_CHUNK_ROWS if pdf is None else PDF_CHUNK_ROWS)
     try:
         if client is None:
-            _run_here(slots, job, rows, soffice, emit)
+            # memory:// lives in this process: its chunks run here, one after another.
+            jobs = 1 if (options.out_url or "").startswith("memory://") else options.jobs
+            if chunk_rows is None and pdf is not None and total:
+                rows = _pdf_rows(None, total, jobs)
+            _run_here(slots, job, rows, soffice, emit, jobs)
         else:
             if chunk_rows is None and pdf is not None and total:
-                rows = _pdf_rows(client, total)
+                rows = _pdf_rows(client, total, 0)
             _run_on_cluster(slots, job, rows, client, run_id, emit)
     finally:
         if options.out_url is None:
@@ -275,10 +279,38 @@ def _report(
 
 
 def _run_here(
-    slots: Iterator[_Slot], job: _Job, rows: int, soffice: Path | None, emit: Callable[[RowResult], None]
+    slots: Iterator[_Slot],
+    job: _Job,
+    rows: int,
+    soffice: Path | None,
+    emit: Callable[[RowResult], None],
+    jobs: int = 1,
 ) -> None:
-    for chunk, tasks in _chunks(slots, rows):
-        _report(chunk, work_chunk(job, tasks, soffice) if tasks else [], job, emit)
+    """The chunks on this machine: one after another, or in ``jobs`` worker processes."""
+    if jobs <= 1:
+        for chunk, tasks in _chunks(slots, rows):
+            _report(chunk, work_chunk(job, tasks, soffice) if tasks else [], job, emit)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    from mytypist_cli.fill.batch import _mp_context
+
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=_mp_context()) as pool:
+        pending: deque[tuple[list[_Slot], Any]] = deque()
+        try:
+            for chunk, tasks in _chunks(slots, rows):
+                pending.append((chunk, pool.submit(work_chunk, job, tasks, soffice) if tasks else None))
+                while pending and (
+                    len(pending) > jobs * _IN_FLIGHT_PER_WORKER
+                    or pending[0][1] is None
+                    or pending[0][1].done()
+                ):
+                    _finish(pending.popleft(), job, emit)
+            while pending:
+                _finish(pending.popleft(), job, emit)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)  # the rows in hand finish: no file half-made
+            raise
 
 
 def connect(cluster: object) -> tuple[Any, bool]:
@@ -308,9 +340,10 @@ def _workers(client: Any) -> int:
         return 1
 
 
-def _pdf_rows(client: Any, total: int) -> int:
-    """PDF rows per task: up to PDF_CHUNK_ROWS, fewer so that every worker has tasks (200 on 2: 50)."""
-    share = -(-total // (_workers(client) * _PDF_TASKS_PER_WORKER))
+def _pdf_rows(client: Any, total: int, jobs: int) -> int:
+    """PDF rows per task: up to PDF_CHUNK_ROWS, fewer so every worker (or job) has tasks (200 on 2: 50)."""
+    workers = jobs if client is None else _workers(client)
+    share = -(-total // (max(1, workers) * _PDF_TASKS_PER_WORKER))
     return max(1, min(PDF_CHUNK_ROWS, share))
 
 
@@ -357,7 +390,7 @@ def _finish(entry: tuple[list[_Slot], Any], job: _Job, emit: Callable[[RowResult
         except MytypistError:
             raise
         except Exception as exc:
-            raise BatchError(f"a chunk of rows could not be run on the cluster: {one_line(exc)}") from None
+            raise BatchError(f"a chunk of rows could not be run: {one_line(exc)}") from None
     _report(chunk, outcomes, job, emit)
 
 
