@@ -1272,14 +1272,18 @@ def make_mailmerge_letter() -> None:
     It reads the offer letter's staff data, and uses Word's switches for dates,
     money and capitals, as a Word user would set them.
     """
-    doc = new_document("Confirmation of appointment", f"{COMPANY}: mail-merge letter (Word MERGEFIELD fields)")
+    doc = new_document(
+        "Confirmation of appointment", f"{COMPANY}: mail-merge letter (Word MERGEFIELD fields)"
+    )
     section = doc.sections[0]
     letterhead(
         section.header,
         COMPANY,
         ["Plot 1415 Adetokunbo Ademola Street, Victoria Island, Lagos 101241, Nigeria"],
     )
-    p = para(doc, 'Our ref: **<<ref_no>>**\t<<start_date \\@ "d MMMM yyyy">>', before=6, after=14, fields=True)
+    p = para(
+        doc, 'Our ref: **<<ref_no>>**\t<<start_date \\@ "d MMMM yyyy">>', before=6, after=14, fields=True
+    )
     right_tab(p, 16.4)
     para(doc, "<<full_name \\* Upper>>", after=0, bold=True, fields=True)
     para(doc, "<<address>>", after=14, fields=True)
@@ -1303,7 +1307,9 @@ def make_mailmerge_letter() -> None:
 def make_docxtpl_invoice() -> None:
     """The invoice written for docxtpl (Jinja): {%tr for %} rows, {%p if %}, mytypist's filters in Jinja."""
     doc = new_document("Invoice", f"{PRINTER}: invoice template for docxtpl (Jinja)")
-    letterhead(doc.sections[0].header, PRINTER, ["Plot 23, Yakubu Gowon Crescent, Asokoro, Abuja, FCT 900231"])
+    letterhead(
+        doc.sections[0].header, PRINTER, ["Plot 23, Yakubu Gowon Crescent, Asokoro, Abuja, FCT 900231"]
+    )
     para(doc, "INVOICE", style="Title", before=6, after=6)
     p = para(doc, "Invoice No: **{{ invoice_no }}**\tDate: **{{ invoice_date|date }}**", after=12)
     right_tab(p, 16.4)

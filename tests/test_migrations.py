@@ -29,7 +29,12 @@ def tables(conn: sqlite3.Connection) -> set[str]:
 
 def test_blank_database_gets_the_expected_schema(tmp_path: Path) -> None:
     conn = connect(tmp_path / "x.db")
-    assert migrations.migrate(conn) == ["m001_templates", "m002_usage_runs", "m003_template_locale", "m004_template_syntax"]
+    assert migrations.migrate(conn) == [
+        "m001_templates",
+        "m002_usage_runs",
+        "m003_template_locale",
+        "m004_template_syntax",
+    ]
     assert tables(conn) == {
         "_mytypist_migrations",
         "template_blobs",
