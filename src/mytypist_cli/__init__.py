@@ -29,6 +29,7 @@ from mytypist_cli.errors import (
     TemplateSyntaxError,
     UnsafeDocumentError,
 )
+from mytypist_cli.fill.cluster import fill_dataframe
 from mytypist_cli.fill.pipeline import fill_batch
 from mytypist_cli.fill.results import BatchSummary, RowResult
 
@@ -59,6 +60,7 @@ __all__ = [
     "UnsafeDocumentError",
     "__version__",
     "fill_batch",
+    "fill_dataframe",
     "fill_text",
     "open_records",
 ]
