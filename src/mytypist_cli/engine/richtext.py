@@ -273,15 +273,15 @@ class _Writer:
         self.r_ns = getattr(slot, "r_ns", R_NS)
         if self.r_ns not in self.nsmap.values():
             self.nsmap.setdefault("r", self.r_ns)
+        self._wrap_key = (self.w, tuple(sorted(self.nsmap.items(), key=lambda item: item[0] or "")))
 
     def wrapper(self) -> etree._Element:
         # Building an element with the document's namespaces takes ~40 us; copying a built one, ~5.
-        key = (self.w, tuple(sorted(self.nsmap.items(), key=lambda item: item[0] or "")))
-        prototype = _WRAPPERS.get(key)
+        prototype = _WRAPPERS.get(self._wrap_key)
         if prototype is None:
             if len(_WRAPPERS) > 256:
                 _WRAPPERS.clear()
-            prototype = _WRAPPERS[key] = etree.Element(self.w + "wrap", nsmap=self.nsmap)
+            prototype = _WRAPPERS[self._wrap_key] = etree.Element(self.w + "wrap", nsmap=self.nsmap)
         return copy.deepcopy(prototype)
 
     def properties(
