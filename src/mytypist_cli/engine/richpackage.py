@@ -20,7 +20,7 @@ from lxml import etree
 from mytypist_cli.engine import richtext
 from mytypist_cli.ooxml import numbering
 from mytypist_cli.ooxml.compiler import parse_xml
-from mytypist_cli.ooxml.names import CONTENT_TYPES_NS, PACKAGE_RELS_NS, W_STRICT_NS
+from mytypist_cli.ooxml.names import PACKAGE_RELS_NS, W_STRICT_NS
 
 _STYLES_SUFFIX = "/styles"
 _STYLES_RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
@@ -74,7 +74,7 @@ def prepare(
             rels = _add_relationship(
                 rels, _STYLES_RELATIONSHIP_STRICT if strict else _STYLES_RELATIONSHIP, "styles.xml"
             )
-            content_types = _with_override(content_types, styles_name, richtext.STYLES_TYPE)
+            content_types = numbering.with_content_type(content_types, styles_name, richtext.STYLES_TYPE)
         styles, headings, hyperlink = richtext.ensure_styles(styles_data, ns, headings=markdown)
         if styles is not None:
             changed[styles_name] = styles
@@ -168,18 +168,4 @@ def _add_relationship(rels: bytes | None, kind: str, target: str) -> bytes:
     element.set("Id", f"rIdMs{number}")
     element.set("Type", kind)
     element.set("Target", target)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-
-
-def _with_override(content_types: bytes, member: str, content_type: str) -> bytes:
-    root = parse_xml(content_types, "[Content_Types].xml")
-    name = "/" + member
-    for element in root.iter(f"{{{CONTENT_TYPES_NS}}}Override"):
-        if (element.get("PartName") or "").lower() == name.lower():
-            element.set("ContentType", content_type)
-            break
-    else:
-        override = etree.SubElement(root, f"{{{CONTENT_TYPES_NS}}}Override")
-        override.set("PartName", name)
-        override.set("ContentType", content_type)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)

@@ -87,8 +87,8 @@ def ensure_numbering_part(
     """
     existing = numbering_target(document_rels)
     if existing is not None:
-        types_root = etree.fromstring(content_types)
-        return existing, document_rels or b"", _with_override(types_root, existing, content_types)
+        types = with_content_type(content_types, existing, NUMBERING_CONTENT_TYPE)
+        return existing, document_rels or b"", types
     if document_rels:
         rels_root = etree.fromstring(document_rels)
     else:
@@ -103,23 +103,27 @@ def ensure_numbering_part(
     rel.set("Type", NUMBERING_RELATIONSHIP_STRICT if strict else NUMBERING_RELATIONSHIP)
     rel.set("Target", "numbering.xml")
     new_rels = etree.tostring(rels_root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    return NUMBERING_PART, new_rels, with_content_type(content_types, NUMBERING_PART, NUMBERING_CONTENT_TYPE)
+
+
+def with_content_type(content_types: bytes, member: str, content_type: str) -> bytes:
+    """``[Content_Types].xml`` with an Override giving ``member`` ``content_type``.
+
+    The same bytes come back when it has that already, so a template that needs
+    no change keeps its part byte for byte.
+    """
     types_root = etree.fromstring(content_types)
-    return NUMBERING_PART, new_rels, _with_override(types_root, NUMBERING_PART, content_types)
-
-
-def _with_override(types_root: etree._Element, member: str, original: bytes) -> bytes:
-    """``[Content_Types].xml`` giving ``member`` the numbering type (``original`` if it has it already)."""
     name = "/" + member
     for element in types_root.iter(f"{{{CONTENT_TYPES_NS}}}Override"):
         if (element.get("PartName") or "").lower() == name.lower():
-            if element.get("ContentType") == NUMBERING_CONTENT_TYPE:
-                return original
-            element.set("ContentType", NUMBERING_CONTENT_TYPE)
+            if element.get("ContentType") == content_type:
+                return content_types
+            element.set("ContentType", content_type)
             break
     else:
         override = etree.SubElement(types_root, f"{{{CONTENT_TYPES_NS}}}Override")
         override.set("PartName", name)
-        override.set("ContentType", NUMBERING_CONTENT_TYPE)
+        override.set("ContentType", content_type)
     return etree.tostring(types_root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
