@@ -18,14 +18,13 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from mytypist_cli.engine import richtext
-from mytypist_cli.ooxml import numbering
+from mytypist_cli.ooxml import numbering, relationships
 from mytypist_cli.ooxml.compiler import parse_xml
-from mytypist_cli.ooxml.names import PACKAGE_RELS_NS, W_STRICT_NS
+from mytypist_cli.ooxml.names import W_STRICT_NS
 
 _STYLES_SUFFIX = "/styles"
 _STYLES_RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
 _STYLES_RELATIONSHIP_STRICT = "http://purl.oclc.org/ooxml/officeDocument/relationships/styles"
-_EMPTY_RELS = f'<Relationships xmlns="{PACKAGE_RELS_NS}"/>'.encode()
 
 
 @dataclass
@@ -64,17 +63,16 @@ def prepare(
     headings: tuple[str, ...] = tuple(f"Heading{level}" for level in range(1, 7))
     hyperlink = "Hyperlink"
     if links or markdown:
-        styles_name = _target(main, main_rels, _STYLES_SUFFIX)
+        styles_name = relationships.target(main_rels, main, lambda kind: kind.endswith(_STYLES_SUFFIX))
         styles_data = members.get(styles_name.lower()) if styles_name is not None else None
         if styles_data is not None:
             assert styles_name is not None
             parse_xml(styles_data, styles_name)  # refuses a DOCTYPE before richtext parses it
         else:
             styles_name = posixpath.join(posixpath.dirname(main), "styles.xml")
-            rels = _add_relationship(
-                rels, _STYLES_RELATIONSHIP_STRICT if strict else _STYLES_RELATIONSHIP, "styles.xml"
-            )
-            content_types = numbering.with_content_type(content_types, styles_name, richtext.STYLES_TYPE)
+            kind = _STYLES_RELATIONSHIP_STRICT if strict else _STYLES_RELATIONSHIP
+            rels = relationships.add(rels, kind, "styles.xml", "rIdMs")
+            content_types = relationships.with_content_type(content_types, styles_name, richtext.STYLES_TYPE)
         styles, headings, hyperlink = richtext.ensure_styles(styles_data, ns, headings=markdown)
         if styles is not None:
             changed[styles_name] = styles
@@ -142,30 +140,3 @@ def _restart_map(root: etree._Element, restarts: set[str]) -> dict[str, tuple[in
                 starts[index] = value
         found[number] = (abstract_id, tuple(starts))
     return found
-
-
-def _target(source: str, rels: bytes | None, suffix: str) -> str | None:
-    """The member an internal relationship of ``source`` whose type ends with ``suffix`` points at."""
-    if not rels:
-        return None
-    root = parse_xml(rels, "relationships")
-    for element in root.iter(f"{{{PACKAGE_RELS_NS}}}Relationship"):
-        if (element.get("Type") or "").endswith(suffix) and (element.get("TargetMode") or "") != "External":
-            target = element.get("Target") or ""
-            if target.startswith("/"):
-                return target[1:]
-            return posixpath.normpath(posixpath.join(posixpath.dirname(source), target))
-    return None
-
-
-def _add_relationship(rels: bytes | None, kind: str, target: str) -> bytes:
-    root = parse_xml(rels or _EMPTY_RELS, "relationships")
-    taken = {element.get("Id") for element in root.iter(f"{{{PACKAGE_RELS_NS}}}Relationship")}
-    number = 1
-    while f"rIdMs{number}" in taken:
-        number += 1
-    element = etree.SubElement(root, f"{{{PACKAGE_RELS_NS}}}Relationship")
-    element.set("Id", f"rIdMs{number}")
-    element.set("Type", kind)
-    element.set("Target", target)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)

@@ -26,12 +26,12 @@ Imports neither typer nor rich.
 
 from __future__ import annotations
 
-import posixpath
 from typing import Literal
 
 from lxml import etree
 
-from mytypist_cli.ooxml.names import CONTENT_TYPES_NS, PACKAGE_RELS_NS, W_NS, W_STRICT_NS
+from mytypist_cli.ooxml import relationships
+from mytypist_cli.ooxml.names import W_NS, W_STRICT_NS
 
 NUMBERING_PART = "word/numbering.xml"
 """Where a new numbering part goes (Word's own name for it)."""
@@ -61,16 +61,8 @@ def _w(root: etree._Element) -> str:
 
 def numbering_target(document_rels: bytes | None, document_part: str = "word/document.xml") -> str | None:
     """The member name of the numbering part the main document's relationships point at, or None."""
-    if not document_rels:
-        return None
-    root = etree.fromstring(document_rels)
-    for rel in root.iter(f"{{{PACKAGE_RELS_NS}}}Relationship"):
-        if rel.get("Type") in (NUMBERING_RELATIONSHIP, NUMBERING_RELATIONSHIP_STRICT):
-            target = rel.get("Target") or ""
-            if target.startswith("/"):
-                return target[1:]
-            return posixpath.normpath(posixpath.join(posixpath.dirname(document_part), target))
-    return None
+    kinds = (NUMBERING_RELATIONSHIP, NUMBERING_RELATIONSHIP_STRICT)
+    return relationships.target(document_rels, document_part, lambda kind: kind in kinds)
 
 
 def ensure_numbering_part(
@@ -87,44 +79,13 @@ def ensure_numbering_part(
     """
     existing = numbering_target(document_rels)
     if existing is not None:
-        types = with_content_type(content_types, existing, NUMBERING_CONTENT_TYPE)
+        types = relationships.with_content_type(content_types, existing, NUMBERING_CONTENT_TYPE)
         return existing, document_rels or b"", types
-    if document_rels:
-        rels_root = etree.fromstring(document_rels)
-    else:
-        rels_root = etree.fromstring(f'<Relationships xmlns="{PACKAGE_RELS_NS}"/>'.encode())
     # Not rIdMt...: combined documents take those for value pictures, made again per record.
-    taken = {rel.get("Id") for rel in rels_root.iter(f"{{{PACKAGE_RELS_NS}}}Relationship")}
-    number = 1
-    while f"rIdMn{number}" in taken:
-        number += 1
-    rel = etree.SubElement(rels_root, f"{{{PACKAGE_RELS_NS}}}Relationship")
-    rel.set("Id", f"rIdMn{number}")
-    rel.set("Type", NUMBERING_RELATIONSHIP_STRICT if strict else NUMBERING_RELATIONSHIP)
-    rel.set("Target", "numbering.xml")
-    new_rels = etree.tostring(rels_root, xml_declaration=True, encoding="UTF-8", standalone=True)
-    return NUMBERING_PART, new_rels, with_content_type(content_types, NUMBERING_PART, NUMBERING_CONTENT_TYPE)
-
-
-def with_content_type(content_types: bytes, member: str, content_type: str) -> bytes:
-    """``[Content_Types].xml`` with an Override giving ``member`` ``content_type``.
-
-    The same bytes come back when it has that already, so a template that needs
-    no change keeps its part byte for byte.
-    """
-    types_root = etree.fromstring(content_types)
-    name = "/" + member
-    for element in types_root.iter(f"{{{CONTENT_TYPES_NS}}}Override"):
-        if (element.get("PartName") or "").lower() == name.lower():
-            if element.get("ContentType") == content_type:
-                return content_types
-            element.set("ContentType", content_type)
-            break
-    else:
-        override = etree.SubElement(types_root, f"{{{CONTENT_TYPES_NS}}}Override")
-        override.set("PartName", name)
-        override.set("ContentType", content_type)
-    return etree.tostring(types_root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    kind = NUMBERING_RELATIONSHIP_STRICT if strict else NUMBERING_RELATIONSHIP
+    new_rels = relationships.add(document_rels, kind, "numbering.xml", "rIdMn")
+    types = relationships.with_content_type(content_types, NUMBERING_PART, NUMBERING_CONTENT_TYPE)
+    return NUMBERING_PART, new_rels, types
 
 
 def new_numbering(*, strict: bool = False) -> etree._Element:
