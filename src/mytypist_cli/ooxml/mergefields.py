@@ -177,15 +177,11 @@ class _Writer:
         """The token text a field becomes, or None to leave it as it is."""
         keyword = node.keyword
         if keyword == "MERGEFIELD":
-            words = node.text().split(None, 1)
-            rest = words[1] if len(words) > 1 else ""
-            parts = split_instruction(rest)
-            if not parts or parts[0].startswith("\\"):
+            named = _name_and_switches(node)
+            if named is None:
                 self.problems.append((paragraph, "a MERGEFIELD without a field name; left as it is"))
                 return None
-            name = unquoted(parts[0]).strip()
-            switches = rest.strip()[len(_first_word(rest.strip())) :]
-            return self.value(name, switches)
+            return self.value(*named)
         if keyword in ("MERGEREC", "MERGESEQ"):
             return self.record_number(keyword)
         if keyword == "NEXT":
@@ -258,12 +254,10 @@ class _Writer:
                 continue
             if piece.keyword != "MERGEFIELD":
                 return None
-            parts = split_instruction(piece.text().split(None, 1)[1] if " " in piece.text().strip() else "")
-            if not parts or parts[0].startswith("\\"):
+            named = _name_and_switches(piece)
+            if named is None:
                 return None
-            name = normalise_name(unquoted(parts[0]).strip())
-            rest = piece.text().strip().split(None, 1)[1].strip()
-            switches = rest[len(_first_word(rest)) :].strip()
+            name, switches = normalise_name(named[0]), named[1]
             looked_up = record_name(self.record, name)
             # Word compares what the field shows: { MERGEFIELD fee \# "0.00" } is "10.00" for 10.
             if not formats(switches):
@@ -292,6 +286,16 @@ class _Writer:
                 else:
                     out.append(tokens)
         return "".join(out)
+
+
+def _name_and_switches(node: _Field) -> tuple[str, str] | None:
+    """A MERGEFIELD's field name (unquoted) and its switches as written; None when it names no field."""
+    words = node.text().split(None, 1)
+    rest = words[1].strip() if len(words) > 1 else ""
+    parts = split_instruction(rest)
+    if not parts or parts[0].startswith("\\"):
+        return None
+    return unquoted(parts[0]).strip(), rest[len(_first_word(rest)) :].strip()
 
 
 def _first_word(text: str) -> str:
