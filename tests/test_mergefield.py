@@ -291,6 +291,12 @@ def test_if_compares_what_a_field_with_switches_shows(
     assert "instrText" not in document_xml(out)
 
 
+def test_an_if_compares_month_names_in_the_template_locale() -> None:
+    docx = make_docx(p(_two_fields_if('\u00abday \\@ "MMMM"\u00bb', "=", '"septembre"')))
+    assert text_of(Template.open(docx, locale="fr_FR").render({"day": "2025-09-22"})) == "same"
+    assert text_of(Template.open(docx).render({"day": "2025-09-22"})) == "different"  # en_NG: September
+
+
 def test_a_bad_switch_on_a_field_an_if_compares_fails_at_open() -> None:
     with pytest.raises(TemplateError, match="Roman"):
         Template.open(make_docx(p(_two_fields_if("\u00abn \\* Roman\u00bb", "=", '"x"'))))

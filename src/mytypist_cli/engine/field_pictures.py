@@ -374,7 +374,9 @@ def comparison(left: Operand, operator: str, right: Operand) -> str:
 _TEST_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\u00ab[^\u00bb]*\u00bb|<=|>=|<>|=|<|>|\s+')
 
 
-def if_holds(value: Any, test: str, lookup: Callable[[str], Any] | None = None) -> bool:
+def if_holds(
+    value: Any, test: str, lookup: Callable[[str], Any] | None = None, *, locale: str = DEFAULT_LOCALE
+) -> bool:
     """Whether an IF field's test (:func:`condition`, :func:`comparison`) holds, as Word compares.
 
     ``value`` is the section's merge field, the left side of a :func:`condition`;
@@ -382,6 +384,7 @@ def if_holds(value: Any, test: str, lookup: Callable[[str], Any] | None = None) 
     Numbers compare as numbers when both sides read as numbers; otherwise
     text compares, and with ``=``/``<>`` the second side's text may hold ``*``
     (any characters) and ``?`` (one character). A missing value is empty text.
+    ``locale`` is the template's: values and switches show as in its fields.
     """
     left: list[str] = []
     right: list[str] = []
@@ -397,24 +400,24 @@ def if_holds(value: Any, test: str, lookup: Callable[[str], Any] | None = None) 
         else:
             name, switched, switches = token[1:-1].partition(" \\")
             found = lookup(name) if lookup is not None else MISSING
-            shown = _formatted(found, name, "\\" + switches) if switched else _shown(found)
+            shown = _formatted(found, name, "\\" + switches, locale) if switched else _shown(found, locale)
             (right if operator else left).append(shown)
-    actual = "".join(left) if left else _shown(value)
+    actual = "".join(left) if left else _shown(value, locale)
     return _compare(actual, operator, "".join(right))
 
 
-def _shown(value: Any) -> str:
-    return "" if value is MISSING else text_of(value, DEFAULT_LOCALE)
+def _shown(value: Any, locale: str) -> str:
+    return "" if value is MISSING else text_of(value, locale)
 
 
 @functools.lru_cache(maxsize=256)
-def _switch_chain(switches: str) -> Chain:
-    return compile_switches(switches)
+def _switch_chain(switches: str, locale: str) -> Chain:
+    return compile_switches(switches, locale)
 
 
-def _formatted(value: Any, name: str, switches: str) -> str:
+def _formatted(value: Any, name: str, switches: str, locale: str) -> str:
     """What a field with switches shows for ``value``, as Word compares it; a missing value is empty."""
-    return "" if value is MISSING else _switch_chain(switches).apply(value, name)
+    return "" if value is MISSING else _switch_chain(switches, locale).apply(value, name)
 
 
 def _compare(actual: str, operator: str, expected: str) -> bool:

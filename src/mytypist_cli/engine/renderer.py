@@ -255,7 +255,7 @@ class SectionRenderer:
         value = lookup(scopes, section.name)
         # A Word IF field's test is written on its section (sections of << >> take no filters).
         if section.filters:  # other merge fields the test compares are read from the same scopes
-            holds = if_holds(value, section.filters, lambda name: lookup(scopes, name))
+            holds = if_holds(value, section.filters, lambda name: lookup(scopes, name), locale=self._locale)
         else:
             holds = truthy(value)
         if section.sigil == "?":
