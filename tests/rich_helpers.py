@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import shutil
 import subprocess
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+
+from docx_factory import add_parts
 
 needs_libreoffice = pytest.mark.skipif(
     shutil.which("soffice") is None or shutil.which("pdftotext") is None,
@@ -19,39 +19,17 @@ needs_libreoffice = pytest.mark.skipif(
 STYLES_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
 
 
-def with_members(docx: bytes, changes: Mapping[str, bytes | str]) -> bytes:
-    """The package with members replaced or added."""
-    buffer = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(docx)) as source,
-        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out,
-    ):
-        for name in source.namelist():
-            if name not in changes:
-                out.writestr(name, source.read(name))
-        for name, data in changes.items():
-            out.writestr(name, data.encode() if isinstance(data, str) else data)
-    return buffer.getvalue()
-
-
 def with_styles(docx: bytes, styles_inner: str) -> bytes:
     """The package with a ``word/styles.xml`` holding ``styles_inner``, related from the main part."""
     w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-    with zipfile.ZipFile(io.BytesIO(docx)) as archive:
-        rels = archive.read("word/_rels/document.xml.rels").decode()
-        types = archive.read("[Content_Types].xml").decode()
-    rels = rels.replace(
-        "</Relationships>",
-        f'<Relationship Id="rIdStyles" Type="{STYLES_REL}" Target="styles.xml"/></Relationships>',
-    )
-    types = types.replace(
-        "</Types>",
-        '<Override PartName="/word/styles.xml" ContentType="application/vnd.openxmlformats-'
-        'officedocument.wordprocessingml.styles+xml"/></Types>',
-    )
     styles = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:styles xmlns:w="{w}">{styles_inner}</w:styles>'
-    return with_members(
-        docx, {"word/_rels/document.xml.rels": rels, "[Content_Types].xml": types, "word/styles.xml": styles}
+    return add_parts(
+        docx,
+        {"word/styles.xml": styles},
+        types={
+            "word/styles.xml": "application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"
+        },
+        rels={"word/document.xml": [(STYLES_REL, "styles.xml")]},
     )
 
 

@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 
 from conftest import REPO
 from mytypist_cli.cli.app import app
+from rich_helpers import to_pdf
 
 runner = CliRunner()
 EXAMPLES = REPO / "examples"
@@ -155,27 +156,8 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     work = tmp_path_factory.mktemp("invoice-pdf")
     filled = _fill(work / "filled")
     documents = {"blank": TEMPLATE, "paid": filled[0], "unpaid": filled[1]}
-    sources = work / "docx"
-    sources.mkdir()
-    for name, path in documents.items():
-        shutil.copyfile(path, sources / f"{name}.docx")
-    profile = work / "lo-profile"  # its own profile: never clashes with a running LibreOffice
-    command = [
-        "soffice",
-        f"-env:UserInstallation={profile.as_uri()}",
-        "--headless",
-        "--norestore",
-        "--convert-to",
-        "pdf",
-        "--outdir",
-        str(work / "pdf"),
-        *(str(sources / f"{name}.docx") for name in documents),
-    ]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    pdfs = {name: work / "pdf" / f"{name}.pdf" for name in documents}
-    missing = [str(pdf) for pdf in pdfs.values() if not pdf.exists()]
-    assert not missing, f"soffice made no {missing}: {completed.stdout}{completed.stderr}"
-    return pdfs
+    # Each in LibreOffice's own profile: never clashes with a running LibreOffice.
+    return to_pdf({name: path.read_bytes() for name, path in documents.items()}, work)
 
 
 @needs_libreoffice

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
-from docx_factory import make_docx, member, p, para, paragraphs, r
+from docx_factory import add_parts, make_docx, member, p, para, paragraphs, r
 from mytypist_cli.engine.template import Template
-from rich_helpers import needs_libreoffice, pdf_text, to_pdf, with_members
+from rich_helpers import needs_libreoffice, pdf_text, to_pdf
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NUMBERING_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/numbering"
@@ -43,20 +41,11 @@ def with_lists(body: str, *, start: int = 1) -> bytes:
         '<w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>'
         '<w:num w:numId="2"><w:abstractNumId w:val="1"/></w:num></w:numbering>'
     )
-    docx = make_docx(body)
-    with zipfile.ZipFile(io.BytesIO(docx)) as archive:
-        rels = archive.read("word/_rels/document.xml.rels").decode()
-        types = archive.read("[Content_Types].xml").decode()
-    rels = rels.replace(
-        "</Relationships>",
-        f'<Relationship Id="rIdN" Type="{NUMBERING_REL}" Target="numbering.xml"/></Relationships>',
-    )
-    types = types.replace(
-        "</Types>", f'<Override PartName="/word/numbering.xml" ContentType="{NUMBERING_TYPE}"/></Types>'
-    )
-    return with_members(
-        docx,
-        {"word/numbering.xml": numbering, "word/_rels/document.xml.rels": rels, "[Content_Types].xml": types},
+    return add_parts(
+        make_docx(body),
+        {"word/numbering.xml": numbering},
+        types={"word/numbering.xml": NUMBERING_TYPE},
+        rels={"word/document.xml": [(NUMBERING_REL, "numbering.xml")]},
     )
 
 

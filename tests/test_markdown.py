@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
-import zipfile
 from pathlib import Path
 
 import pytest
 from lxml import etree
 from typer.testing import CliRunner
 
-from docx_factory import make_docx, member, p, para, paragraphs, part_xml, r, text_of
+from docx_factory import add_parts, make_docx, member, p, para, paragraphs, part_xml, r, text_of
 from mytypist_cli.cli.app import app
 from mytypist_cli.engine.template import Template
 from mytypist_cli.errors import MissingFieldsError, RenderError, TemplateSyntaxError
-from rich_helpers import needs_libreoffice, pdf_text, to_pdf, with_members, with_styles
+from rich_helpers import needs_libreoffice, pdf_text, to_pdf, with_styles
 
 runner = CliRunner()
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -128,14 +126,10 @@ def test_a_templates_own_numbering_is_kept_and_new_lists_come_after_it() -> None
         p(r("kept"), ppr='<w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr></w:pPr>')
         + para("<<a|markdown>>")
     )
-    with zipfile.ZipFile(io.BytesIO(docx)) as archive:
-        rels = archive.read("word/_rels/document.xml.rels").decode()
-    rels = rels.replace(
-        "</Relationships>",
-        '<Relationship Id="rIdN" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-        'relationships/numbering" Target="numbering.xml"/></Relationships>',
+    numbering_rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/numbering"
+    docx = add_parts(
+        docx, {"word/numbering.xml": own}, rels={"word/document.xml": [(numbering_rel, "numbering.xml")]}
     )
-    docx = with_members(docx, {"word/numbering.xml": own, "word/_rels/document.xml.rels": rels})
     data = Template.open(docx).render({"a": "- a\n- b"})
     lists = etree.fromstring(member(data, "word/numbering.xml"))
     assert [n.get(w("numId")) for n in lists.findall(w("num"))] == ["1", "2"]
