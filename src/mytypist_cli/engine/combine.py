@@ -37,7 +37,7 @@ import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from os import PathLike
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from lxml import etree
 
@@ -133,8 +133,7 @@ class CombinedDocument:
         """
         if self._closed:
             raise ValueError("the combined document is closed")
-        filled = self._template.fill(record, **self._options)
-        members = {m.name: m for m in package.read_package(filled.data)}
+        members = {m.name: m for m in self._template.filled_members(record, **self._options)}
         index = self._count
         self._members = members
         if index == 0:
@@ -405,9 +404,17 @@ class CombinedDocument:
             old = element.get(f"{{{w}}}val") or ""
             if old in self._abstract_of:
                 element.set(f"{{{w}}}val", self._restarted(old, renamed))
-        if self._styled_lists:
+        if self._default_style in self._styled_lists:  # a paragraph naming no style is numbered too
             for paragraph in root.iter(f"{{{w}}}p"):
                 self._number_from_style(paragraph, w, renamed)
+        elif self._styled_lists:  # only paragraphs naming a numbered style: found through their pStyle
+            paragraph_tag = f"{{{w}}}p"
+            for named in root.iter(f"{{{w}}}pStyle"):
+                if (named.get(f"{{{w}}}val") or "") in self._styled_lists:
+                    properties = named.getparent()
+                    owner = properties.getparent() if properties is not None else None
+                    if owner is not None and owner.tag == paragraph_tag:  # not a pPrChange's pPr
+                        self._number_from_style(owner, w, renamed)
 
     def _restarted(self, old: str, renamed: dict[str, str]) -> str:
         """The record's own w:num for the template's ``old`` one (made, and spooled, on first use)."""
@@ -542,7 +549,10 @@ class CombinedDocument:
                 notes.renumber(root, w, self._members[notes.part].data or b"", notes_kind)
         if index > 0 and self._abstract_of:
             self._restart_lists(root, w)
-        for element in root.iter():
+        # XPath finds the few elements with a relationship id in C; a Python walk of every element cost
+        # more than the rest of the record's rewrite together.
+        linked = root.xpath("//*[@r:id or @r:embed or @r:link]", namespaces={"r": r})
+        for element in cast(list[etree._Element], linked):
             for attribute in (f"{{{r}}}id", f"{{{r}}}embed", f"{{{r}}}link"):
                 value = element.get(attribute)
                 if value is not None and value in renames:
@@ -566,15 +576,15 @@ class CombinedDocument:
             numbering.set(f"{{{w}}}start", "1")
         if index > 0:
             self._no_inherited_headers(sections, w, r)
-        paragraphs = [p for p in body.iter(f"{{{w}}}p") if not _in_text_box(p, w)]
-        if not paragraphs:
-            paragraphs = [etree.SubElement(body, f"{{{w}}}p")]
+        everywhere = list(body.iter(f"{{{w}}}p"))
+        opening = next((p for p in everywhere if not _in_text_box(p, w)), None)
+        closing = next((p for p in reversed(everywhere) if not _in_text_box(p, w)), None)
+        if opening is None or closing is None:
+            opening = closing = etree.SubElement(body, f"{{{w}}}p")
             body.remove(final)
             body.append(final)
-        _bookmark(paragraphs[0], w, f"{BOOKMARK_PREFIX}{index}", next(self._bookmark_ids), at_start=True)
-        _bookmark(
-            paragraphs[-1], w, f"{END_BOOKMARK_PREFIX}{index}", next(self._bookmark_ids), at_start=False
-        )
+        _bookmark(opening, w, f"{BOOKMARK_PREFIX}{index}", next(self._bookmark_ids), at_start=True)
+        _bookmark(closing, w, f"{END_BOOKMARK_PREFIX}{index}", next(self._bookmark_ids), at_start=False)
         body.remove(final)
         children = list(body)
         last = children[-1] if children else None

@@ -306,6 +306,10 @@ class JinjaTemplate(Template):
         blank = tuple(name for name in self.names if isinstance(context.get(name), str) and not context[name])
         return Filled(data, tuple(noted), blank, self.extension)
 
+    def filled_members(self, values: Mapping[str, Any], **options: Any) -> list[package.Member]:
+        """The members of :meth:`fill`'s document: docxtpl writes a whole package, so it is read back."""
+        return package.read_package(self.fill(values, **options).data)
+
 
 def _value_pictures_named(data: bytes, template: bytes) -> bytes:
     """The pictures ``|image`` added, named as our engine names a value's picture.

@@ -18,6 +18,8 @@ import dataclasses
 import itertools
 import posixpath
 import re
+import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from os import PathLike, fspath
@@ -218,6 +220,7 @@ class Template:
         self.is_macro_enabled = is_macro_enabled
         self.locale = locale
         self._layout = layout
+        self._static_members: dict[str, package.Member] = {}  # filled_members' copies, made once
         self._uses = uses  # (name, filter chain) -> the placeholder as first written
         self._chains = chains
         self._slots = slots  # every distinct slot of the parts without sections
@@ -346,6 +349,54 @@ class Template:
 
         Raises MissingFieldsError, MacroTemplateError, RenderError.
         """
+        pieces, missing_names, blank_names = self._render_pieces(
+            values,
+            missing=missing,
+            allow_macros=allow_macros,
+            image_dir=image_dir,
+            max_image_bytes=max_image_bytes,
+        )
+        data = package.write_zip([_entry_of(piece) for piece in pieces])
+        return Filled(data, missing_names, blank_names, self.extension)
+
+    def filled_members(self, values: Mapping[str, Any], **options: Any) -> list[package.Member]:
+        """One document's members as :meth:`fill` would write them, without the zip round trip.
+
+        For :mod:`engine.combine`, which takes every record's parts apart
+        again: rendered parts are not compressed (nor read back out of a zip),
+        and the template's own members are read once. Options and errors as
+        :meth:`fill`.
+        """
+        pieces, _, _ = self._render_pieces(values, **options)
+        return [self._static_member(piece) if isinstance(piece, _Static) else piece for piece in pieces]
+
+    def _static_member(self, item: _Static) -> package.Member:
+        """The template member ``item`` copies, with its bytes when it is XML (made once, then kept)."""
+        member = self._static_members.get(item.name)
+        if member is None:
+            entry = item.entry
+            data = None
+            if item.name.lower().endswith((".xml", ".rels")):
+                data = entry.compressed
+                if entry.method == zipfile.ZIP_DEFLATED:
+                    data = zlib.decompress(entry.compressed, -15)
+            member = package.Member(
+                item.name, entry.method, entry.crc, entry.compressed, entry.size, item.date_time, data
+            )
+            self._static_members[item.name] = member
+        return member
+
+    def _render_pieces(
+        self,
+        values: Mapping[str, Any],
+        *,
+        missing: Missing = "error",
+        allow_macros: bool = False,
+        image_dir: str | PathLike[str] | None = None,
+        max_image_bytes: int = images.DEFAULT_MAX_IMAGE_BYTES,
+    ) -> tuple[list[_Static | package.Member], tuple[str, ...], tuple[str, ...]]:
+        """What :meth:`fill` renders: the members in order (the template's own as ``_Static``),
+        the missing names and the blank ones."""
         if self.is_macro_enabled and not allow_macros:
             raise MacroTemplateError(
                 "the template contains macros (VBA); refusing to make documents from it "
@@ -384,7 +435,7 @@ class Template:
             taken = self._picture_parts.taken_ids if self._picture_parts is not None else {}
             rich = richtext.RichBook(self._rich_parts, taken)
         try:
-            entries, walker = self._entries(texts, row, keep=missing == "keep", book=book, rich=rich)
+            pieces, walker = self._entries(texts, row, keep=missing == "keep", book=book, rich=rich)
         except RenderError:
             if missing_names and missing == "error":
                 raise MissingFieldsError(missing_names) from None  # the first problem of the row
@@ -395,8 +446,7 @@ class Template:
             blank_names.update((merge.column_of(name) or name, None) for name in walker.blank)
         if missing_names and missing == "error":
             raise MissingFieldsError(missing_names)
-        data = package.write_zip(entries)
-        return Filled(data, tuple(missing_names), tuple(blank_names), self.extension)
+        return pieces, tuple(missing_names), tuple(blank_names)
 
     def render(
         self,
@@ -439,7 +489,7 @@ class Template:
         keep: bool,
         book: images.PictureBook | None,
         rich: richtext.RichBook | None = None,
-    ) -> tuple[list[package.Entry], SectionRenderer | None]:
+    ) -> tuple[list[_Static | package.Member], SectionRenderer | None]:
         encoded: list[bytes] = []
         for slot in self._slots:
             text = texts.get((slot.name, slot.filters))
@@ -470,22 +520,22 @@ class Template:
                 walker.render(item.nodes, [row], out)
                 rendered[item.name] = b"".join(out)
         relationships = self._picture_relationships(book, rich)
-        entries: list[package.Entry] = []
+        pieces: list[_Static | package.Member] = []
         for item in self._layout:
             if isinstance(item, _Static):
                 if item.name in relationships:
                     data = relationships.pop(item.name)
-                    entries.append(package.deflated_entry(item.name, item.date_time, data))
+                    pieces.append(package.rendered_member(item.name, item.date_time, data))
                 else:
-                    entries.append(item.entry)
+                    pieces.append(item)
             else:
-                entries.append(package.deflated_entry(item.name, item.date_time, rendered[item.name]))
+                pieces.append(package.rendered_member(item.name, item.date_time, rendered[item.name]))
         for name, data in relationships.items():  # parts that had no .rels of their own
-            entries.append(package.deflated_entry(name, _FIXED_TIME, data))
+            pieces.append(package.rendered_member(name, _FIXED_TIME, data))
         if book is not None:
             for member, picture in book.media.values():
-                entries.append(package.stored_entry(member, _FIXED_TIME, picture.data))
-        return entries, walker
+                pieces.append(package.rendered_member(member, _FIXED_TIME, picture.data, deflate=False))
+        return pieces, walker
 
     def _picture_relationships(
         self, book: images.PictureBook | None, rich: richtext.RichBook | None = None
@@ -505,6 +555,11 @@ class Template:
             if lists is not None:
                 updated[rich.parts.numbering[0]] = lists
         return updated
+
+
+def _entry_of(piece: _Static | package.Member) -> package.Entry:
+    """The zip entry of one member of a filled document."""
+    return piece.entry if isinstance(piece, _Static) else package.entry_from_member(piece)
 
 
 def _reopen(

@@ -51,6 +51,20 @@ class Member:
     size: int
     date_time: tuple[int, int, int, int, int, int]
     data: bytes | None = field(default=None, repr=False)  # kept only for parts we parse
+    deflate: bool = False
+    """Rendered, not read: ``compressed`` is empty and ``data`` is deflated when it is written."""
+
+
+def rendered_member(
+    name: str, date_time: tuple[int, int, int, int, int, int], data: bytes, *, deflate: bool = True
+) -> Member:
+    """A member made in memory (a filled part, a picture), compressed only if it is written.
+
+    ``deflate`` False stores ``data`` as it is (pictures are compressed already).
+    """
+    if deflate:
+        return Member(name, zipfile.ZIP_DEFLATED, 0, b"", len(data), date_time, data, deflate=True)
+    return Member(name, zipfile.ZIP_STORED, zlib.crc32(data), data, len(data), date_time)
 
 
 def read_package(
@@ -288,7 +302,9 @@ class Entry:
 
 
 def entry_from_member(member: Member) -> Entry:
-    """An entry that copies a member's compressed bytes unchanged."""
+    """An entry that copies a member's compressed bytes unchanged (deflating a rendered one's data)."""
+    if member.deflate:
+        return deflated_entry(member.name, member.date_time, member.data or b"")
     return _entry(member.name, member.date_time, member.method, member.crc, member.compressed, member.size)
 
 
