@@ -312,3 +312,29 @@ def test_a_placeholder_word_split_across_runs_still_takes_the_first_runs_formatt
     second = body_paragraphs(data)[1]
     assert props(run_with(second, "it"), "rPr") == ["b", "i", "iCs"]
     assert second.find(f"{w('pPr')}/{w('jc')}") is not None
+
+
+def test_a_clause_every_row_shares_makes_the_same_document_as_a_fresh_template() -> None:
+    """Rows after the first reuse the clause's built paragraphs: the bytes must not change, and a
+    clause used twice in one document (same slot, same value) still gets lists and links of its own."""
+    docx = make_docx(
+        para("<<#items>>") + para("<<steps|markdown>>") + para("<</items>>") + para("<<end|markdown>>")
+    )
+    clause = "1. pay [on time](https://example.ng/pay)\n2. keep it clean"
+    values = {"items": [{"steps": clause}, {"steps": clause}], "end": "- [terms](https://example.ng/t)"}
+    template = Template.open(docx)
+    first, second = template.render(values), template.render(values)
+    assert first == second == Template.open(docx).render(values)
+    nums = [numbering(paragraph) for paragraph in body_paragraphs(first)]
+    assert nums[0] == nums[1]
+    assert nums[2] == nums[3]
+    assert len({nums[0], nums[2], nums[4]}) == 3  # each repeat of the clause, and the end list, its own
+    rels = member(first, "word/_rels/document.xml.rels").decode()
+    ids = [link.get(f"{{{R}}}id") for link in part_xml(first).iter(w("hyperlink"))]
+    assert len(ids) == 3
+    assert ids[0] == ids[1] != ids[2]  # one relationship per URL in the part
+    for rid, target in zip(ids, ["pay", "pay", "t"], strict=True):
+        assert re.search(rf'Id="{rid}"[^>]*Target="https://example.ng/{target}"', rels)
+    other = template.render({**values, "end": "- [terms](https://example.ng/other)"})
+    assert b"https://example.ng/other" in member(other, "word/_rels/document.xml.rels")
+    assert b'https://example.ng/t"' not in member(other, "word/_rels/document.xml.rels")

@@ -141,6 +141,8 @@ class RichParts:
     restarts: Mapping[str, tuple[int, tuple[int, ...]]] = field(default_factory=dict)
     """For the template's own lists that restart in each item of a repeated section: numId ->
     (its abstractNumId, each level's start)."""
+    blocks_memo: dict[tuple[Any, ...], _Built] = field(default_factory=dict, compare=False, repr=False)
+    """markdown_blocks' results for this template's slots, reused by later documents."""
 
 
 @dataclass
@@ -368,8 +370,51 @@ class Block:
     runs: bytes
 
 
+@dataclass(frozen=True)
+class _Built:
+    """One markdown value's paragraphs, and what building them added to the document's book."""
+
+    blocks: tuple[Block, ...]
+    nums: tuple[tuple[int, int, tuple[tuple[int, int], ...]], ...]
+    links: tuple[tuple[str, str], ...]
+
+
+_BLOCKS_MEMO_LIMIT = 256
+
+
 def markdown_blocks(slot: Any, source: str, book: RichBook) -> list[Block]:
-    """The paragraphs ``source`` makes in ``slot``. Raises RenderError for a link with a bad scheme."""
+    """The paragraphs ``source`` makes in ``slot``. Raises RenderError for a link with a bad scheme.
+
+    A batch's rows often share a clause: the paragraphs built for a value are
+    kept per template and reused when the same value fills the same slot with
+    the document's book in the same state (its list and link numbering),
+    which makes the same bytes; the book then gains what building them added.
+    """
+    links = dict(book.links.get(slot.part, {}))  # a copy: building adds to the book's own
+    # The slot belongs to the template that owns the memo, so its id is stable while the memo lives.
+    key = (id(slot), source, len(book.nums), tuple(links.items()))
+    memo = book.parts.blocks_memo
+    built = memo.get(key)
+    if built is None:
+        nums_before = len(book.nums)
+        blocks = _build_blocks(slot, source, book)
+        added = book.links.get(slot.part, {})
+        built = _Built(
+            tuple(blocks),
+            tuple(book.nums[nums_before:]),
+            tuple((url, rid) for url, rid in added.items() if url not in links),
+        )
+        if len(memo) >= _BLOCKS_MEMO_LIMIT:
+            memo.clear()
+        memo[key] = built
+        return blocks
+    book.nums.extend(built.nums)
+    if built.links:
+        book.links.setdefault(slot.part, {}).update(built.links)
+    return list(built.blocks)
+
+
+def _build_blocks(slot: Any, source: str, book: RichBook) -> list[Block]:
     tokens = _tokens(source)
     writer = _Writer(slot, book)
     blocks: list[Block] = []
