@@ -4,7 +4,8 @@ The command runs in a real process with stderr on a pseudo-terminal (as in a
 shell) and stdout a pipe (as in ``mytypist fill ... > paths.txt``): the
 terminal shows a "converting" bar that counts the PDFs, from 0 of N while
 LibreOffice starts up to N of N, gone (it is transient) before the summary
-line; the pipe gets only the paths. With stderr a pipe too, no bar and no
+line; the pipe gets only the paths. ``--combine all.pdf`` shows the same bar
+around its one conversion. With stderr a pipe too, no bar and no
 escape codes at all. Both PDF paths are checked: combined chunks, and one
 document at a time (a template with a PAGEREF field).
 """
@@ -51,8 +52,12 @@ def _fill(template: Path, data: Path, out: Path, *, terminal: bool) -> tuple[int
     With ``terminal`` stderr is a pseudo-terminal 100 columns wide, and the
     stderr returned is everything written to it, escape codes included.
     """
-    command = [sys.executable, "-m", "mytypist_cli", "fill", str(template), str(data)]
-    command += ["--out-dir", str(out), "--to", "pdf"]
+    return _run([str(template), str(data), "--out-dir", str(out), "--to", "pdf"], terminal=terminal)
+
+
+def _run(arguments: list[str], *, terminal: bool) -> tuple[int, str, str]:
+    """``mytypist fill ARGUMENTS`` in a real process, stderr on a pseudo-terminal with ``terminal``."""
+    command = [sys.executable, "-m", "mytypist_cli", "fill", *arguments]
     if not terminal:
         done = subprocess.run(command, capture_output=True, text=True, env=_environment(), timeout=300)
         return done.returncode, done.stdout, done.stderr
@@ -132,3 +137,18 @@ def test_without_a_terminal_there_is_no_bar(tmp_path: Path, template: Path, peop
     assert "3/3" not in stderr
     assert "\x1b" not in stderr
     assert "\x1b" not in stdout
+
+
+def test_combine_pdf_shows_the_conversion_bar_while_libreoffice_converts(
+    tmp_path: Path, people: Path
+) -> None:
+    template = tmp_path / "note.docx"
+    template.write_bytes(make_docx(para("Hello <<name>>")))
+    combined = tmp_path / "all.pdf"
+    code, stdout, screen = _run([str(template), str(people), "--combine", str(combined)], terminal=True)
+    assert code == 0, screen
+    assert stdout.splitlines() == [str(combined)]
+    assert combined.read_bytes().startswith(b"%PDF")
+    assert "converting" in screen
+    assert screen.index("0/3", screen.index("converting")) < screen.rindex("3/3")
+    assert screen.rindex("converting") < screen.rindex("wrote")

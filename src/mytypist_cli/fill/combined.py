@@ -63,6 +63,7 @@ def run_combined(
     on_progress: Callable[[int], object] | None = None,
     on_result: Callable[[RowResult], object] | None = None,
     on_file: Callable[[str], object] | None = None,
+    on_converted: Callable[[int, int], object] | None = None,
 ) -> BatchSummary:
     """Fill every record (from ``options.start_at``, up to ``options.limit``) into the one file ``target``.
 
@@ -70,7 +71,9 @@ def run_combined(
     ``soffice``; the document may take ``timeout`` seconds, plus a little per
     record). ``on_progress(done)`` after each record, ``on_result`` once per
     row in row order (after the file is in place, so a row knows its pages),
-    ``on_file`` once for ``target``. Raises OutputError when ``target`` may not
+    ``on_file`` once for ``target``; with ``pdf``, ``on_converted(0, records)``
+    as LibreOffice starts on the document and ``(records, records)`` once its
+    PDF is in place (one document: nothing to count in between). Raises OutputError when ``target`` may not
     be written, ConversionError when LibreOffice cannot convert the combined
     document; a record's own problem is its row's result.
     """
@@ -84,7 +87,17 @@ def run_combined(
     else:
         try:
             written = _write(
-                template, records, options, target, pdf, soffice, timeout, results, added, on_progress
+                template,
+                records,
+                options,
+                target,
+                pdf,
+                soffice,
+                timeout,
+                results,
+                added,
+                on_progress,
+                on_converted,
             )
         except _NothingToWrite:
             written = False
@@ -125,6 +138,7 @@ def _write(
     results: list[RowResult],
     added: list[int],
     on_progress: Callable[[int], object] | None,
+    on_converted: Callable[[int, int], object] | None = None,
 ) -> bool:
     """Write the combined document (or its PDF) to ``target``; _NothingToWrite when no record filled."""
     inputs = options.inputs
@@ -150,6 +164,8 @@ def _write(
         document = folder / f"{target.stem}{template.extension}"
         with writer.open_output(document, "wb") as stream:
             _fill_all(template, records, options, stream, results, added, on_progress)
+        if on_converted is not None and added:
+            on_converted(0, len(added))
         (outcome,) = convert_to_pdf(
             [document],
             folder / "pdf",
@@ -165,6 +181,8 @@ def _write(
             results[position] = dataclasses.replace(results[position], pages=describe_pages(page_range))
         writer.check_target(target, overwrite=options.overwrite, inputs=inputs)
         writer.commit(outcome.pdf, target, overwrite=options.overwrite)
+        if on_converted is not None:
+            on_converted(len(added), len(added))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return True

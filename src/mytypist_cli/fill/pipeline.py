@@ -175,7 +175,7 @@ def fill_batch(
     default) records nothing. ``on_progress(done, total)`` after each row is
     filled; ``on_result(row_result)`` once per row with its final result, in
     row order; ``on_file(path)`` for each file a batch writes into its folder;
-    ``on_converted(done, total)`` as LibreOffice converts a batch's documents.
+    ``on_converted(done, total)`` as LibreOffice converts a batch's documents (or the combined one).
 
     Raises OptionsError for settings that contradict each other, TemplateError,
     NotFoundError or StoreError for the template, DataError for data that
@@ -259,7 +259,7 @@ def fill_batch(
         if shard is not None:
             plan = dataclasses.replace(plan, batch=dataclasses.replace(plan.batch, documents=rows.fillable))
         if plan.combine is not None:
-            summary = _fill_combined(plan, rows, on_progress, on_result, on_file)
+            summary = _fill_combined(plan, rows, on_progress, on_result, on_file, on_converted)
         elif plan.output is not None:
             summary = _fill_one(plan, rows, on_progress, on_result)
         elif plan.zip_url is not None:
@@ -871,6 +871,7 @@ def _fill_combined(
     on_progress: Callable[[int, int], object] | None,
     on_result: Callable[[RowResult], object] | None,
     on_file: Callable[[str], object] | None,
+    on_converted: Callable[[int, int], object] | None = None,
 ) -> BatchSummary:
     """Every record into the one file ``plan.combine`` (``fill.combined``)."""
     from mytypist_cli.fill.combined import run_combined
@@ -890,6 +891,7 @@ def _fill_combined(
         on_progress=None if on_progress is None else lambda done: on_progress(done, total),
         on_result=on_result,
         on_file=on_file,
+        on_converted=on_converted,
     )
 
 
