@@ -485,15 +485,33 @@ def _parser(factory: Any) -> Any:
     return parser
 
 
+_PPR_MEMO: dict[tuple[Any, ...], bytes] = {}
+
+
 def _paragraph_properties(
     slot: Any, writer: _Writer, heading: int, number: tuple[int, int] | None, indent: int, book: RichBook
 ) -> bytes | None:
+    """A block's w:pPr: the placeholder paragraph's, with the heading style, list number or indent."""
     if not heading and number is None and not indent:
         return None
+    # Made from bytes alone, so equal inputs give equal bytes: list items repeat them row after row.
+    style = book.parts.headings[heading - 1] if heading else None
+    key = (slot.ppr, writer._wrap_key, style, number, indent)
+    found = _PPR_MEMO.get(key)
+    if found is None:
+        if len(_PPR_MEMO) > 4096:
+            _PPR_MEMO.clear()
+        found = _PPR_MEMO[key] = _build_paragraph_properties(slot, writer, style, number, indent)
+    return found
+
+
+def _build_paragraph_properties(
+    slot: Any, writer: _Writer, style: str | None, number: tuple[int, int] | None, indent: int
+) -> bytes:
     w = writer.w
     base = _parse(slot.ppr) if slot.ppr else etree.Element(w + "pPr")
-    if heading:
-        _put(base, etree.Element(w + "pStyle", {w + "val": book.parts.headings[heading - 1]}), _PPR_ORDER)
+    if style is not None:
+        _put(base, etree.Element(w + "pStyle", {w + "val": style}), _PPR_ORDER)
     if number is not None:
         num_pr = etree.Element(w + "numPr")
         etree.SubElement(num_pr, w + "ilvl", {w + "val": str(number[1])})
