@@ -18,8 +18,6 @@ import dataclasses
 import itertools
 import posixpath
 import re
-import zipfile
-import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from os import PathLike, fspath
@@ -374,16 +372,9 @@ class Template:
         """The template member ``item`` copies, with its bytes when it is XML (made once, then kept)."""
         member = self._static_members.get(item.name)
         if member is None:
-            entry = item.entry
-            data = None
-            if item.name.lower().endswith((".xml", ".rels")):
-                data = entry.compressed
-                if entry.method == zipfile.ZIP_DEFLATED:
-                    data = zlib.decompress(entry.compressed, -15)
-            member = package.Member(
-                item.name, entry.method, entry.crc, entry.compressed, entry.size, item.date_time, data
+            member = self._static_members[item.name] = package.member_from_entry(
+                item.name, item.date_time, item.entry
             )
-            self._static_members[item.name] = member
         return member
 
     def _render_pieces(

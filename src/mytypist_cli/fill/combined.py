@@ -73,9 +73,10 @@ def run_combined(
     row in row order (after the file is in place, so a row knows its pages),
     ``on_file`` once for ``target``; with ``pdf``, ``on_converted(0, records)``
     as LibreOffice starts on the document and ``(records, records)`` once its
-    PDF is in place (one document: nothing to count in between). Raises OutputError when ``target`` may not
-    be written, ConversionError when LibreOffice cannot convert the combined
-    document; a record's own problem is its row's result.
+    PDF is in place (one document: nothing to count in between). Raises
+    OutputError when ``target`` may not be written, ConversionError when
+    LibreOffice cannot convert the combined document; a record's own problem
+    is its row's result.
     """
     started = time.perf_counter()
     results: list[RowResult] = []

@@ -67,6 +67,21 @@ def rendered_member(
     return Member(name, zipfile.ZIP_STORED, zlib.crc32(data), data, len(data), date_time)
 
 
+def keeps_data(name: str) -> bool:
+    """Whether a member named ``name`` has its uncompressed bytes in ``Member.data`` (XML parts, .rels)."""
+    return name.lower().endswith((".xml", ".rels"))
+
+
+def member_from_entry(name: str, date_time: tuple[int, int, int, int, int, int], entry: Entry) -> Member:
+    """The member an entry writes, its bytes inflated into ``data`` when :func:`keeps_data` says so."""
+    data = None
+    if keeps_data(name):
+        data = entry.compressed
+        if entry.method == zipfile.ZIP_DEFLATED:
+            data = zlib.decompress(data, -15)
+    return Member(name, entry.method, entry.crc, entry.compressed, entry.size, date_time, data)
+
+
 def read_package(
     blob: bytes,
     *,
@@ -75,8 +90,8 @@ def read_package(
 ) -> list[Member]:
     """Check and read every member of a zip held in ``blob``.
 
-    Members named ``*.xml`` or ``*.rels`` (in any case) have their
-    uncompressed bytes kept in ``Member.data``.
+    Members named ``*.xml`` or ``*.rels`` (in any case: :func:`keeps_data`)
+    have their uncompressed bytes kept in ``Member.data``.
 
     Raises EncryptedDocumentError, NotADocxError, CorruptDocumentError or
     UnsafeDocumentError.
@@ -126,7 +141,7 @@ def read_package(
             )
         if name.endswith("/"):
             continue  # a directory entry: nothing to copy
-        want = folded.endswith((".xml", ".rels"))
+        want = keeps_data(name)
         data = _read_checked(archive, info, max_size)
         members.append(
             Member(
