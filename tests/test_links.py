@@ -175,6 +175,24 @@ def test_a_document_without_a_rels_member_gets_one() -> None:
     assert b'Target="styles.xml"' in member(data, "word/_rels/document.xml.rels")
 
 
+def test_a_header_whose_root_names_no_relationships_still_gets_working_links() -> None:
+    # Word writes xmlns:r on every part; other tools may not. The link must declare it then.
+    docx = make_docx(para("body"), headers={"header1.xml": para("<<url|link>> <<c|markdown>>")})
+    with zipfile.ZipFile(io.BytesIO(docx)) as archive:
+        kept = {n: archive.read(n) for n in archive.namelist()}
+    kept["word/header1.xml"] = kept["word/header1.xml"].replace(f' xmlns:r="{R}"'.encode(), b"")
+    assert b"xmlns:r=" not in kept["word/header1.xml"]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as out:
+        for name, value in kept.items():
+            out.writestr(name, value)
+    data = Template.open(buffer.getvalue()).render({"url": URL, "c": "see [terms](https://example.ng/t)"})
+    assert links(data, "word/header1.xml") == [
+        (URL, URL, "Hyperlink"),
+        ("https://example.ng/t", "terms", "Hyperlink"),
+    ]
+
+
 def test_cli_a_bad_link_fails_its_row_and_the_others_are_written(tmp_path: Path) -> None:
     template = tmp_path / "pay.docx"
     template.write_bytes(make_docx(para("<<name>>: <<url|link>>")))

@@ -49,7 +49,7 @@ HEAVY = (
     "docxtpl",
     "jinja2",
     "pypdf",
-    "markdown_it",
+    "pyromark",
     "segno",
     "barcode",
     "dask",

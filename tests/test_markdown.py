@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 from typer.testing import CliRunner
 
@@ -338,3 +340,57 @@ def test_a_clause_every_row_shares_makes_the_same_document_as_a_fresh_template()
     other = template.render({**values, "end": "- [terms](https://example.ng/other)"})
     assert b"https://example.ng/other" in member(other, "word/_rels/document.xml.rels")
     assert b'https://example.ng/t"' not in member(other, "word/_rels/document.xml.rels")
+
+
+_MARKDOWN_ALPHABET = "ab *_~`[]()<>&#-+>!\\\n\t1.:/\"'=é"
+_MARKDOWN_PIECES = (
+    "**",
+    "~~",
+    "\n\n",
+    "- ",
+    "1. ",
+    "# ",
+    "> ",
+    "```\n",
+    "    ",
+    "[t](https://example.ng/a?b=1&c=2)",
+    "<https://example.ng>",
+    "<a@b.ng>",
+    "<div>",
+    "</w:t></w:r>",
+    "&amp;",
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.one_of(st.text(_MARKDOWN_ALPHABET, max_size=8), st.sampled_from(_MARKDOWN_PIECES)), max_size=30
+    )
+)
+def test_any_markdown_makes_a_well_formed_document_whose_links_resolve(pieces: list[str]) -> None:
+    template = _ANY_MARKDOWN_TEMPLATE
+    try:
+        data = template.render({"c": "".join(pieces)})
+    except RenderError as exc:
+        failure = str(exc)
+    else:
+        failure = ""
+    if failure:
+        assert "http, https or mailto" in failure or "names no" in failure  # only a link may fail
+        return
+    for part in ("word/document.xml", "word/header1.xml"):
+        root = part_xml(data, part)  # parses: nothing in a value can break the XML
+        hyperlinks = list(root.iter(w("hyperlink")))
+        rels = member(data, part.replace("word/", "word/_rels/") + ".rels").decode() if hyperlinks else ""
+        for link in hyperlinks:
+            assert f'Id="{link.get(f"{{{R}}}id")}"' in rels
+        for paragraph in root.iter(w("p")):
+            assert paragraph.find(f".//{w('p')}") is None  # no paragraph inside a paragraph
+    if b"numId" in member(data, "word/document.xml"):
+        etree.fromstring(member(data, "word/numbering.xml"))
+
+
+_ANY_MARKDOWN_TEMPLATE = Template.open(
+    make_docx(para("<<c|markdown>>") + para("after"), headers={"header1.xml": para("<<c|markdown>>")})
+)

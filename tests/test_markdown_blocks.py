@@ -19,6 +19,7 @@ class FakeSlot:
     rpr: bytes = f'<w:rPr xmlns:w="{W}"><w:rFonts w:ascii="Garamond"/><w:sz w:val="24"/></w:rPr>'.encode()
     ppr: bytes | None = b""
     ns: str = W
+    prefix: str = "w:"
     namespaces: tuple[tuple[str, str], ...] = (("w", W),)
     part: str = "word/document.xml"
     in_hyperlink: bool = False
@@ -92,9 +93,21 @@ def test_links_are_hyperlinks_with_a_relationship_and_bad_schemes_fail() -> None
     )
     with pytest.raises(RenderError, match="http, https or mailto"):
         richtext.markdown_blocks(FakeSlot(), "[x](ftp://example.com/f)", book())
-    # markdown-it itself refuses javascript: links: they stay text, never a link.
-    refused = richtext.markdown_blocks(FakeSlot(), "[x](javascript:alert(1))", book())
-    assert parse(refused[0].runs).find(f"{{{W}}}hyperlink") is None
+    for bad in ("[x](javascript:alert(1))", "[x](file:///etc/passwd)", "<javascript:alert(1)>"):
+        with pytest.raises(RenderError, match="http, https or mailto"):
+            richtext.markdown_blocks(FakeSlot(), bad, book())
+
+
+def test_link_addresses_are_encoded_as_commonmark_renderers_do() -> None:
+    the_book = book()
+    richtext.markdown_blocks(
+        FakeSlot(), "[a](<https://example.ng/a b>) [b](https://bücher.ng/é) <accounts@example.ng>", the_book
+    )
+    assert list(the_book.links["word/document.xml"]) == [
+        "https://example.ng/a%20b",
+        "https://xn--bcher-kva.ng/%C3%A9",
+        "mailto:accounts@example.ng",
+    ]
 
 
 @pytest.mark.parametrize(
