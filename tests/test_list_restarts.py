@@ -155,3 +155,78 @@ def test_libreoffice_numbers_each_item_from_one_and_the_outer_list_on(tmp_path: 
         "2. b2",
         "c) continued B",
     ]
+
+
+def with_style_list(body: str, *, start: int | None = 1) -> bytes:
+    """A template whose list 1 is made from a list style, as Word writes one: its abstractNum only
+    names the style (w:numStyleLink), and the style's definition (w:styleLink) holds the levels.
+    ``start`` None leaves the levels without a w:start."""
+    first = "" if start is None else f'<w:start w:val="{start}"/>'
+    levels = "".join(
+        f'<w:lvl w:ilvl="{level}">{first}<w:numFmt w:val="decimal"/><w:lvlText w:val="%{level + 1}."/>'
+        f'<w:lvlJc w:val="left"/><w:pPr><w:ind w:left="{720 * (level + 1)}" w:hanging="360"/></w:pPr></w:lvl>'
+        for level in range(2)
+    )
+    numbering = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<w:numbering xmlns:w="{W}">'
+        f'<w:abstractNum w:abstractNumId="0"><w:styleLink w:val="Clauses"/>{levels}</w:abstractNum>'
+        '<w:abstractNum w:abstractNumId="1"><w:numStyleLink w:val="Clauses"/></w:abstractNum>'
+        '<w:num w:numId="1"><w:abstractNumId w:val="1"/></w:num>'
+        '<w:num w:numId="2"><w:abstractNumId w:val="0"/></w:num></w:numbering>'
+    )
+    styles = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<w:styles xmlns:w="{W}"><w:style w:type="numbering" w:styleId="Clauses"><w:name w:val="Clauses"/>'
+        '<w:pPr><w:numPr><w:numId w:val="2"/></w:numPr></w:pPr></w:style></w:styles>'
+    )
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+    return add_parts(
+        make_docx(body),
+        {"word/numbering.xml": numbering, "word/styles.xml": styles},
+        types={
+            "word/numbering.xml": NUMBERING_TYPE,
+            "word/styles.xml": "application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml",
+        },
+        rels={"word/document.xml": [(NUMBERING_REL, "numbering.xml"), (rel + "styles", "styles.xml")]},
+    )
+
+
+STYLE_LIST_BODY = para("Client <<name>>") + numbered(1, "first") + numbered(1, "second")
+
+
+@pytest.mark.parametrize("start", [1, 5])
+def test_a_list_made_from_a_list_style_restarts_where_the_style_starts(start: int) -> None:
+    # The restart must follow w:numStyleLink to the levels: they were read as absent, and every
+    # record after the first numbered its list from 0.
+    template = Template.open(with_style_list(STYLE_LIST_BODY, start=start))
+    combined = template.render_combined([{"name": "A"}, {"name": "B"}])
+    record_b = num_ids(combined)[2]
+    assert record_b != "1"
+    assert starts(combined, record_b)[:2] == [str(start), str(start)]
+    repeated = Template.open(
+        with_style_list(para("<<#items>>") + numbered(1, "<<.>>") + para("<</items>>"), start=start)
+    ).render({"items": ["x", "y"]})
+    x, y = num_ids(repeated)
+    assert starts(repeated, y)[:2] == [str(start), str(start)]
+
+
+def test_a_level_without_a_start_restarts_from_zero_as_the_template_itself_counts() -> None:
+    # The standard's default, and what LibreOffice shows for the template's own first item.
+    template = Template.open(with_style_list(STYLE_LIST_BODY, start=None))
+    combined = template.render_combined([{"name": "A"}, {"name": "B"}])
+    assert starts(combined, num_ids(combined)[2])[:2] == ["0", "0"]
+    repeated = Template.open(
+        with_style_list(para("<<#items>>") + numbered(1, "<<.>>") + para("<</items>>"), start=None)
+    ).render({"items": ["x", "y"]})
+    assert starts(repeated, num_ids(repeated)[1])[:2] == ["0", "0"]
+
+
+@needs_libreoffice
+@pytest.mark.slow
+def test_libreoffice_numbers_a_list_style_list_from_one_in_every_record(tmp_path: Path) -> None:
+    template = Template.open(with_style_list(STYLE_LIST_BODY))
+    combined = template.render_combined([{"name": "A"}, {"name": "B"}])
+    text = pdf_text(to_pdf({"all": combined}, tmp_path)["all"])
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    assert lines == ["Client A", "1. first", "2. second", "Client B", "1. first", "2. second"]

@@ -35,13 +35,14 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
+from html import escape
 from os import PathLike
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, cast
 
 from lxml import etree
 
-from mytypist_cli.ooxml import package
+from mytypist_cli.ooxml import numbering, package
 from mytypist_cli.ooxml.names import CONTENT_TYPES_NS, PACKAGE_RELS_NS, W_STRICT_NS
 from mytypist_cli.ooxml.zipstream import DeflatedSpool, ZipStream
 
@@ -96,7 +97,7 @@ class CombinedDocument:
         self._header_rels: dict[str, tuple[str, str]] = {}  # rId in the template -> (type, target)
         self._numbering_part = ""
         self._numbering = b""
-        self._abstract_of: dict[str, tuple[str, list[str]]] = {}  # numId -> abstractNumId, level starts
+        self._abstract_of: dict[str, tuple[str, tuple[int, ...]]] = {}  # numId -> abstractNumId, level starts
         self._num_ids: itertools.count[int] = itertools.count(1)
         self._style_levels: dict[tuple[str, str], str] = {}  # (abstractNumId, w:pStyle of a lvl) -> ilvl
         # paragraph style -> the numId, ilvl and indents (by _indent_groups group) it numbers with
@@ -323,28 +324,25 @@ class CombinedDocument:
         w = etree.QName(root).namespace or ""
         self._numbering_part, self._numbering = part, data
         self._numbering_prefix = root.prefix or "w"
-        starts: dict[str, list[str]] = {}
-        for abstract in root.iter(f"{{{w}}}abstractNum"):
-            levels = ["0"] * 9
-            for level in abstract.iter(f"{{{w}}}lvl"):
-                start = level.find(f"{{{w}}}start")
-                ilvl = int(level.get(f"{{{w}}}ilvl") or 0)
-                if 0 <= ilvl < 9 and start is not None:
-                    levels[ilvl] = start.get(f"{{{w}}}val") or "0"
+        definitions = numbering.list_definitions(root)
+        for abstract_id, definition in definitions.items():
+            for level in definition.iter(f"{{{w}}}lvl"):
                 linked = level.find(f"{{{w}}}pStyle")
                 if linked is not None:
-                    linked_id = (abstract.get(f"{{{w}}}abstractNumId") or "", linked.get(f"{{{w}}}val") or "")
-                    self._style_levels[linked_id] = str(ilvl)
-            starts[abstract.get(f"{{{w}}}abstractNumId") or ""] = levels
+                    self._style_levels[(abstract_id, linked.get(f"{{{w}}}val") or "")] = (
+                        level.get(f"{{{w}}}ilvl") or "0"
+                    )
         highest = 0
         for num in root.iter(f"{{{w}}}num"):
             num_id = num.get(f"{{{w}}}numId") or ""
-            abstract_id = num.find(f"{{{w}}}abstractNumId")
+            reference = num.find(f"{{{w}}}abstractNumId")
             if num_id.isdigit():
                 highest = max(highest, int(num_id))
-            if abstract_id is not None:
-                key = abstract_id.get(f"{{{w}}}val") or ""
-                self._abstract_of[num_id] = (key, starts.get(key, ["0"] * 9))
+            if reference is not None:
+                key = reference.get(f"{{{w}}}val") or ""
+                shown = definitions.get(key)
+                starts = numbering.level_starts(shown) if shown is not None else (0,) * numbering.MAX_LEVELS
+                self._abstract_of[num_id] = (key, starts)
         self._num_ids = itertools.count(highest + 1)
 
     def _read_styles(self, data: bytes) -> None:
@@ -427,7 +425,7 @@ class CombinedDocument:
                 for i, start in enumerate(starts)
             )
             self._nums_spool.write(
-                f'<{x}:num {x}:numId="{new}"><{x}:abstractNumId {x}:val="{abstract}"/>'
+                f'<{x}:num {x}:numId="{new}"><{x}:abstractNumId {x}:val="{escape(abstract, quote=True)}"/>'
                 f"{overrides}</{x}:num>".encode()
             )
         return renamed[old]

@@ -122,21 +122,11 @@ def prepare(
 def _restart_map(root: etree._Element, restarts: set[str]) -> dict[str, tuple[int, tuple[int, ...]]]:
     """numId -> (its abstractNumId, each level's start) for the lists the numbering part defines."""
     found: dict[str, tuple[int, tuple[int, ...]]] = {}
-    w = "{" + (etree.QName(root).namespace or "") + "}"
+    definitions = numbering.list_definitions(root)
     for number in sorted(restarts):
         abstract_id = numbering.abstract_num_of(root, number)
-        abstract = numbering.find_abstract_num(root, abstract_id) if abstract_id is not None else None
-        if abstract_id is None or abstract is None:
+        definition = definitions.get(str(abstract_id)) if abstract_id is not None else None
+        if abstract_id is None or definition is None:
             continue  # a numId the part does not define: Word shows no number, so nothing restarts
-        starts = [1] * numbering.MAX_LEVELS
-        for level in abstract.iterchildren(f"{w}lvl"):
-            start = level.find(f"{w}start")
-            try:
-                index = int(level.get(f"{w}ilvl") or "")
-                value = int(start.get(f"{w}val") or "1") if start is not None else 1
-            except ValueError:
-                continue
-            if 0 <= index < numbering.MAX_LEVELS:
-                starts[index] = value
-        found[number] = (abstract_id, tuple(starts))
+        found[number] = (abstract_id, numbering.level_starts(definition))
     return found

@@ -157,10 +157,49 @@ def find_abstract_num(root: etree._Element, abstract_id: int) -> etree._Element 
     return None
 
 
+def list_definitions(root: etree._Element) -> dict[str, etree._Element]:
+    """abstractNumId -> the ``w:abstractNum`` whose levels that list shows.
+
+    Itself, or, for one that only names a list style (``w:numStyleLink``, as
+    Word writes a list made from a list style), the style's definition: the
+    abstractNum whose ``w:styleLink`` names the same style.
+    """
+    w = _w(root)
+    abstracts = list(root.iterchildren(f"{w}abstractNum"))
+    by_style: dict[str, etree._Element] = {}
+    for abstract in abstracts:
+        link = abstract.find(f"{w}styleLink")
+        if link is not None:
+            by_style.setdefault(link.get(f"{w}val") or "", abstract)
+    shown: dict[str, etree._Element] = {}
+    for abstract in abstracts:
+        link = abstract.find(f"{w}numStyleLink")
+        definition = by_style.get(link.get(f"{w}val") or "", abstract) if link is not None else abstract
+        shown.setdefault(abstract.get(f"{w}abstractNumId") or "", definition)
+    return shown
+
+
+def level_starts(definition: etree._Element) -> tuple[int, ...]:
+    """Each level's first number: its ``w:start``, or 0 where it has none (the standard's default,
+    and what LibreOffice shows), so a restarted list counts from where the template's own did."""
+    w = _w(definition)
+    starts = [0] * MAX_LEVELS
+    for level in definition.iterchildren(f"{w}lvl"):
+        start = level.find(f"{w}start")
+        try:
+            index = int(level.get(f"{w}ilvl") or "")
+            value = int(start.get(f"{w}val") or "0") if start is not None else 0
+        except ValueError:
+            continue
+        if 0 <= index < MAX_LEVELS:
+            starts[index] = value
+    return tuple(starts)
+
+
 def is_bulleted(root: etree._Element, num_id: int | str, level: int = 0) -> bool:
     """Whether num ``num_id`` shows bullets (not numbers) at ``level``; False for an unknown num."""
     abstract_id = abstract_num_of(root, num_id)
-    abstract = find_abstract_num(root, abstract_id) if abstract_id is not None else None
+    abstract = list_definitions(root).get(str(abstract_id)) if abstract_id is not None else None
     if abstract is None:
         return False
     w = _w(root)
