@@ -56,7 +56,7 @@ from mytypist_cli import fill_batch  # noqa: E402
 from mytypist_cli.engine.template import Template  # noqa: E402
 from mytypist_cli.fill.pdfs import COMBINED_RECORDS, convert_rows  # noqa: E402
 from mytypist_cli.fill.results import RowResult  # noqa: E402
-from mytypist_cli.pdf.convert import find_soffice  # noqa: E402
+from mytypist_cli.pdf.convert import find_soffice, seed_profile  # noqa: E402
 
 UNO_PYTHON = "/usr/bin/python3"
 UNO_CLIENT = textwrap.dedent(
@@ -111,7 +111,10 @@ def make_documents(folder: Path, rows: list[dict[str, str]]) -> list[Path]:
 
 @contextlib.contextmanager
 def profile_dir() -> Iterator[Path]:
+    """A private profile, seeded as mytypist seeds its own: a profile a person's LibreOffice has
+    used records its version, so it skips the graphics self-tests on start, as this one does."""
     with tempfile.TemporaryDirectory(prefix="bench-pdf-profile-") as scratch:
+        seed_profile(Path(scratch))
         yield Path(scratch)
 
 

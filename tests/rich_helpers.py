@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from docx_factory import add_parts
+from mytypist_cli.pdf.convert import seed_profile
 
 needs_libreoffice = pytest.mark.skipif(
     shutil.which("soffice") is None or shutil.which("pdftotext") is None,
@@ -40,6 +41,7 @@ def to_pdf(documents: Mapping[str, bytes], work: Path) -> dict[str, Path]:
     for name, data in documents.items():
         (sources / f"{name}.docx").write_bytes(data)
     profile = work / "lo-profile"
+    seed_profile(profile)  # no graphics self-tests on start: a second less per call
     command = [
         "soffice",
         f"-env:UserInstallation={profile.as_uri()}",

@@ -13,6 +13,7 @@ import pytest
 
 from mytypist_cli.engine.combine import BOOKMARK_PREFIX
 from mytypist_cli.engine.template import Template
+from mytypist_cli.pdf.convert import seed_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -35,6 +36,7 @@ def _records(name: str, count: int) -> list[dict[str, Any]]:
 
 
 def _convert(files: list[Path], out: Path, profile: Path) -> None:
+    seed_profile(profile)  # no graphics self-tests on start: a second less per call
     subprocess.run(
         [
             "soffice",

@@ -26,7 +26,7 @@ from mytypist_cli.cli.app import app
 from mytypist_cli.data.records import open_records
 from mytypist_cli.engine.template import Template
 from mytypist_cli.errors import ConverterMissingError
-from mytypist_cli.pdf.convert import convert_to_pdf, find_soffice, render_preview_png
+from mytypist_cli.pdf.convert import convert_to_pdf, find_soffice, render_preview_png, seed_profile
 
 runner = CliRunner()
 EXAMPLES = REPO / "examples"
@@ -226,6 +226,27 @@ def test_every_example_converts(name: str, examples_converted: dict[str, tuple[P
     text = _text(filled)
     assert " ".join(unicodedata.normalize("NFC", value).split()) in text
     assert "<<" not in text
+
+
+@needs_libreoffice
+def test_a_seeded_profile_starts_without_the_graphics_self_tests(tmp_path: Path) -> None:
+    """A new profile's start draws LibreOffice's graphics self-tests (a second); a seeded one's does not."""
+    document = tmp_path / "receipt.docx"
+    shutil.copyfile(EXAMPLES / "receipt.docx", document)
+    logs = {}
+    for seeded in (False, True):
+        profile = tmp_path / f"profile-{seeded}"
+        if seeded:
+            seed_profile(profile)
+        out = tmp_path / f"out-{seeded}"
+        command = [
+            str(find_soffice()), f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+            "--convert-to", "pdf", "--outdir", str(out), str(document),
+        ]  # fmt: skip
+        subprocess.run(command, capture_output=True, timeout=180, check=True)
+        assert (out / "receipt.pdf").read_bytes().startswith(b"%PDF-")
+        logs[seeded] = (profile / "user" / "GraphicsRenderTests.log").exists()
+    assert logs == {False: True, True: False}
 
 
 @needs_libreoffice
