@@ -26,7 +26,13 @@ from mytypist_cli.cli.app import app
 from mytypist_cli.data.records import open_records
 from mytypist_cli.engine.template import Template
 from mytypist_cli.errors import ConverterMissingError
-from mytypist_cli.pdf.convert import convert_to_pdf, find_soffice, render_preview_png, seed_profile
+from mytypist_cli.pdf.convert import (
+    ConversionResult,
+    convert_to_pdf,
+    find_soffice,
+    render_preview_png,
+    seed_profile,
+)
 
 runner = CliRunner()
 EXAMPLES = REPO / "examples"
@@ -180,6 +186,64 @@ def test_ctrl_c_leaves_no_process_behind(hanging_soffice: tuple[Path, str], tmp_
     assert child.returncode != 0
     assert b"KeyboardInterrupt" in err
     assert _strays(pattern, str(tmp_path)) == []
+
+
+# A stand-in soffice that writes PDFs as LibreOffice 7.4 does: a lock file first, the PDF copied
+# into place in two writes (the first ends in %%EOF, as a copy cut after an embedded PDF would),
+# then the lock removed. After each PDF it waits (at most 30 s) for the run to report it.
+_COPYING_SOFFICE = """\
+import os, pathlib, sys, time
+reports = pathlib.Path(os.environ["COPYING_SOFFICE_REPORTS"])
+args = sys.argv[1:]
+out = pathlib.Path(args[args.index("--outdir") + 1])
+sources = [pathlib.Path(a) for a in args if a.endswith(".docx")]
+for source in sources:
+    pdf, lock = out / (source.stem + ".pdf"), out / (".~lock." + source.stem + ".pdf#")
+    lock.write_text("lock")
+    with pdf.open("wb") as stream:
+        stream.write(b"%PDF-1.6 first half %%EOF\\n")
+        stream.flush()
+        time.sleep(1)
+        stream.write(b"second half of " + source.stem.encode() + b" %%EOF\\n")
+    lock.unlink()
+    reported = reports / ("reported-" + source.stem)
+    for _ in range(300):
+        if reported.exists():
+            break
+        time.sleep(0.1)
+    else:
+        (reports / "waited-out").write_text(source.stem)
+"""
+
+
+def test_each_pdf_is_reported_once_written_and_only_when_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COPYING_SOFFICE_REPORTS", str(tmp_path))
+    script = tmp_path / "copying-soffice"
+    script.write_text(f"#!{sys.executable}\n{_COPYING_SOFFICE}")
+    script.chmod(0o755)
+    sources = []
+    for name in ("first", "second"):
+        source = tmp_path / f"{name}.docx"
+        with zipfile.ZipFile(source, "w") as archive:
+            archive.writestr("word/document.xml", "<w:document/>")
+        sources.append(source)
+    out = tmp_path / "out"
+
+    def reported(result: ConversionResult) -> None:
+        assert result.pdf is not None, result.error
+        reports.append(result.pdf.read_bytes())
+        (tmp_path / f"reported-{result.source.stem}").write_text("")
+
+    reports: list[bytes] = []
+    results = convert_to_pdf(sources, out, soffice=script, on_result=reported, timeout=60)
+    assert [r.error for r in results] == [None, None]
+    assert reports == [
+        b"%PDF-1.6 first half %%EOF\nsecond half of first %%EOF\n",
+        b"%PDF-1.6 first half %%EOF\nsecond half of second %%EOF\n",
+    ]
+    assert not (tmp_path / "waited-out").exists()  # the first was reported before the run ended
 
 
 def test_files_that_are_not_word_documents_fail_alone(tmp_path: Path) -> None:

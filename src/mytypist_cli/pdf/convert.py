@@ -141,6 +141,7 @@ class _Instance:
     chunk: _Chunk | None = None
     outdir: Path | None = None
     seen: set[str] = field(default_factory=set)
+    locked: set[str] = field(default_factory=set)
     last_progress: float = 0.0
 
 
@@ -361,6 +362,7 @@ def _start(program: Path, instance: _Instance, chunk: _Chunk, work: Path, bookma
     instance.chunk = chunk
     instance.outdir = outdir
     instance.seen = set()
+    instance.locked = set()
     instance.last_progress = time.monotonic()
 
 
@@ -378,9 +380,11 @@ def _watch(
     now = time.monotonic()
     with contextlib.suppress(OSError):
         names = set(os.listdir(instance.outdir))
-        if names - instance.seen:
+        if names != instance.seen:
+            if names - instance.seen:
+                instance.last_progress = now
             instance.seen = names
-            instance.last_progress = now
+            instance.locked |= {name[len(_LOCK) : -1] for name in names if _is_lock(name)}
             _harvest_finished(instance, place, finish)
     ended = instance.process.poll() is not None
     if not ended and now - instance.last_progress <= timeout:
@@ -415,23 +419,28 @@ def _watch(
 def _harvest_finished(
     instance: _Instance, place: Callable[[Path], Path], finish: Callable[[ConversionResult], None]
 ) -> None:
-    """While LibreOffice runs, put in place each PDF a later document's PDF follows (so it is finished).
+    """While LibreOffice runs, put in place each PDF it has finished writing.
 
-    LibreOffice converts its documents in argument order: once a document's
-    PDF appears, every earlier one is done. Their results are known at once
-    (a progress bar moves, a caller can use them) instead of when the run ends.
+    LibreOffice writes a PDF into a temporary file, copies it to its name and
+    then removes the lock file (``.~lock.NAME.pdf#``) it made first: a PDF
+    whose lock was seen and is gone is finished. It also converts its
+    documents in argument order, so once a document's PDF appears every
+    earlier one is done (the rule when a lock was never seen). Results are
+    known at once (a progress bar moves, a chunk is split while the next
+    converts) instead of when the run ends.
     """
     assert instance.chunk is not None
     assert instance.outdir is not None
-    sources = instance.chunk.sources
-    written = [n for n, source in enumerate(sources) if f"{source.stem}.pdf" in instance.seen]
+    sources, outdir, seen = instance.chunk.sources, instance.outdir, instance.seen
+    written = [n for n, source in enumerate(sources) if f"{source.stem}.pdf" in seen]
     if not written:
         return
-    finished = [
-        source
-        for source in sources[: max(written)]
-        if f"{source.stem}.pdf" in instance.seen and _complete_pdf(instance.outdir / f"{source.stem}.pdf")
-    ]
+
+    def done(number: int, name: str) -> bool:
+        unlocked = name in instance.locked and f"{_LOCK}{name}#" not in seen
+        return (number < written[-1] or unlocked) and _complete_pdf(outdir / name)
+
+    finished = [source for n, source in enumerate(sources) if n in written and done(n, f"{source.stem}.pdf")]
     for source in finished:
         try:
             final = place(instance.outdir / f"{source.stem}.pdf")
@@ -461,6 +470,14 @@ def _harvest(
         finish(ConversionResult(source, final))
     shutil.rmtree(outdir, ignore_errors=True)
     return missing
+
+
+_LOCK = ".~lock."
+
+
+def _is_lock(name: str) -> bool:
+    """A LibreOffice lock file's name: ``.~lock.`` + the locked file's name + ``#``."""
+    return name.startswith(_LOCK) and name.endswith("#")
 
 
 def _complete_pdf(path: Path) -> bool:

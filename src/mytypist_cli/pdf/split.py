@@ -93,9 +93,12 @@ def _ranges(starts: dict[int, int], count: int, pages: int) -> list[PageRange]:
 
 def split_pdf(pdf: PdfSource, ranges: Sequence[PageRange]) -> list[bytes]:
     """One PDF (bytes) per page range of ``pdf``. Raises ConversionError for a range outside it."""
+    return _pieces(_reader(pdf), ranges)
+
+
+def _pieces(reader: PdfReader, ranges: Sequence[PageRange]) -> list[bytes]:
     from pypdf import PdfWriter
 
-    reader = _reader(pdf)
     pieces: list[bytes] = []
     for first, last in ranges:
         if not 0 <= first <= last < len(reader.pages):
@@ -111,7 +114,8 @@ def split_pdf(pdf: PdfSource, ranges: Sequence[PageRange]) -> list[bytes]:
 
 def split_records(pdf: PdfSource, count: int, *, prefix: str = BOOKMARK_PREFIX) -> list[bytes]:
     """The combined PDF of ``count`` records as one PDF per record (see ``page_ranges``)."""
-    return split_pdf(pdf, page_ranges(pdf, count, prefix=prefix))
+    reader = _reader(pdf)  # parsed once, for the destinations and the pages both
+    return _pieces(reader, _ranges(_starts(reader, prefix), count, len(reader.pages)))
 
 
 def join_pdfs(pdfs: Iterable[PdfSource]) -> bytes:
