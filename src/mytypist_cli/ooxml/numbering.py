@@ -147,16 +147,6 @@ def abstract_num_of(root: etree._Element, num_id: int | str) -> int | None:
     return None
 
 
-def find_abstract_num(root: etree._Element, abstract_id: int) -> etree._Element | None:
-    """The ``w:abstractNum`` element with ``abstract_id``, or None."""
-    w = _w(root)
-    wanted = str(abstract_id)
-    for element in root.iterchildren(f"{w}abstractNum"):
-        if element.get(f"{w}abstractNumId") == wanted:
-            return element
-    return None
-
-
 def list_definitions(root: etree._Element) -> dict[str, etree._Element]:
     """abstractNumId -> the ``w:abstractNum`` whose levels that list shows.
 

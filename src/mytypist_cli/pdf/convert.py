@@ -305,11 +305,6 @@ def _run_batches(
     try:
         for instance in instances:
             seed_profile(instance.profile)
-    except OSError as exc:
-        shutil.rmtree(work, ignore_errors=True)
-        shutil.rmtree(profiles, ignore_errors=True)
-        raise ConversionError(f"cannot make a temporary LibreOffice profile ({exc.strerror})") from None
-    try:
         while queue or any(i.process is not None for i in instances):
             for instance in instances:
                 if instance.process is None and queue:
@@ -325,10 +320,13 @@ def _run_batches(
 
 
 def seed_profile(profile: Path) -> None:
-    """Prepare a new LibreOffice profile folder so its starts skip the self-tests; raises OSError."""
+    """Prepare a new LibreOffice profile folder so its starts skip the self-tests; raises ConversionError."""
     user = profile / "user"
-    user.mkdir(parents=True, exist_ok=True)
-    (user / "registrymodifications.xcu").write_text(_PROFILE_SEED, encoding="utf-8")
+    try:
+        user.mkdir(parents=True, exist_ok=True)
+        (user / "registrymodifications.xcu").write_text(_PROFILE_SEED, encoding="utf-8")
+    except OSError as exc:
+        raise ConversionError(f"cannot make a temporary LibreOffice profile ({exc.strerror})") from None
 
 
 def _start(program: Path, instance: _Instance, chunk: _Chunk, work: Path, bookmarks: bool = False) -> None:
@@ -443,7 +441,7 @@ def _harvest_finished(
     finished = [source for n, source in enumerate(sources) if n in written and done(n, f"{source.stem}.pdf")]
     for source in finished:
         try:
-            final = place(instance.outdir / f"{source.stem}.pdf")
+            final = place(outdir / f"{source.stem}.pdf")
         except OutputError as exc:
             finish(ConversionResult(source, None, str(exc)))
         else:

@@ -74,7 +74,10 @@ def page_ranges(pdf: PdfSource, count: int, *, prefix: str = BOOKMARK_PREFIX) ->
     records do not start on increasing pages (then the PDF cannot be split
     exactly, and the caller converts the records one by one instead).
     """
-    reader = _reader(pdf)
+    return _record_ranges(_reader(pdf), count, prefix)
+
+
+def _record_ranges(reader: PdfReader, count: int, prefix: str) -> list[PageRange]:
     return _ranges(_starts(reader, prefix), count, len(reader.pages))
 
 
@@ -115,7 +118,7 @@ def _pieces(reader: PdfReader, ranges: Sequence[PageRange]) -> list[bytes]:
 def split_records(pdf: PdfSource, count: int, *, prefix: str = BOOKMARK_PREFIX) -> list[bytes]:
     """The combined PDF of ``count`` records as one PDF per record (see ``page_ranges``)."""
     reader = _reader(pdf)  # parsed once, for the destinations and the pages both
-    return _pieces(reader, _ranges(_starts(reader, prefix), count, len(reader.pages)))
+    return _pieces(reader, _record_ranges(reader, count, prefix))
 
 
 def join_pdfs(pdfs: Iterable[PdfSource]) -> bytes:
