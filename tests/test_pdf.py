@@ -190,10 +190,11 @@ def test_ctrl_c_leaves_no_process_behind(hanging_soffice: tuple[Path, str], tmp_
 
 # A stand-in soffice that writes PDFs as LibreOffice 7.4 does: a lock file first, the PDF copied
 # into place in two writes (the first ends in %%EOF, as a copy cut after an embedded PDF would),
-# then the lock removed. After each PDF it waits (at most 30 s) for the run to report it.
+# then the lock removed. After each PDF it waits (at most 30 s) for the run to report it, when
+# $COPYING_SOFFICE_REPORTS names the folder where the test marks each reported PDF.
 _COPYING_SOFFICE = """\
 import os, pathlib, sys, time
-reports = pathlib.Path(os.environ["COPYING_SOFFICE_REPORTS"])
+reports = pathlib.Path(os.environ.get("COPYING_SOFFICE_REPORTS", ""))
 args = sys.argv[1:]
 out = pathlib.Path(args[args.index("--outdir") + 1])
 sources = [pathlib.Path(a) for a in args if a.endswith(".docx")]
@@ -206,6 +207,8 @@ for source in sources:
         time.sleep(1)
         stream.write(b"second half of " + source.stem.encode() + b" %%EOF\\n")
     lock.unlink()
+    if not reports.name:
+        continue  # nobody to wait for
     reported = reports / ("reported-" + source.stem)
     for _ in range(300):
         if reported.exists():
@@ -244,6 +247,31 @@ def test_each_pdf_is_reported_once_written_and_only_when_whole(
         b"%PDF-1.6 first half %%EOF\nsecond half of second %%EOF\n",
     ]
     assert not (tmp_path / "waited-out").exists()  # the first was reported before the run ended
+
+
+def test_convert_command_never_takes_a_half_copied_pdf(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = tmp_path / "copying-soffice"
+    script.write_text(f"#!{sys.executable}\n{_COPYING_SOFFICE}")
+    script.chmod(0o755)
+    monkeypatch.setenv("MYTYPIST_SOFFICE", str(script))
+    monkeypatch.delenv("COPYING_SOFFICE_REPORTS", raising=False)
+    sources = []
+    for name in ("first", "second"):
+        source = tmp_path / f"{name}.docx"
+        with zipfile.ZipFile(source, "w") as archive:
+            archive.writestr("word/document.xml", "<w:document/>")
+        sources.append(str(source))
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["convert", *sources, "--out-dir", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"{out / 'first.pdf'}\n{out / 'second.pdf'}\n"
+    assert result.stderr == ""
+    for name in ("first", "second"):
+        whole = f"%PDF-1.6 first half %%EOF\nsecond half of {name} %%EOF\n".encode()
+        assert (out / f"{name}.pdf").read_bytes() == whole
+    assert sorted(path.name for path in out.iterdir()) == ["first.pdf", "second.pdf"]
 
 
 def test_files_that_are_not_word_documents_fail_alone(tmp_path: Path) -> None:
