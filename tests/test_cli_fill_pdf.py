@@ -70,6 +70,32 @@ def test_to_pdf_keeps_only_pdfs_and_zip_bundles_them(tmp_path: Path, template: P
 
 
 @needs_libreoffice
+def test_pdfs_into_the_current_folder(
+    tmp_path: Path, template: Path, data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--out-dir .``: LibreOffice refuses an --outdir like ``.~mytypist-.../run...``, so it gets absolute ones."""
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    result = runner.invoke(app, ["fill", str(template), str(data), "--out-dir", ".", "--to", "pdf"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == ["note-0001.pdf", "note-0002.pdf"]
+    assert sorted(p.name for p in here.iterdir()) == ["note-0001.pdf", "note-0002.pdf"]
+    assert "Hello Adaeze, you owe ₦1,500.00." in pdf_text(here / "note-0001.pdf")
+    (here / "note-0001.pdf").unlink()
+    (here / "note-0002.pdf").unlink()
+    result = runner.invoke(app, ["fill", str(template), str(data), "--out-dir", ".", "--pdf", "-j", "2"])
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in here.iterdir()) == [
+        "note-0001.docx", "note-0001.pdf", "note-0002.docx", "note-0002.pdf",
+    ]  # fmt: skip
+    result = runner.invoke(app, ["convert", "note-0001.docx", "--out-dir", ".", "--overwrite"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "note-0001.pdf\n"
+    assert result.stderr == ""
+
+
+@needs_libreoffice
 def test_one_document_to_pdf(tmp_path: Path, template: Path) -> None:
     target = tmp_path / "ada.pdf"
     result = runner.invoke(

@@ -343,7 +343,7 @@ def _start(program: Path, instance: _Instance, chunk: _Chunk, work: Path, bookma
         "--convert-to",
         BOOKMARKS_FILTER if bookmarks else "pdf",
         "--outdir",
-        str(outdir),
+        str(outdir.absolute()),  # LibreOffice reads a relative one like ".~mytypist-1-pdf-x/run" as no folder
         *(str(s) for s in chunk.sources),
     ]
     # Its own session: killing the group takes oosplash and soffice.bin with it.
