@@ -274,6 +274,101 @@ def test_convert_command_never_takes_a_half_copied_pdf(
     assert sorted(path.name for path in out.iterdir()) == ["first.pdf", "second.pdf"]
 
 
+# A stand-in soffice that opens its documents in order as LibreOffice does: one that is not there
+# (yet) is skipped with LibreOffice's message, one whose name holds "bad" gets no PDF. Each run
+# appends the names it was given, and ``-`` for each it skipped, to $SKIPPING_SOFFICE_LOG.
+_SKIPPING_SOFFICE = """\
+import os, pathlib, sys, time
+args = sys.argv[1:]
+out = pathlib.Path(args[args.index("--outdir") + 1])
+run = []
+for source in (pathlib.Path(a) for a in args if a.endswith(".docx")):
+    time.sleep(0.5)  # a document's load: the run makes the next one meanwhile
+    if not source.exists():
+        print("Error: source file could not be loaded", file=sys.stderr)
+        run.append("-" + source.stem)
+        continue
+    run.append(source.stem)
+    if "bad" not in source.stem:
+        (out / (source.stem + ".pdf")).write_bytes(b"%PDF-1.6 " + source.read_bytes() + b" %%EOF\\n")
+with open(os.environ["SKIPPING_SOFFICE_LOG"], "a") as log:
+    log.write(" ".join(run) + "\\n")
+"""
+
+
+@pytest.fixture
+def skipping_soffice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """The stand-in soffice above, and its log of runs."""
+    script = tmp_path / "skipping-soffice"
+    script.write_text(f"#!{sys.executable}\n{_SKIPPING_SOFFICE}")
+    script.chmod(0o755)
+    log = tmp_path / "runs.log"
+    log.write_text("")
+    monkeypatch.setenv("SKIPPING_SOFFICE_LOG", str(log))
+    return script, log
+
+
+def test_documents_made_while_libreoffice_runs_are_converted_in_that_run(
+    skipping_soffice: tuple[Path, Path], tmp_path: Path
+) -> None:
+    script, log = skipping_soffice
+    sources = [tmp_path / f"doc{n}.docx" for n in range(3)]
+    made: list[tuple[str, str]] = []
+
+    def make(source: Path) -> bool:
+        made.append((source.stem, log.read_text()))
+        source.write_bytes(source.stem.encode())
+        return True
+
+    results = convert_to_pdf(sources, tmp_path / "out", soffice=script, timeout=30, make=make)
+    assert [r.error for r in results] == [None, None, None]
+    assert [r.pdf.read_bytes() if r.pdf else b"" for r in results] == [
+        f"%PDF-1.6 doc{n} %%EOF\n".encode() for n in range(3)
+    ]
+    assert made == [("doc0", ""), ("doc1", ""), ("doc2", "")]  # all made during the one run
+    assert log.read_text() == "doc0 doc1 doc2\n"
+
+
+def test_a_document_libreoffice_got_to_before_it_was_made_is_converted_in_a_second_run(
+    skipping_soffice: tuple[Path, Path], tmp_path: Path
+) -> None:
+    script, log = skipping_soffice
+    sources = [tmp_path / "first.docx", tmp_path / "late.docx"]
+
+    def make(source: Path) -> bool:
+        if source.stem == "late":
+            time.sleep(2.5)  # the stand-in is done with "first" and past "late" by then
+        source.write_bytes(source.stem.encode())
+        return True
+
+    results = convert_to_pdf(sources, tmp_path / "out", soffice=script, timeout=30, make=make)
+    assert [r.error for r in results] == [None, None]
+    assert results[1].pdf is not None
+    assert results[1].pdf.read_bytes() == b"%PDF-1.6 late %%EOF\n"
+    assert log.read_text() == "first -late\nlate\n"
+
+
+def test_a_document_that_fails_after_it_was_made_late_is_tried_once_more_then_fails(
+    skipping_soffice: tuple[Path, Path], tmp_path: Path
+) -> None:
+    script, log = skipping_soffice
+    sources = [tmp_path / "good.docx", tmp_path / "bad.docx", tmp_path / "skipped.docx"]
+
+    def make(source: Path) -> bool:
+        if source.stem == "skipped":
+            return False  # nothing to convert for it: no PDF, and LibreOffice is never asked again
+        source.write_bytes(source.stem.encode())
+        return True
+
+    results = convert_to_pdf(sources, tmp_path / "out", soffice=script, timeout=30, make=make)
+    assert [r.error for r in results] == [None, "LibreOffice could not convert it", "not made"]
+    runs = log.read_text().splitlines()
+    assert runs[-1] == "bad"  # its second and last try, alone
+    assert len(runs) == 2
+    assert runs[0] in ("good bad", "good bad -skipped")  # "skipped" is dropped once make says so
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["good.pdf"]
+
+
 def test_files_that_are_not_word_documents_fail_alone(tmp_path: Path) -> None:
     text = tmp_path / "text.docx"
     text.write_text("hello")

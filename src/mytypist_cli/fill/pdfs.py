@@ -10,7 +10,9 @@ so the written rows are rendered again as combined documents of up to
 ``COMBINED_RECORDS`` records each (``Template.combined``: every record on
 pages of its own, a bookmark on its first paragraph), converted with the
 bookmarks exported as named destinations, and each chunk's PDF is split back
-into one PDF per record (``pdf.split``). A chunk LibreOffice cannot convert,
+into one PDF per record (``pdf.split``). Each chunk is rendered as LibreOffice
+is about to need it: the first of each run before it starts, the others while
+it converts the ones before (so its start-up and the rendering overlap). A chunk LibreOffice cannot convert,
 that times out, or whose PDF cannot be split exactly, falls back to converting
 its records' own documents one by one, so only a bad record fails. A
 template with fields that depend on the whole document (a table of contents,
@@ -161,24 +163,35 @@ def convert_rows_combined(
         except OSError as exc:
             raise BatchError(f"cannot write in {pdf_dir}: {exc.strerror or exc}") from None
         try:
-            sources: list[Path] = []
-            members: list[list[tuple[int, RowResult]]] = []
-            for number, start in enumerate(range(0, len(todo), size), 1):
-                chunk = todo[start : start + size]
+            # Each chunk is rendered when LibreOffice is about to need it: the first of each run
+            # before that run starts, the others while it converts (convert_to_pdf's ``make``).
+            # convert_to_pdf names each source by its absolute path, so these are absolute too.
+            planned = {
+                (work / f"chunk-{number:05d}{template.extension}").absolute(): todo[start : start + size]
+                for number, start in enumerate(range(0, len(todo), size), 1)
+            }
+            members: dict[Path, list[tuple[int, RowResult]]] = {}
+
+            def make(source: Path) -> bool:
+                """Write one chunk's combined document; False when none of its rows went in."""
+                chunk = planned[source]
                 document, kept, refused = _combined_document(template, chunk, values, options)
-                fallback.extend(refused)
-                if kept:
-                    source = work / f"chunk-{number:05d}{template.extension}"
+                fallback.extend(refused)  # each converted from its own document below
+                if not kept:
+                    return False
+                try:
                     writer.write_bytes(source, document)
-                    sources.append(source)
-                    members.append(kept)
-            # convert_to_pdf reports each source as an absolute path: key by the resolved one, so a
-            # relative --out-dir finds its chunk too
-            by_source = {source.resolve(): chunk for source, chunk in zip(sources, members, strict=True)}
+                except OutputError:
+                    fallback.extend(kept)  # a full disk, say: each row then converts (or fails) alone
+                    return False
+                members[source] = kept
+                return True
 
             def arrived(outcome: ConversionResult) -> None:
                 """Split a chunk's PDF and put its pieces in place while LibreOffice converts the next."""
-                chunk = by_source[outcome.source.resolve()]
+                chunk = members.get(outcome.source)
+                if chunk is None:
+                    return  # nothing was made for it: its rows are in ``fallback`` already
                 pieces = _split(outcome, len(chunk))
                 if pieces is None:
                     fallback.extend(chunk)  # converted record by record below (and counted there)
@@ -190,13 +203,14 @@ def convert_rows_combined(
                 advance(len(chunk))
 
             convert_to_pdf(
-                sources,
+                list(planned),
                 work / "pdf",
                 jobs=options.jobs,
                 timeout=timeout + _SECONDS_PER_RECORD * size,
                 soffice=soffice,
                 bookmarks=True,
                 on_result=arrived,
+                make=make,
             )
         finally:
             shutil.rmtree(work, ignore_errors=True)

@@ -7,17 +7,21 @@ documents go to ``soffice --convert-to pdf`` in chunks (one start-up per
 chunk, not per document), with ``jobs`` instances running at once, each with
 its own temporary user profile (two instances sharing a profile block each other).
 
-Robustness: LibreOffice writes the PDFs of a chunk in argument order, so the
-run watches its temporary output folder (and puts each PDF in place once the
-next one appears, so results come as they are made). When no new PDF has appeared for
-``timeout`` seconds the instance is killed (its whole process group); the PDFs
-already written are kept, the document it was stuck on is retried alone (and
-fails on its own if it hangs again) and the rest go back into the queue. A
-document LibreOffice cannot load gets no PDF and fails its own entry. Every
-instance runs in its own session and is killed in ``finally``, Ctrl-C
-included; profiles and temporary folders are removed. PDFs are written into
-a temporary folder inside ``out_dir`` and put in place by :mod:`mytypist_cli.writer`
-(never over an existing PDF unless ``overwrite``), so a reader never sees half a PDF.
+Robustness: LibreOffice writes the PDFs of a chunk in argument order, so the run
+watches its temporary output folder and puts each PDF in place as soon as it is
+whole (its lock file gone, or the next one begun), so results come as they are
+made. It also opens each document only when it gets to it, so a caller may have
+documents made while LibreOffice runs (``make``: the fast path renders its
+combined chunks that way, LibreOffice starting after the first). When no new PDF
+has appeared for ``timeout`` seconds the instance is killed (its whole process
+group); the PDFs already written are kept, the document it was stuck on is
+retried alone (and fails on its own if it hangs again) and the rest go back into
+the queue. A document LibreOffice cannot load gets no PDF and fails its own
+entry. Every instance runs in its own session and is killed in ``finally``,
+Ctrl-C included; profiles and temporary folders are removed. PDFs are written
+into a temporary folder inside ``out_dir`` and put in place by
+:mod:`mytypist_cli.writer` (never over an existing PDF unless ``overwrite``), so
+a reader never sees half a PDF.
 
 Library code: imports neither typer nor rich, never prints or exits.
 """
@@ -145,6 +149,54 @@ class _Instance:
     last_progress: float = 0.0
 
 
+@dataclass
+class _Maker:
+    """Documents written as LibreOffice runs get to them (``convert_to_pdf``'s ``make``)."""
+
+    make: Callable[[Path], bool]
+    finish: Callable[[ConversionResult], None]
+    pending: set[Path]
+    made_during_run: set[Path] = field(default_factory=set)
+
+    def make_first(self, chunk: _Chunk) -> None:
+        """Before a run starts: make its first document (dropping any there is nothing for)."""
+        while chunk.sources and chunk.sources[0] in self.pending:
+            if self._made(chunk.sources[0]):
+                return
+            del chunk.sources[0]
+
+    def make_next(self, instance: _Instance) -> None:
+        """While a run goes on: make the next of its documents not made yet, if any."""
+        if instance.process is None or instance.chunk is None:
+            return
+        sources = instance.chunk.sources
+        upcoming = next((source for source in sources if source in self.pending), None)
+        if upcoming is None:
+            return
+        if self._made(upcoming):
+            self.made_during_run.add(upcoming)
+        else:
+            sources.remove(upcoming)  # LibreOffice finds no file there and goes on to the next
+
+    def take_early(self, missing: Sequence[Path]) -> list[Path]:
+        """Of a finished run's documents without a PDF, those it may have got to before they were made.
+
+        Those made while it went on (each given once: made before its next run,
+        a second miss is a real one) and those not made yet (made when their
+        next run starts).
+        """
+        early = [s for s in missing if s in self.made_during_run or s in self.pending]
+        self.made_during_run.difference_update(early)
+        return early
+
+    def _made(self, source: Path) -> bool:
+        self.pending.discard(source)
+        if self.make(source):
+            return True
+        self.finish(ConversionResult(source, None, "not made"))
+        return False
+
+
 def convert_files(
     files: Iterable[PathLike],
     out_dir: PathLike | None = None,
@@ -198,6 +250,7 @@ def convert_to_pdf(
     on_result: Callable[[ConversionResult], None] | None = None,
     bookmarks: bool = False,
     chunk_size: int = MAX_CHUNK,
+    make: Callable[[Path], bool] | None = None,
 ) -> list[ConversionResult]:
     """Convert documents to PDF (``out_dir/<stem>.pdf``), with ``jobs`` LibreOffice instances.
 
@@ -211,6 +264,16 @@ def convert_to_pdf(
     ``bookmarks``: export the documents' bookmarks as named PDF destinations
     (see ``pdf.split``). ``chunk_size``: at most this many documents per
     LibreOffice start.
+
+    ``make``: the documents do not exist yet and are written as LibreOffice
+    needs them, so it starts before they are all made: ``make(path)`` writes
+    one (whole, under its name at once, as ``writer.write_bytes`` does) and
+    returns False when there is nothing to convert for that path (it then
+    gets no PDF: ``error`` "not made"). Each LibreOffice run's first document
+    is made before the run starts, the others while it converts the ones
+    before them (it opens a document only when it gets to it); one made while
+    its run was going and left without a PDF is converted once more in a run
+    of its own, in case LibreOffice got to it first.
 
     Raises ConverterMissingError when LibreOffice cannot be found, ConversionError
     when ``out_dir`` cannot be created or written to, ValueError for ``jobs < 1`` or ``timeout <= 0``.
@@ -246,7 +309,7 @@ def convert_to_pdf(
     for source in sources:
         if by_stem.get(source.stem) == source:
             continue  # the same file twice: converted once
-        problem = _precheck(source)
+        problem = None if make is not None else _precheck(source)  # made later: not there yet
         if problem is None and source.stem in by_stem:
             problem = f"same output name ({source.stem}.pdf) as {by_stem[source.stem]}"
         if problem is None:
@@ -262,7 +325,8 @@ def convert_to_pdf(
             todo.append(source)
 
     if todo:
-        _run_batches(program, todo, target, jobs, timeout, finish, place, bookmarks, chunk_size)
+        maker = _Maker(make, finish, set(todo)) if make is not None else None
+        _run_batches(program, todo, target, jobs, timeout, finish, place, bookmarks, chunk_size, maker)
     return [results[source] for source in sources]
 
 
@@ -286,6 +350,7 @@ def _run_batches(
     place: Callable[[Path], Path],
     bookmarks: bool = False,
     chunk_size: int = MAX_CHUNK,
+    maker: _Maker | None = None,
 ) -> None:
     size = max(1, min(chunk_size, math.ceil(len(todo) / jobs)))
     queue: deque[_Chunk] = deque(_Chunk(todo[i : i + size]) for i in range(0, len(todo), size))
@@ -308,9 +373,16 @@ def _run_batches(
         while queue or any(i.process is not None for i in instances):
             for instance in instances:
                 if instance.process is None and queue:
-                    _start(program, instance, queue.popleft(), work, bookmarks)
+                    chunk = queue.popleft()
+                    if maker is not None:
+                        maker.make_first(chunk)
+                    if chunk.sources:
+                        _start(program, instance, chunk, work, bookmarks)
                 if instance.process is not None:
-                    _watch(instance, timeout, place, queue, finish)
+                    _watch(instance, timeout, place, queue, finish, maker)
+            if maker is not None:
+                for instance in instances:
+                    maker.make_next(instance)
             time.sleep(POLL_SECONDS)
     finally:
         for instance in instances:
@@ -370,6 +442,7 @@ def _watch(
     place: Callable[[Path], Path],
     queue: deque[_Chunk],
     finish: Callable[[ConversionResult], None],
+    maker: _Maker | None = None,
 ) -> None:
     """Check one running instance: harvest it when it ended, kill it when it is stuck."""
     assert instance.process is not None
@@ -392,6 +465,10 @@ def _watch(
     chunk, outdir = instance.chunk, instance.outdir
     instance.chunk = instance.outdir = None
     missing = _harvest(chunk, outdir, place, finish)
+    if ended and maker is not None and (early := maker.take_early(missing)):
+        # LibreOffice may have got to these before they were made: once more, in a run of their own.
+        queue.append(_Chunk(early))
+        missing = [source for source in missing if source not in early]
     if not missing:
         return
     if not ended:
@@ -407,11 +484,15 @@ def _watch(
         # It crashed part-way: give each remaining document a run of its own.
         queue.extend(_Chunk([source], alone=True) for source in missing)
     else:
-        reason = "LibreOffice could not convert it"
-        if returncode not in (0, None):
-            reason += f" (exit status {returncode})"
         for source in missing:
-            finish(ConversionResult(source, None, reason))
+            finish(ConversionResult(source, None, _could_not(returncode)))
+
+
+def _could_not(returncode: int | None) -> str:
+    reason = "LibreOffice could not convert it"
+    if returncode not in (0, None):
+        reason += f" (exit status {returncode})"
+    return reason
 
 
 def _harvest_finished(
