@@ -48,6 +48,7 @@ HEAVY = (
     "PIL",
     "docxtpl",
     "jinja2",
+    "pikepdf",
     "pypdf",
     "pyromark",
     "segno",

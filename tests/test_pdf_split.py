@@ -86,6 +86,36 @@ def test_not_a_pdf_is_a_conversion_error(tmp_path: Path) -> None:
         record_starts(broken)
 
 
+def test_a_pdf_that_would_need_repair_is_not_split() -> None:
+    pdf = _pdf(2, {"5Fmytypist5Frec0": 0, "5Fmytypist5Frec1": 1})
+    offset = pdf.rindex(b"startxref") + len(b"startxref\n")
+    end = pdf.index(b"\n", offset)
+    damaged = pdf[:offset] + str(int(pdf[offset:end]) + 7).encode() + pdf[end:]  # the xref moved
+    assert len(PdfReader(io.BytesIO(damaged)).pages) == 2  # a lenient reader would carry on
+    with pytest.raises(ConversionError, match="cannot read the PDF"):
+        split_records(damaged, 2)
+
+
+def test_destinations_in_the_pdf_1_1_dictionary_and_as_d_entries_are_read() -> None:
+    import pikepdf
+
+    with pikepdf.new() as document:
+        for _ in range(4):
+            document.add_blank_page(page_size=(200, 200))
+        pages = [page.obj for page in document.pages]
+        document.Root.Dests = pikepdf.Dictionary(
+            {
+                "/5Fmytypist5Frec0": pikepdf.Array([pages[0], pikepdf.Name.Fit]),
+                "/5Fmytypist5Frec1": pikepdf.Dictionary(D=pikepdf.Array([pages[2], pikepdf.Name.Fit])),
+            }
+        )
+        buffer = io.BytesIO()
+        document.save(buffer)
+    pdf = buffer.getvalue()
+    assert record_starts(pdf) == {0: 0, 1: 2}
+    assert [_pages(piece) for piece in split_records(pdf, 2)] == [2, 2]
+
+
 def test_join_puts_every_page_in_order() -> None:
     joined = join_pdfs([_pdf(2, {}), _pdf(3, {})])
     assert _pages(joined) == 5
