@@ -115,16 +115,27 @@ def profile_dir() -> Iterator[Path]:
     used records its version, so it skips the graphics self-tests on start, as this one does."""
     with tempfile.TemporaryDirectory(prefix="bench-pdf-profile-") as scratch:
         seed_profile(Path(scratch))
+        (Path(scratch) / "tmp").mkdir()
         yield Path(scratch)
+
+
+def soffice_env(profile: Path) -> dict[str, str]:
+    """LibreOffice's TMPDIR inside the profile: a killed instance (or ``--terminate_after_init``,
+    which skips the clean-up) leaves its working copies there, removed with the profile."""
+    return {**os.environ, "TMPDIR": str(profile / "tmp")}
 
 
 def soffice_command(soffice: Path, profile: Path, *args: str) -> list[str]:
     return [str(soffice), f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore", *args]
 
 
-def run_killing_group(command: list[str]) -> None:
+def run_killing_group(command: list[str], profile: Path) -> None:
     process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=soffice_env(profile),
+        start_new_session=True,
     )
     try:
         process.wait()
@@ -136,10 +147,11 @@ def run_killing_group(command: list[str]) -> None:
 
 def naive(soffice: Path, _rows: list[dict[str, str]], documents: list[Path], out: Path) -> int:
     with profile_dir() as profile:
-        run_killing_group(soffice_command(soffice, profile, "--terminate_after_init"))  # create the profile
+        run_killing_group(soffice_command(soffice, profile, "--terminate_after_init"), profile)  # make it
         for document in documents:
             run_killing_group(
-                soffice_command(soffice, profile, "--convert-to", "pdf", "--outdir", str(out), str(document))
+                soffice_command(soffice, profile, "--convert-to", "pdf", "--outdir", str(out), str(document)),
+                profile,
             )
     return count_pdfs(out)
 
@@ -186,6 +198,7 @@ def uno(soffice: Path, _rows: list[dict[str, str]], documents: list[Path], out: 
             soffice_command(soffice, profile, "--invisible", "--nologo", f"--accept=pipe,name={pipe};urp;"),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env=soffice_env(profile),
             start_new_session=True,
         )
         try:

@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import unicodedata
@@ -369,6 +370,32 @@ def test_a_document_that_fails_after_it_was_made_late_is_tried_once_more_then_fa
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["good.pdf"]
 
 
+def test_libreoffice_keeps_its_working_files_in_a_folder_of_the_run_removed_after_a_kill(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LibreOffice leaves its copy of the document in TMPDIR when killed: that folder must be ours."""
+    system_temp = tmp_path / "system-tmp"
+    system_temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(system_temp))
+    monkeypatch.setattr(tempfile, "tempdir", str(system_temp))
+    report = tmp_path / "tmpdir-seen"
+    script = tmp_path / "stuck-soffice"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'echo "$TMPDIR" > {report}\n'
+        'mkdir -p "$TMPDIR/lu1234.tmp" && echo "the filled document" > "$TMPDIR/lu1234.tmp/lu1235.tmp"\n'
+        "exec sleep 60\n"
+    )
+    script.chmod(0o755)
+    (result,) = convert_to_pdf([_word_zip(tmp_path / "slow.docx")], tmp_path / "out", soffice=script, timeout=1)
+    assert result.error == "timed out after 1 s (killed)"
+    seen = Path(report.read_text().strip())
+    assert seen.is_relative_to(system_temp)
+    assert seen != system_temp  # a folder of the run's own
+    assert not seen.exists()
+    assert list(system_temp.iterdir()) == []  # profiles, working files: all gone
+
+
 def test_files_that_are_not_word_documents_fail_alone(tmp_path: Path) -> None:
     text = tmp_path / "text.docx"
     text.write_text("hello")
@@ -434,6 +461,24 @@ def test_a_seeded_profile_starts_without_the_graphics_self_tests(tmp_path: Path)
         assert (out / "receipt.pdf").read_bytes().startswith(b"%PDF-")
         logs[seeded] = (profile / "user" / "GraphicsRenderTests.log").exists()
     assert logs == {False: True, True: False}
+
+
+@needs_libreoffice
+@pytest.mark.slow
+def test_a_real_conversion_killed_for_its_time_leaves_nothing_in_the_temporary_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    system_temp = tmp_path / "system-tmp"
+    system_temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(system_temp))
+    monkeypatch.setattr(tempfile, "tempdir", str(system_temp))
+    template = Template.open(EXAMPLES / "receipt.docx")
+    rows = [record.values for record in open_records(EXAMPLES / "receipts.csv")]
+    document = tmp_path / "many.docx"
+    document.write_bytes(template.render_combined(rows * 60))  # a few seconds of LibreOffice
+    (result,) = convert_to_pdf([document], tmp_path / "out", timeout=1.5)
+    assert result.error == "timed out after 1.5 s (killed)"
+    assert list(system_temp.iterdir()) == []
 
 
 @needs_libreoffice

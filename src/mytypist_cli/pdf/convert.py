@@ -141,6 +141,7 @@ class _Instance:
     """One LibreOffice slot: its profile, and the run in progress (if any)."""
 
     profile: Path
+    temp: Path
     process: subprocess.Popen[bytes] | None = None
     chunk: _Chunk | None = None
     outdir: Path | None = None
@@ -366,10 +367,12 @@ def _run_batches(
     except OSError as exc:
         shutil.rmtree(work, ignore_errors=True)
         raise ConversionError(f"cannot make a temporary LibreOffice profile ({exc.strerror})") from None
-    instances = [_Instance(profile=profiles / f"profile{n}") for n in range(min(jobs, len(queue)))]
+    slots = range(min(jobs, len(queue)))
+    instances = [_Instance(profile=profiles / f"profile{n}", temp=profiles / f"temp{n}") for n in slots]
     try:
         for instance in instances:
             seed_profile(instance.profile)
+            _make_folder(instance.temp)
         while queue or any(i.process is not None for i in instances):
             for instance in instances:
                 if instance.process is None and queue:
@@ -401,6 +404,13 @@ def seed_profile(profile: Path) -> None:
         raise ConversionError(f"cannot make a temporary LibreOffice profile ({exc.strerror})") from None
 
 
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConversionError(f"cannot make a temporary folder for LibreOffice ({exc.strerror})") from None
+
+
 def _start(program: Path, instance: _Instance, chunk: _Chunk, work: Path, bookmarks: bool = False) -> None:
     outdir = Path(tempfile.mkdtemp(prefix="run", dir=work))
     command = [
@@ -421,11 +431,15 @@ def _start(program: Path, instance: _Instance, chunk: _Chunk, work: Path, bookma
     # Its own session: killing the group takes oosplash and soffice.bin with it.
     # The parent-death signal ends it should this process be killed outright
     # (SIGTERM and Ctrl-C reach the cleanup in _run_batches instead).
+    # LibreOffice keeps a working copy of the document it converts (the filled text, names and all) in a
+    # folder of TMPDIR it removes only when it exits on its own: inside the run's own temporary folder,
+    # removed with the profiles, none is left behind by a conversion killed for taking too long.
     instance.process = subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, "TMPDIR": str(instance.temp)},
         start_new_session=True,
         preexec_fn=lifeline.parent_death_preexec(),
     )
