@@ -264,6 +264,7 @@ def _hint(summary: BatchSummary) -> str | None:
     failed = [result for result in summary.results if result.status == "failed"]
     if not failed:
         return None
+    resume = f"resume with --start-at {failed[0].row} --skip-existing"
     if all(result.why == "exists" for result in failed):
         return "add --overwrite to replace the existing files, or --skip-existing to keep them"
     if summary.dry_run:
@@ -271,11 +272,13 @@ def _hint(summary: BatchSummary) -> str | None:
     if summary.zip_path is not None or summary.combined is not None:
         one_file = summary.destination if summary.zip_path is not None else summary.combined
         return f"fix the data, then run again with --overwrite to replace {one_file}"
+    if all(result.why == "write" for result in failed):
+        return f"make room in {summary.destination} (or let this user write there), then {resume}"
     if all(result.why == "pdf" for result in failed):
         # --skip-existing would skip these rows: their documents exist, so no PDF would be made.
         documents = "the documents are written; " if summary.output_kind != "pdf" else ""
         return f"{documents}fix what stopped LibreOffice, then run again with --overwrite"
-    return f"fix the data, then resume with --start-at {failed[0].row} --skip-existing"
+    return f"fix the data, then {resume}"
 
 
 class _Progress:

@@ -222,7 +222,7 @@ class _Renderer:
             try:
                 write_document(task.file, filled.data, config)
             except OutputError as exc:
-                why: Why | None = "exists" if isinstance(exc, OutputExistsError) else None
+                why: Why = "exists" if isinstance(exc, OutputExistsError) else "write"
                 return _Outcome("failed", str(exc), filled.missing, filled.blank, None, why)
         elif config.mode == "zip":
             data = filled.data

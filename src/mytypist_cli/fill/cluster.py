@@ -438,7 +438,7 @@ def work_chunk(job: _Job, tasks: list[_Task], soffice: Path | None = None) -> li
             for file, data in files:
                 write_document(file, data, job.config)
         except OutputError as exc:
-            why: Why | None = "exists" if isinstance(exc, OutputExistsError) else None
+            why: Why = "exists" if isinstance(exc, OutputExistsError) else "write"
             outcomes.append(outcome._replace(status="failed", error=str(exc), data=None, why=why))
             continue
         outcomes.append(outcome._replace(data=None))

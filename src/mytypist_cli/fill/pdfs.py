@@ -40,7 +40,7 @@ from mytypist_cli.engine.template import Template
 from mytypist_cli.errors import BatchError, ConversionError, MytypistError, OutputError
 from mytypist_cli.fill.batch import BatchOptions, RecordLike, Skipped, run_rows
 from mytypist_cli.fill.naming import safe_name
-from mytypist_cli.fill.results import BatchSummary, RowResult
+from mytypist_cli.fill.results import BatchSummary, RowResult, Why
 from mytypist_cli.pdf.convert import ConversionResult, convert_to_pdf
 
 #: Records per combined document on the fast path: each extra document LibreOffice loads costs
@@ -181,8 +181,13 @@ def convert_rows_combined(
                     return False
                 try:
                     writer.write_bytes(source, document)
-                except OutputError:
-                    fallback.extend(kept)  # a full disk, say: each row then converts (or fails) alone
+                except OutputError as exc:
+                    # A full disk, say: converting each row alone would only fail the same way, later.
+                    # With the documents kept, a row's document is there and only its PDF is not.
+                    why: Why = "pdf" if keep_docx else "write"
+                    for index, row in kept:
+                        final[index] = dataclasses.replace(row, status="failed", error=f"PDF: {exc}", why=why)
+                    advance(len(kept))
                     return False
                 members[source] = kept
                 return True

@@ -14,8 +14,9 @@ from typing import Any, Literal
 
 Status = Literal["ok", "failed", "skipped"]
 #: Why a row failed or was skipped, where the command line says something about it:
-#: ``exists``, its output file is there already; ``blank``, it gives no placeholder a value.
-Why = Literal["exists", "blank", "pdf"]
+#: ``exists``, its output file is there already; ``blank``, it gives no placeholder a value;
+#: ``pdf``, its document was made but not its PDF; ``write``, its output could not be written.
+Why = Literal["exists", "blank", "pdf", "write"]
 
 
 def one_line(exc: BaseException) -> str:
@@ -35,7 +36,8 @@ class RowResult:
     empty text in this row. ``why``: ``exists`` for a row failed or skipped
     because its file exists, ``blank`` for a row skipped because it gives no
     placeholder a value (a note or spacer row; its ``file`` is None), ``pdf`` for a
-    row whose document was made but not its PDF. ``key``:
+    row whose document was made but not its PDF, ``write`` for one whose output
+    could not be written (a full disk, a folder it may not write in). ``key``:
     with ``group_by``, the group's key (``row`` then counts groups). ``pages``:
     with ``combine`` into a PDF, the record's first and last page in it (``4-5``).
     """
