@@ -370,14 +370,20 @@ def test_a_document_that_fails_after_it_was_made_late_is_tried_once_more_then_fa
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["good.pdf"]
 
 
+@pytest.fixture
+def system_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty folder standing for the system's temporary folder (TMPDIR and tempfile's both)."""
+    folder = tmp_path / "system-tmp"
+    folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
 def test_libreoffice_keeps_its_working_files_in_a_folder_of_the_run_removed_after_a_kill(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, system_temp: Path
 ) -> None:
     """LibreOffice leaves its copy of the document in TMPDIR when killed: that folder must be ours."""
-    system_temp = tmp_path / "system-tmp"
-    system_temp.mkdir()
-    monkeypatch.setenv("TMPDIR", str(system_temp))
-    monkeypatch.setattr(tempfile, "tempdir", str(system_temp))
     report = tmp_path / "tmpdir-seen"
     script = tmp_path / "stuck-soffice"
     script.write_text(
@@ -387,7 +393,9 @@ def test_libreoffice_keeps_its_working_files_in_a_folder_of_the_run_removed_afte
         "exec sleep 60\n"
     )
     script.chmod(0o755)
-    (result,) = convert_to_pdf([_word_zip(tmp_path / "slow.docx")], tmp_path / "out", soffice=script, timeout=1)
+    (result,) = convert_to_pdf(
+        [_word_zip(tmp_path / "slow.docx")], tmp_path / "out", soffice=script, timeout=1
+    )
     assert result.error == "timed out after 1 s (killed)"
     seen = Path(report.read_text().strip())
     assert seen.is_relative_to(system_temp)
@@ -466,12 +474,8 @@ def test_a_seeded_profile_starts_without_the_graphics_self_tests(tmp_path: Path)
 @needs_libreoffice
 @pytest.mark.slow
 def test_a_real_conversion_killed_for_its_time_leaves_nothing_in_the_temporary_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, system_temp: Path
 ) -> None:
-    system_temp = tmp_path / "system-tmp"
-    system_temp.mkdir()
-    monkeypatch.setenv("TMPDIR", str(system_temp))
-    monkeypatch.setattr(tempfile, "tempdir", str(system_temp))
     template = Template.open(EXAMPLES / "receipt.docx")
     rows = [record.values for record in open_records(EXAMPLES / "receipts.csv")]
     document = tmp_path / "many.docx"

@@ -148,7 +148,9 @@ def test_a_cluster_writes_to_s3(s3: Any, tmp_path: Path) -> None:
     rows = [{"name": f"P{n}"} for n in range(60)]
     # Workers are started after the endpoint variables are set: they use their own environment.
     with (
-        LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address="127.0.0.1:0") as local,
+        LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address="127.0.0.1:0"
+        ) as local,
         Client(local) as client,
     ):
         summary = fill_batch(template, rows, out_dir=f"s3://{BUCKET}/c/", name="<<name>>", cluster=client)
