@@ -56,7 +56,7 @@ from mytypist_cli import fill_batch  # noqa: E402
 from mytypist_cli.engine.template import Template  # noqa: E402
 from mytypist_cli.fill.pdfs import COMBINED_RECORDS, convert_rows  # noqa: E402
 from mytypist_cli.fill.results import RowResult  # noqa: E402
-from mytypist_cli.pdf.convert import find_soffice, seed_profile  # noqa: E402
+from mytypist_cli.pdf.convert import find_soffice, seed_profile, soffice_environment  # noqa: E402
 
 UNO_PYTHON = "/usr/bin/python3"
 UNO_CLIENT = textwrap.dedent(
@@ -115,14 +115,7 @@ def profile_dir() -> Iterator[Path]:
     used records its version, so it skips the graphics self-tests on start, as this one does."""
     with tempfile.TemporaryDirectory(prefix="bench-pdf-profile-") as scratch:
         seed_profile(Path(scratch))
-        (Path(scratch) / "tmp").mkdir()
         yield Path(scratch)
-
-
-def soffice_env(profile: Path) -> dict[str, str]:
-    """LibreOffice's TMPDIR inside the profile: a killed instance (or ``--terminate_after_init``,
-    which skips the clean-up) leaves its working copies there, removed with the profile."""
-    return {**os.environ, "TMPDIR": str(profile / "tmp")}
 
 
 def soffice_command(soffice: Path, profile: Path, *args: str) -> list[str]:
@@ -134,7 +127,7 @@ def run_killing_group(command: list[str], profile: Path) -> None:
         command,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env=soffice_env(profile),
+        env=soffice_environment(profile),
         start_new_session=True,
     )
     try:
@@ -198,7 +191,7 @@ def uno(soffice: Path, _rows: list[dict[str, str]], documents: list[Path], out: 
             soffice_command(soffice, profile, "--invisible", "--nologo", f"--accept=pipe,name={pipe};urp;"),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            env=soffice_env(profile),
+            env=soffice_environment(profile),
             start_new_session=True,
         )
         try:

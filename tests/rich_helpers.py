@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from docx_factory import add_parts
-from mytypist_cli.pdf.convert import seed_profile
+from mytypist_cli.pdf.convert import seed_profile, soffice_environment
 
 needs_libreoffice = pytest.mark.skipif(
     shutil.which("soffice") is None or shutil.which("pdftotext") is None,
@@ -53,7 +53,9 @@ def to_pdf(documents: Mapping[str, bytes], work: Path) -> dict[str, Path]:
         str(work / "pdf"),
         *(str(sources / f"{name}.docx") for name in documents),
     ]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    completed = subprocess.run(
+        command, capture_output=True, text=True, timeout=600, env=soffice_environment(profile)
+    )
     pdfs = {name: work / "pdf" / f"{name}.pdf" for name in documents}
     missing = [str(pdf) for pdf in pdfs.values() if not pdf.exists()]
     assert not missing, f"soffice made no {missing}: {completed.stdout}{completed.stderr}"

@@ -13,7 +13,7 @@ import pytest
 
 from mytypist_cli.engine.combine import BOOKMARK_PREFIX
 from mytypist_cli.engine.template import Template
-from mytypist_cli.pdf.convert import seed_profile
+from mytypist_cli.pdf.convert import seed_profile, soffice_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -51,6 +51,7 @@ def _convert(files: list[Path], out: Path, profile: Path) -> None:
         check=True,
         capture_output=True,
         timeout=300,
+        env=soffice_environment(profile),
     )
 
 

@@ -141,7 +141,6 @@ class _Instance:
     """One LibreOffice slot: its profile, and the run in progress (if any)."""
 
     profile: Path
-    temp: Path
     process: subprocess.Popen[bytes] | None = None
     chunk: _Chunk | None = None
     outdir: Path | None = None
@@ -368,11 +367,10 @@ def _run_batches(
         shutil.rmtree(work, ignore_errors=True)
         raise ConversionError(f"cannot make a temporary LibreOffice profile ({exc.strerror})") from None
     slots = range(min(jobs, len(queue)))
-    instances = [_Instance(profile=profiles / f"profile{n}", temp=profiles / f"temp{n}") for n in slots]
+    instances = [_Instance(profile=profiles / f"profile{n}") for n in slots]
     try:
         for instance in instances:
             seed_profile(instance.profile)
-            _make_folder(instance.temp)
         while queue or any(i.process is not None for i in instances):
             for instance in instances:
                 if instance.process is None and queue:
@@ -395,20 +393,25 @@ def _run_batches(
 
 
 def seed_profile(profile: Path) -> None:
-    """Prepare a new LibreOffice profile folder so its starts skip the self-tests; raises ConversionError."""
+    """Prepare a new LibreOffice profile folder: its starts skip the self-tests, and it holds the folder
+    that ``soffice_environment`` makes LibreOffice's TMPDIR. Raises ConversionError."""
     user = profile / "user"
     try:
         user.mkdir(parents=True, exist_ok=True)
         (user / "registrymodifications.xcu").write_text(_PROFILE_SEED, encoding="utf-8")
+        (profile / "tmp").mkdir(exist_ok=True)
     except OSError as exc:
         raise ConversionError(f"cannot make a temporary LibreOffice profile ({exc.strerror})") from None
 
 
-def _make_folder(folder: Path) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConversionError(f"cannot make a temporary folder for LibreOffice ({exc.strerror})") from None
+def soffice_environment(profile: Path) -> dict[str, str]:
+    """The environment for a LibreOffice using ``profile`` (seeded): its TMPDIR inside the profile.
+
+    LibreOffice keeps a working copy of the document it converts (the filled text, names and all) in a
+    folder of TMPDIR that it removes only when it exits on its own; inside the profile, it goes when
+    the profile goes, even after a conversion killed for taking too long.
+    """
+    return {**os.environ, "TMPDIR": str(profile / "tmp")}
 
 
 def _start(program: Path, instance: _Instance, chunk: _Chunk, work: Path, bookmarks: bool = False) -> None:
@@ -431,15 +434,12 @@ def _start(program: Path, instance: _Instance, chunk: _Chunk, work: Path, bookma
     # Its own session: killing the group takes oosplash and soffice.bin with it.
     # The parent-death signal ends it should this process be killed outright
     # (SIGTERM and Ctrl-C reach the cleanup in _run_batches instead).
-    # LibreOffice keeps a working copy of the document it converts (the filled text, names and all) in a
-    # folder of TMPDIR it removes only when it exits on its own: inside the run's own temporary folder,
-    # removed with the profiles, none is left behind by a conversion killed for taking too long.
     instance.process = subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "TMPDIR": str(instance.temp)},
+        env=soffice_environment(instance.profile),
         start_new_session=True,
         preexec_fn=lifeline.parent_death_preexec(),
     )
