@@ -1,7 +1,8 @@
-"""Helpers for the tests of rich values (links, markdown, codes): package edits and LibreOffice."""
+"""Helpers shared by tests: package edits, LibreOffice conversion and checks of what is in a PDF."""
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -75,3 +76,14 @@ def pdf_png(pdf: Path, dpi: int = 300) -> list[Path]:
     prefix = pdf.with_suffix("")
     subprocess.run(["pdftoppm", "-png", "-r", str(dpi), str(pdf), str(prefix)], check=True, timeout=300)
     return sorted(pdf.parent.glob(prefix.name + "-*.png"))
+
+
+def unfiltered_streams(pdf: Path | bytes) -> int:
+    """How many of the PDF's streams (past a few bytes) are stored without a compression filter."""
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf) as document:
+        streams = [obj for obj in document.objects if isinstance(obj, pikepdf.Stream)]
+        return sum(
+            1 for stream in streams if stream.get("/Filter") is None and len(stream.read_raw_bytes()) > 64
+        )

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from docx_factory import make_docx, para
 from mytypist_cli.cli.app import app
+from rich_helpers import unfiltered_streams
 
 runner = CliRunner()
 needs_libreoffice = pytest.mark.skipif(
@@ -93,6 +94,33 @@ def test_pdfs_into_the_current_folder(
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "note-0001.pdf\n"
     assert result.stderr == ""
+
+
+@needs_libreoffice
+def test_pdfs_are_compressed_when_libreoffice_leaves_it_to_the_split(
+    tmp_path: Path, template: Path, data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a core to spare, LibreOffice writes the chunk's PDF uncompressed; what the user gets is not."""
+    import mytypist_cli.fill.pdfs
+
+    monkeypatch.setattr(mytypist_cli.fill.pdfs, "spare_core", lambda jobs: True)
+    out = tmp_path / "pdfs"
+    result = runner.invoke(app, ["fill", str(template), str(data), "--out-dir", str(out), "--to", "pdf"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == [str(out / "note-0001.pdf"), str(out / "note-0002.pdf")]
+    assert "Hello Tunde, you owe ₦250.50." in pdf_text(out / "note-0002.pdf")
+    assert [unfiltered_streams(pdf) for pdf in sorted(out.iterdir())] == [0, 0]
+    combined = tmp_path / "all.pdf"
+    result = runner.invoke(app, ["fill", str(template), str(data), "--combine", str(combined)])
+    assert result.exit_code == 0, result.stderr
+    assert unfiltered_streams(combined) == 0  # LibreOffice's own PDF, never re-saved: compressed by it
+
+
+def test_a_core_is_spare_when_there_are_fewer_jobs_than_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mytypist_cli.fill.pdfs import spare_core
+
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert (spare_core(1), spare_core(2), spare_core(3)) == (True, False, False)
 
 
 @needs_libreoffice

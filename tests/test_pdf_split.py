@@ -26,6 +26,7 @@ from mytypist_cli.pdf.split import (
     split_pdf,
     split_records,
 )
+from rich_helpers import unfiltered_streams
 
 
 def _has_soffice() -> bool:
@@ -164,3 +165,23 @@ def test_without_the_bookmark_option_there_is_nothing_to_split_at(tmp_path: Path
     assert result.pdf is not None, result.error
     with pytest.raises(ConversionError, match="no start page"):
         page_ranges(result.pdf, 2)
+
+
+@pytest.mark.slow
+@needs_libreoffice
+def test_streams_libreoffice_leaves_uncompressed_are_compressed_in_the_pieces(tmp_path: Path) -> None:
+    records = [["Alpha one", "Alpha two"], ["Bravo one"]]
+    body = "".join(_record(index, lines, first=index == 0) for index, lines in enumerate(records))
+    source = tmp_path / "combined.docx"
+    source.write_bytes(make_docx(body))
+    (plain,) = convert_to_pdf([source], tmp_path / "plain", bookmarks=True, compress=False)
+    (packed,) = convert_to_pdf([source], tmp_path / "packed", bookmarks=True)
+    assert plain.pdf is not None
+    assert packed.pdf is not None
+    assert unfiltered_streams(plain.pdf) > 0  # the switch reaches LibreOffice
+    assert unfiltered_streams(packed.pdf) == 0
+    for index, piece in enumerate(split_records(plain.pdf, 2)):
+        assert unfiltered_streams(piece) == 0
+        path = tmp_path / f"record{index}.pdf"
+        path.write_bytes(piece)
+        assert _text_per_page(path) == records[index]

@@ -12,7 +12,10 @@ pages of its own, a bookmark on its first paragraph), converted with the
 bookmarks exported as named destinations, and each chunk's PDF is split back
 into one PDF per record (``pdf.split``). Each chunk is rendered as LibreOffice
 is about to need it: the first of each run before it starts, the others while
-it converts the ones before (so its start-up and the rendering overlap). A chunk LibreOffice cannot convert,
+it converts the ones before (so its start-up and the rendering overlap). When
+a core is left over (fewer jobs than cores), LibreOffice writes the chunk PDFs
+uncompressed and the split compresses each piece on that core, so LibreOffice,
+the part that takes the time, has less to do. A chunk LibreOffice cannot convert,
 that times out, or whose PDF cannot be split exactly, falls back to converting
 its records' own documents one by one, so only a bad record fails. A
 template with fields that depend on the whole document (a table of contents,
@@ -28,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import math
+import os
 import shutil
 import tempfile
 import zipfile
@@ -214,6 +218,7 @@ def convert_rows_combined(
                 timeout=timeout + _SECONDS_PER_RECORD * size,
                 soffice=soffice,
                 bookmarks=True,
+                compress=not spare_core(options.jobs),
                 on_result=arrived,
                 make=make,
             )
@@ -234,6 +239,15 @@ def convert_rows_combined(
         for (index, _), row in zip(fallback, alone, strict=True):
             final[index] = row
     return _in_row_order(rows, final, on_row)
+
+
+def spare_core(jobs: int) -> bool:
+    """Whether ``jobs`` LibreOffice instances leave a core of this process's free for the split."""
+    try:
+        cores = len(os.sched_getaffinity(0))  # the cores this process may run on (a container's share)
+    except AttributeError:  # macOS and Windows have no affinity call
+        cores = os.cpu_count() or 1
+    return jobs < cores
 
 
 def _in_row_order(

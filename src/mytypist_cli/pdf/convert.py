@@ -71,6 +71,9 @@ MAX_CHUNK = 64
 BOOKMARKS_FILTER = (
     'pdf:writer_pdf_Export:{"ExportBookmarksToPDFDestination":{"type":"boolean","value":"true"}}'
 )
+# LibreOffice's documented switch (vcl's list of environment variables) for PDF streams written
+# uncompressed: for a caller that saves the PDF again, compressed, on a core LibreOffice is not using.
+UNCOMPRESSED_ENV = "VCL_DEBUG_DISABLE_PDFCOMPRESSION"
 POLL_SECONDS = 0.05
 WORD_SUFFIXES = {".docx", ".docm", ".dotx", ".dotm"}
 # Temporary LibreOffice profiles are made under this prefix (tests look for stray processes by it).
@@ -147,6 +150,14 @@ class _Instance:
     seen: set[str] = field(default_factory=set)
     locked: set[str] = field(default_factory=set)
     last_progress: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Export:
+    """How LibreOffice writes a run's PDFs: bookmarks as named destinations or not; streams compressed?"""
+
+    bookmarks: bool
+    compress: bool
 
 
 @dataclass
@@ -249,6 +260,7 @@ def convert_to_pdf(
     soffice: PathLike | None = None,
     on_result: Callable[[ConversionResult], None] | None = None,
     bookmarks: bool = False,
+    compress: bool = True,
     chunk_size: int = MAX_CHUNK,
     make: Callable[[Path], bool] | None = None,
 ) -> list[ConversionResult]:
@@ -262,8 +274,11 @@ def convert_to_pdf(
     of the same name is replaced only with ``overwrite``; otherwise it fails
     that document, as does a folder, device or input where the PDF would go.
     ``bookmarks``: export the documents' bookmarks as named PDF destinations
-    (see ``pdf.split``). ``chunk_size``: at most this many documents per
-    LibreOffice start.
+    (see ``pdf.split``). ``compress=False``: LibreOffice writes the PDFs'
+    streams uncompressed (its zlib work is about 7% of converting a long
+    document), for a caller that saves them again compressed, as
+    ``pdf.split`` does, while LibreOffice goes on. ``chunk_size``: at most this
+    many documents per LibreOffice start.
 
     ``make``: the documents do not exist yet and are written as LibreOffice
     needs them, so it starts before they are all made: ``make(path)`` writes
@@ -326,7 +341,8 @@ def convert_to_pdf(
 
     if todo:
         maker = _Maker(make, finish, set(todo)) if make is not None else None
-        _run_batches(program, todo, target, jobs, timeout, finish, place, bookmarks, chunk_size, maker)
+        export = _Export(bookmarks=bookmarks, compress=compress)
+        _run_batches(program, todo, target, jobs, timeout, finish, place, export, chunk_size, maker)
     return [results[source] for source in sources]
 
 
@@ -348,7 +364,7 @@ def _run_batches(
     timeout: float,
     finish: Callable[[ConversionResult], None],
     place: Callable[[Path], Path],
-    bookmarks: bool = False,
+    export: _Export,
     chunk_size: int = MAX_CHUNK,
     maker: _Maker | None = None,
 ) -> None:
@@ -378,7 +394,7 @@ def _run_batches(
                     if maker is not None:
                         maker.make_first(chunk)
                     if chunk.sources:
-                        _start(program, instance, chunk, work, bookmarks)
+                        _start(program, instance, chunk, work, export)
                 if instance.process is not None:
                     _watch(instance, timeout, place, queue, finish, maker)
             if maker is not None:
@@ -414,7 +430,7 @@ def soffice_environment(profile: Path) -> dict[str, str]:
     return {**os.environ, "TMPDIR": str(profile / "tmp")}
 
 
-def _start(program: Path, instance: _Instance, chunk: _Chunk, work: Path, bookmarks: bool = False) -> None:
+def _start(program: Path, instance: _Instance, chunk: _Chunk, work: Path, export: _Export) -> None:
     outdir = Path(tempfile.mkdtemp(prefix="run", dir=work))
     command = [
         str(program),
@@ -426,7 +442,7 @@ def _start(program: Path, instance: _Instance, chunk: _Chunk, work: Path, bookma
         "--nodefault",
         "--nolockcheck",
         "--convert-to",
-        BOOKMARKS_FILTER if bookmarks else "pdf",
+        BOOKMARKS_FILTER if export.bookmarks else "pdf",
         "--outdir",
         str(outdir.absolute()),  # LibreOffice reads a relative one like ".~mytypist-1-pdf-x/run" as no folder
         *(str(s) for s in chunk.sources),
@@ -439,7 +455,7 @@ def _start(program: Path, instance: _Instance, chunk: _Chunk, work: Path, bookma
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env=soffice_environment(instance.profile),
+        env=soffice_environment(instance.profile) | ({} if export.compress else {UNCOMPRESSED_ENV: "1"}),
         start_new_session=True,
         preexec_fn=lifeline.parent_death_preexec(),
     )

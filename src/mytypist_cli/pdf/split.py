@@ -150,7 +150,8 @@ def _pieces(document: pikepdf.Pdf, ranges: Sequence[PageRange]) -> list[bytes]:
 
 def _saved(document: pikepdf.Pdf) -> bytes:
     buffer = io.BytesIO()
-    document.save(buffer)
+    # Streams LibreOffice left uncompressed (``convert_to_pdf(compress=False)``) are compressed here.
+    document.save(buffer, compress_streams=True)
     return buffer.getvalue()
 
 
