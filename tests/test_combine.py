@@ -440,3 +440,31 @@ def test_headings_numbered_through_their_style_print_from_1_in_every_record(tmp_
     assert "1.2 The landlord" in pages[1]
     assert "1) a list item" in pages[1]
     assert "2. Rent" in pages[1]
+
+
+@pytest.mark.parametrize(
+    ("title", "names", "own"),
+    [
+        ("Quarterly report", ["Ada", "Tunde", "Bisi"], ()),
+        ("Report for <<name>>", ["Ada", "Tunde", "Ada", "Bisi"], (1, 3)),
+    ],
+)
+def test_records_whose_document_properties_are_not_the_firsts_are_named(
+    title: str, names: list[str], own: tuple[int, ...]
+) -> None:
+    """A document has one title: the combined one keeps the first record's and says whose differ."""
+    import docx
+
+    document = docx.Document()
+    document.core_properties.title = title
+    document.add_paragraph("Dear <<name>>")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    template = Template.open(buffer.getvalue())
+    out = io.BytesIO()
+    with template.combined(out) as combined:
+        for name in names:
+            combined.add({"name": name})
+    assert combined.own_properties == own
+    core = zipfile.ZipFile(out).read("docProps/core.xml").decode()
+    assert f"<dc:title>{title.replace('<<name>>', 'Ada')}</dc:title>" in core

@@ -39,15 +39,77 @@ def _pages(path: Path) -> list[str]:
     return [" ".join(page.decode().split()) for page in text.split(b"\f")[:-1]]
 
 
+def _document_level(path: Path) -> dict[str, object]:
+    """What a PDF viewer shows of a PDF beside its pages: the title bar and document properties
+    (all of the info dictionary but its time of making), language, viewer settings, the page it
+    opens at, and the outline (titles, pages, places on the page)."""
+    import pikepdf
+
+    with pikepdf.open(path) as pdf:
+
+        def page_of(target: object) -> int:
+            return pdf.pages.index(pikepdf.Page(target))  # type: ignore[arg-type]
+
+        def entries(items: list[pikepdf.OutlineItem]) -> list[object]:
+            return [
+                (item.title, page_of(item.destination[0]), [str(v) for v in list(item.destination)[1:]],
+                 item.is_closed, entries(item.children))
+                for item in items
+            ]  # fmt: skip
+
+        with pdf.open_outline() as outline:
+            headings = entries(outline.root)
+        opens = pdf.Root.get("/OpenAction")
+        return {
+            "info": {str(k): str(v) for k, v in pdf.docinfo.items() if k != "/CreationDate"},
+            "catalog": {
+                k: repr(pdf.Root[k]) for k in ("/Lang", "/ViewerPreferences", "/PageMode") if k in pdf.Root
+            },
+            "opens at": None if opens is None else (page_of(opens[0]), [str(v) for v in list(opens)[1:]]),
+            "outline": headings,
+        }
+
+
 def _same_as_alone(out: Path, tmp_path: Path) -> int:
-    """Every PDF in ``out`` against its .docx converted alone; returns how many were compared."""
+    """Every PDF in ``out`` against its .docx converted alone (pages, text and what a viewer shows
+    beside them); returns how many were compared."""
     documents = sorted(out.glob("*.docx"))
     alone = tmp_path / "alone"
     results = convert_to_pdf(documents, alone, jobs=2)
     assert all(result.ok for result in results), [result.error for result in results if not result.ok]
     for document in documents:
-        assert _pages(out / f"{document.stem}.pdf") == _pages(alone / f"{document.stem}.pdf"), document.name
+        ours, theirs = out / f"{document.stem}.pdf", alone / f"{document.stem}.pdf"
+        assert _pages(ours) == _pages(theirs), document.name
+        assert _document_level(ours) == _document_level(theirs), document.name
     return len(documents)
+
+
+@pytest.mark.slow
+@needs_libreoffice
+@pytest.mark.parametrize("title", ["Quarterly report", "Report for <<name>>"])
+def test_titles_and_outline_are_each_records_own(tmp_path: Path, title: str) -> None:
+    """LibreOffice gives a PDF the document's title and an outline of its headings; a record's PDF cut
+    from a chunk has its own (a title with a placeholder: that record's document is converted alone)."""
+    import docx
+
+    document = docx.Document()
+    document.core_properties.title = title
+    for part in range(2):
+        document.add_heading(f"Part {part} for <<name>>", 1)
+        document.add_paragraph("Text of the part.")
+        document.add_heading(f"Detail {part}", 2)
+        document.add_page_break()
+    template = tmp_path / "report.docx"
+    document.save(str(template))
+    data = tmp_path / "people.csv"
+    data.write_text("name\nAda\nTunde\nBisi\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["fill", str(template), str(data), "--out-dir", str(out), "--pdf"])
+    assert result.exit_code == 0, result.stderr
+    assert _same_as_alone(out, tmp_path) == 3
+    seen = _document_level(out / "report-0002.pdf")
+    assert seen["info"]["/Title"] == title.replace("<<name>>", "Tunde")  # type: ignore[index]
+    assert [heading[0] for heading in seen["outline"]] == ["Part 0 for Tunde", "Part 1 for Tunde"]  # type: ignore[index, union-attr]
 
 
 @pytest.mark.slow

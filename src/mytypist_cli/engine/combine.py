@@ -108,6 +108,9 @@ class CombinedDocument:
         self._notes: dict[str, _Notes] = {}  # footnotes / endnotes / comments part of the template
         self._members: dict[str, package.Member] = {}  # the record being added
         self._empty: dict[str, str] = {}  # headerReference / footerReference -> rId of an empty part
+        self._core = "docProps/core.xml"
+        self._first_properties: bytes | None = None
+        self._own_properties: list[int] = []  # records whose core properties are not the first's
         self._closed = False
 
     def __enter__(self) -> CombinedDocument:
@@ -125,6 +128,17 @@ class CombinedDocument:
     def count(self) -> int:
         """How many records the document holds."""
         return self._count
+
+    @property
+    def own_properties(self) -> tuple[int, ...]:
+        """The records (0-based) whose document properties differ from the first record's.
+
+        A document has one title, author, subject and keywords: the combined
+        one keeps the first record's, and so does its PDF (LibreOffice writes
+        them into it). A template with placeholders in its properties gives
+        every record its own; the fast PDF path converts those records alone.
+        """
+        return tuple(self._own_properties)
 
     def add(self, record: Mapping[str, Any]) -> int:
         """Render one record into the document and return its 0-based index.
@@ -158,6 +172,11 @@ class CombinedDocument:
             before, sect, after = self._pending
             self._body.write(before + sect + after)
         self._pending = body
+        properties = members.get(self._core)
+        if index == 0:
+            self._first_properties = properties.data if properties is not None else None
+        elif (properties.data if properties is not None else None) != self._first_properties:
+            self._own_properties.append(index)
         self._count += 1
         return index
 
@@ -229,6 +248,14 @@ class CombinedDocument:
 
     def _first(self, members: dict[str, package.Member]) -> None:
         rels = _relationships(members.get("_rels/.rels"))
+        self._core = next(
+            (
+                t.lstrip("/")
+                for _, (kind, t, ext) in rels.items()
+                if kind.endswith("/core-properties") and not ext
+            ),
+            self._core,
+        )
         self._main = next(
             (
                 t.lstrip("/")

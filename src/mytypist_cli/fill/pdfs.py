@@ -175,11 +175,12 @@ def convert_rows_combined(
                 for number, start in enumerate(range(0, len(todo), size), 1)
             }
             members: dict[Path, list[tuple[int, RowResult]]] = {}
+            own_properties: set[int] = set()  # rows whose PDFs need titles of their own
 
             def make(source: Path) -> bool:
                 """Write one chunk's combined document; False when none of its rows went in."""
                 chunk = planned[source]
-                document, kept, refused = _combined_document(template, chunk, values, options)
+                document, kept, refused, own = _combined_document(template, chunk, values, options)
                 fallback.extend(refused)  # each converted from its own document below
                 if not kept:
                     return False
@@ -194,6 +195,7 @@ def convert_rows_combined(
                     advance(len(kept))
                     return False
                 members[source] = kept
+                own_properties.update(own)
                 return True
 
             def arrived(outcome: ConversionResult) -> None:
@@ -205,11 +207,16 @@ def convert_rows_combined(
                 if pieces is None:
                     fallback.extend(chunk)  # converted record by record below (and counted there)
                     return
+                placed = 0
                 for (index, row), piece in zip(chunk, pieces, strict=True):
+                    if index in own_properties:
+                        fallback.append((index, row))  # converted from its own document below
+                        continue
                     final[index] = _place_piece(
                         row, piece, pdf_dir, keep_docx=keep_docx, overwrite=options.overwrite
                     )
-                advance(len(chunk))
+                    placed += 1
+                advance(placed)
 
             convert_to_pdf(
                 list(planned),
@@ -267,8 +274,13 @@ def _combined_document(
     chunk: list[tuple[int, RowResult]],
     values: Mapping[int, Mapping[str, Any]],
     options: BatchOptions,
-) -> tuple[bytes, list[tuple[int, RowResult]], list[tuple[int, RowResult]]]:
-    """One combined document of the chunk's rows: its bytes, the rows in it (in order), the rows refused."""
+) -> tuple[bytes, list[tuple[int, RowResult]], list[tuple[int, RowResult]], set[int]]:
+    """One combined document of the chunk's rows: its bytes, the rows in it (in order), the rows refused.
+
+    ``own``: the kept rows (by index) whose document properties differ from the first row's. Their
+    pages are in the document, but its PDF carries the first row's title, so their own documents are
+    converted instead.
+    """
     kept: list[tuple[int, RowResult]] = []
     refused: list[tuple[int, RowResult]] = []
     buffer = io.BytesIO()
@@ -288,8 +300,9 @@ def _combined_document(
                 else:
                     kept.append(entry)
     except MytypistError:
-        return b"", [], chunk
-    return buffer.getvalue(), kept, refused
+        return b"", [], chunk, set()
+    own = {kept[position][0] for position in combined.own_properties}
+    return buffer.getvalue(), kept, refused, own
 
 
 def _split(outcome: ConversionResult, count: int) -> list[bytes] | None:

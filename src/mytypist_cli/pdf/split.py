@@ -5,7 +5,10 @@ A combined document carries a bookmark (``BOOKMARK_PREFIX`` + the record's
 (``ExportBookmarksToPDFDestination``), exports those as named PDF destinations
 with their pages, escaping ``_`` as ``5F`` (``_mytypist_rec0`` becomes
 ``5Fmytypist5Frec0``). A record runs from its own first page to the page
-before the next record's. The PDF work itself is pikepdf's (qpdf): it splits a
+before the next record's. Each record's PDF also gets what LibreOffice gives
+the PDF of a document beside its pages: the info dictionary (title, author...),
+language, viewer settings, opening view and the outline entries on its pages.
+The PDF work itself is pikepdf's (qpdf): it splits a
 150-page chunk in about a third of pypdf's time, and the split of a batch's
 last chunk is on the path of every ``--to pdf`` run while the others compete
 with LibreOffice for the cores. No PDF code of our own.
@@ -20,6 +23,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +36,9 @@ if TYPE_CHECKING:
 BOOKMARK_PREFIX = "_mytypist_rec"
 
 PdfSource = bytes | str | os.PathLike[str]
+# The catalog's entries a record's own PDF has as LibreOffice wrote them (the pages, outline, named
+# destinations and opening view are the piece's own).
+_CATALOG_KEYS = ("/Lang", "/ViewerPreferences", "/PageLayout", "/PageMode", "/Metadata")
 #: A record's pages in a PDF: first and last, 0-based, inclusive.
 PageRange = tuple[int, int]
 
@@ -138,14 +145,101 @@ def split_pdf(pdf: PdfSource, ranges: Sequence[PageRange]) -> list[bytes]:
 def _pieces(document: pikepdf.Pdf, ranges: Sequence[PageRange]) -> list[bytes]:
     import pikepdf
 
+    headings = _headings(document)
     pieces: list[bytes] = []
     for first, last in ranges:
         if not 0 <= first <= last < len(document.pages):
             raise ConversionError(f"pages {first + 1}-{last + 1} are not in a PDF of {len(document.pages)}")
         with pikepdf.new() as piece:
             piece.pages.extend(document.pages[first : last + 1])
+            _carry_document(document, piece)
+            if headings:
+                with piece.open_outline() as outline:
+                    outline.root.extend(_outline_of(headings, piece, first, last))
             pieces.append(_saved(piece))
     return pieces
+
+
+@dataclass
+class _Heading:
+    """An outline entry of the combined PDF: its title, page (0-based), place on the page, children."""
+
+    title: str
+    page: int | None
+    place: list[object]
+    closed: bool
+    children: list[_Heading]
+
+
+def _headings(document: pikepdf.Pdf) -> list[_Heading]:
+    """The combined PDF's outline (LibreOffice makes one of the headings), its pages as numbers."""
+    import pikepdf
+
+    if "/Outlines" not in document.Root:
+        return []
+    pages = {page.obj.objgen: number for number, page in enumerate(document.pages)}
+
+    def read(items: Iterable[pikepdf.OutlineItem]) -> list[_Heading]:
+        headings = []
+        for item in items:
+            target = item.destination
+            page = None
+            place: list[object] = []
+            if (
+                isinstance(target, pikepdf.Array)
+                and len(target)
+                and isinstance(target[0], pikepdf.Dictionary)
+            ):
+                page = pages.get(target[0].objgen)
+                place = [*list(target)[1:]]
+            headings.append(_Heading(item.title, page, place, item.is_closed, read(item.children)))
+        return headings
+
+    with document.open_outline() as outline:
+        return read(outline.root)
+
+
+def _outline_of(
+    headings: list[_Heading], piece: pikepdf.Pdf, first: int, last: int
+) -> list[pikepdf.OutlineItem]:
+    """The entries on pages ``first``..``last``, pointing at the piece's pages; an entry whose parent is
+    elsewhere moves up a level, as in the record's own PDF (a record may start under another's heading)."""
+    import pikepdf
+
+    items: list[pikepdf.OutlineItem] = []
+    for heading in headings:
+        children = _outline_of(heading.children, piece, first, last)
+        if heading.page is None or not first <= heading.page <= last:
+            items.extend(children)
+            continue
+        page = piece.pages[heading.page - first].obj
+        item = pikepdf.OutlineItem(heading.title, pikepdf.Array([page, *heading.place]))
+        item.is_closed = heading.closed
+        item.children.extend(children)
+        items.append(item)
+    return items
+
+
+def _carry_document(document: pikepdf.Pdf, piece: pikepdf.Pdf) -> None:
+    """What LibreOffice gives a PDF beside its pages, as a record's own PDF has it: the title, author,
+    subject and keywords (the document properties), the language, the viewer settings, and the
+    opening view, pointed at the piece's first page."""
+    import pikepdf
+
+    if document.trailer.get("/Info") is not None:
+        piece.trailer.Info = piece.copy_foreign(document.trailer.Info)
+    for key in _CATALOG_KEYS:
+        if key in document.Root:
+            value = document.Root[key]
+            if isinstance(value, pikepdf.Dictionary | pikepdf.Array | pikepdf.Stream):
+                # qpdf copies only indirect objects across files; the source is never saved.
+                value = piece.copy_foreign(value if value.is_indirect else document.make_indirect(value))
+            piece.Root[key] = value
+    # LibreOffice opens a PDF at its first page: the chunk's first page stands for the record's.
+    action = document.Root.get("/OpenAction")
+    first_page = document.pages[0].obj.objgen
+    if isinstance(action, pikepdf.Array) and len(action) and getattr(action[0], "objgen", None) == first_page:
+        piece.Root.OpenAction = pikepdf.Array([piece.pages[0].obj, *list(action)[1:]])
 
 
 def _saved(document: pikepdf.Pdf) -> bytes:
