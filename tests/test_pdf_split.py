@@ -185,3 +185,65 @@ def test_streams_libreoffice_leaves_uncompressed_are_compressed_in_the_pieces(tm
         path = tmp_path / f"record{index}.pdf"
         path.write_bytes(piece)
         assert _text_per_page(path) == records[index]
+
+
+def _combined_with_document_entries() -> bytes:
+    """Four pages, records starting on pages 0 and 2, with what LibreOffice puts beside the pages."""
+    import pikepdf
+
+    with pikepdf.new() as pdf:
+        for _ in range(4):
+            pdf.add_blank_page(page_size=(200, 200))
+        pages = [page.obj for page in pdf.pages]
+        pdf.Root.Dests = pikepdf.Dictionary(
+            {"/5Fmytypist5Frec0": pikepdf.Array([pages[0], pikepdf.Name.Fit]),
+             "/5Fmytypist5Frec1": pikepdf.Array([pages[2], pikepdf.Name.Fit])}
+        )  # fmt: skip
+        pdf.trailer.Info = pdf.make_indirect(pikepdf.Dictionary(Title="Offer of employment", Author="HR"))
+        pdf.Root.Lang = pikepdf.String("en-NG")
+        pdf.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)  # direct, as LibreOffice writes
+        pdf.Root.OpenAction = pikepdf.Array([pages[0], pikepdf.Name.XYZ, None, None, 0])
+        with pdf.open_outline() as outline:
+            first = pikepdf.OutlineItem("Terms", pikepdf.Array([pages[0], pikepdf.Name.XYZ, 10, 150, 0]))
+            first.children.append(
+                pikepdf.OutlineItem("Salary", pikepdf.Array([pages[1], pikepdf.Name.XYZ, 10, 90, 0]))
+            )
+            # The second record opens with a lower heading, which the outline puts under the first's last.
+            first.children.append(
+                pikepdf.OutlineItem("Leave", pikepdf.Array([pages[2], pikepdf.Name.XYZ, 10, 50, 0]))
+            )
+            outline.root.append(first)
+            outline.root.append(
+                pikepdf.OutlineItem("Signatures", pikepdf.Array([pages[3], pikepdf.Name.Fit]))
+            )
+        buffer = io.BytesIO()
+        pdf.save(buffer)
+        return buffer.getvalue()
+
+
+def test_each_piece_keeps_the_document_entries_and_its_own_headings() -> None:
+    import pikepdf
+
+    pieces = split_records(_combined_with_document_entries(), 2)
+    seen = []
+    for piece in pieces:
+        with pikepdf.open(io.BytesIO(piece)) as pdf:
+            with pdf.open_outline() as outline:
+                headings = [
+                    (
+                        item.title,
+                        pdf.pages.index(pikepdf.Page(item.destination[0])),
+                        [c.title for c in item.children],
+                    )
+                    for item in outline.root
+                ]
+            opens = pdf.Root.OpenAction
+            seen.append(
+                (str(pdf.docinfo.Title), str(pdf.docinfo.Author), str(pdf.Root.Lang),
+                 bool(pdf.Root.ViewerPreferences.DisplayDocTitle), pdf.pages.index(pikepdf.Page(opens[0])),
+                 headings)
+            )  # fmt: skip
+    assert seen == [
+        ("Offer of employment", "HR", "en-NG", True, 0, [("Terms", 0, ["Salary"])]),
+        ("Offer of employment", "HR", "en-NG", True, 0, [("Leave", 0, []), ("Signatures", 1, [])]),
+    ]

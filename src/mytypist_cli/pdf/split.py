@@ -64,7 +64,7 @@ def _opened(pdf: PdfSource) -> Iterator[pikepdf.Pdf]:
     with document:
         try:
             yield document
-        except pikepdf.PdfError as exc:
+        except (pikepdf.PdfError, pikepdf.PikepdfError) as exc:  # qpdf's errors, and pikepdf's own
             raise ConversionError(f"{label}: cannot read the PDF ({exc})") from None
 
 
@@ -226,15 +226,18 @@ def _carry_document(document: pikepdf.Pdf, piece: pikepdf.Pdf) -> None:
     opening view, pointed at the piece's first page."""
     import pikepdf
 
-    if document.trailer.get("/Info") is not None:
-        piece.trailer.Info = piece.copy_foreign(document.trailer.Info)
+    def copied(value: pikepdf.Object) -> pikepdf.Object:
+        if not isinstance(value, pikepdf.Dictionary | pikepdf.Array | pikepdf.Stream):
+            return value  # a name, string or number belongs to no file
+        # qpdf copies only indirect objects across files; the source is never saved.
+        return piece.copy_foreign(value if value.is_indirect else document.make_indirect(value))
+
+    info = document.trailer.get("/Info")
+    if isinstance(info, pikepdf.Dictionary):
+        piece.trailer.Info = piece.make_indirect(copied(info))
     for key in _CATALOG_KEYS:
         if key in document.Root:
-            value = document.Root[key]
-            if isinstance(value, pikepdf.Dictionary | pikepdf.Array | pikepdf.Stream):
-                # qpdf copies only indirect objects across files; the source is never saved.
-                value = piece.copy_foreign(value if value.is_indirect else document.make_indirect(value))
-            piece.Root[key] = value
+            piece.Root[key] = copied(document.Root[key])
     # LibreOffice opens a PDF at its first page: the chunk's first page stands for the record's.
     action = document.Root.get("/OpenAction")
     first_page = document.pages[0].obj.objgen
